@@ -1,0 +1,94 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from redis.asyncio import Redis
+
+from api.controllers.health import HealthController
+from api.middleware import RequestIdMiddleware, add_request_id_header
+from api.problems import internal_error_handler, problem_details_plugin
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+API_TITLE = "Tjenesteshop"
+API_VERSION = "1.0.0"
+
+
+def _lifespan(
+    redis_url: str, db_config: SQLAlchemyAsyncConfig
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        app.state.redis = redis
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            # advanced-alchemy skips disposing when it renamed its state key (a second app in one
+            # process, as in tests); disposing twice is harmless.
+            await db_config.get_engine().dispose()
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_maker: Callable[[], AsyncSession] | None = None,
+) -> Litestar:
+    """Build the app. The engine and Redis client are created in the lifespan, in the serving loop.
+
+    Args:
+        settings: Process settings; both URLs must be set (the CLI fills them when it embeds servers).
+        session_maker: Tests pass one bound to a connection they roll back.
+
+    """
+    settings = settings or Settings()
+    if settings.database_url is None or settings.redis_url is None:
+        msg = "create_app needs DATABASE_URL and REDIS_URL (the CLI starts embedded servers when they are unset)"
+        raise RuntimeError(msg)
+    db_config = SQLAlchemyAsyncConfig(
+        connection_string=settings.database_url,
+        engine_config=EngineConfig(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=True,
+            connect_args={"server_settings": {"application_name": "tjenesteshop-api", "timezone": "UTC"}},
+        ),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_maker=session_maker,
+        before_send_handler="autocommit",
+        set_default_exception_handler=False,
+    )
+    return Litestar(
+        route_handlers=[HealthController],
+        plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin()],
+        lifespan=[_lifespan(settings.redis_url, db_config)],
+        middleware=[RequestIdMiddleware()],
+        before_send=[add_request_id_header],
+        exception_handlers={Exception: internal_error_handler},
+        openapi_config=OpenAPIConfig(
+            title=API_TITLE,
+            version=API_VERSION,
+            description="Bestill timene vedtaket ditt gir deg. Booking of municipal service hours.",
+            path="/schema",
+        ),
+        state=State({"settings": settings}),
+        debug=False,
+    )

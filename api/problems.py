@@ -1,0 +1,188 @@
+"""Every error as RFC 9457 problem details, with a stable `type` and a title in the request's language."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from litestar import Response
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+
+from api.i18n import negotiate
+from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+log = logging.getLogger(__name__)
+
+TYPE_PREFIX = "urn:tjenesteshop:problem:"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemText(NamedTuple):
+    """A problem's HTTP status and its title in each language."""
+
+    status: int
+    nb: str
+    nn: str
+    en: str
+
+
+# The front end keys its own texts by `type`; these titles serve API clients and tools.
+PROBLEMS: dict[str, ProblemText] = {
+    "bad_request": ProblemText(400, "Forespørselen er ugyldig", "Førespurnaden er ugyldig", "The request is invalid"),
+    "malformed_body": ProblemText(
+        400,
+        "Forespørselen kunne ikke leses",
+        "Førespurnaden kunne ikkje lesast",
+        "The request could not be read",
+    ),
+    "unauthorized": ProblemText(401, "Du må logge inn", "Du må logge inn", "You must sign in"),
+    "forbidden": ProblemText(
+        403, "Du har ikke tilgang til dette", "Du har ikkje tilgang til dette", "You do not have access"
+    ),
+    "not_found": ProblemText(404, "Fant ikke det du ba om", "Fann ikkje det du bad om", "Not found"),
+    "method_not_allowed": ProblemText(
+        405,
+        "Denne handlingen er ikke tillatt her",
+        "Denne handlinga er ikkje tillaten her",
+        "This method is not allowed here",
+    ),
+    "conflict": ProblemText(
+        409, "Det du ba om, kolliderer med noe annet", "Det du bad om, kolliderer med noko anna", "Conflict"
+    ),
+    "request_too_large": ProblemText(
+        413, "Forespørselen er for stor", "Førespurnaden er for stor", "The request is too large"
+    ),
+    "unsupported_media_type": ProblemText(
+        415,
+        "Innholdstypen støttes ikke",
+        "Innhaldstypen er ikkje støtta",
+        "Unsupported media type",
+    ),
+    "validation_failed": ProblemText(
+        422,
+        "Noen av feltene er ikke fylt ut riktig",
+        "Nokre av felta er ikkje fylte ut rett",
+        "Some fields are not valid",
+    ),
+    "too_many_requests": ProblemText(
+        429,
+        "For mange forespørsler. Vent litt og prøv igjen",
+        "For mange førespurnader. Vent litt og prøv igjen",
+        "Too many requests. Wait a moment and try again",
+    ),
+    "internal_error": ProblemText(
+        500,
+        "Noe gikk galt hos oss. Prøv igjen om litt",
+        "Noko gjekk gale hos oss. Prøv igjen om litt",
+        "Something went wrong on our side. Try again shortly",
+    ),
+    "not_ready": ProblemText(
+        503,
+        "Tjenesten er ikke klar: databasen eller køen svarer ikke",
+        "Tenesta er ikkje klar: databasen eller køen svarar ikkje",
+        "Not ready: the database or the queue does not answer",
+    ),
+    "service_unavailable": ProblemText(
+        503,
+        "Tjenesten er midlertidig utilgjengelig",
+        "Tenesta er mellombels utilgjengeleg",
+        "The service is temporarily unavailable",
+    ),
+}
+_STATUS_CODES = {text.status: code for code, text in reversed(PROBLEMS.items())}
+
+
+class Problem(ProblemDetailsException):
+    """A problem with a stable `code`; its title is chosen when the request's language is known."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        status_code: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Build the problem `code`; `extra` members are added to the body (RFC 9457 extension members)."""
+        status = status_code or PROBLEMS.get(code, PROBLEMS["bad_request"]).status
+        super().__init__(status_code=status, extra=extra or {}, headers=headers, type_=TYPE_PREFIX + code)
+        self.code = code
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        """Render in the request's language. No `detail`: internal messages never reach the client."""
+        language = negotiate(request.headers.get("accept-language"))
+        text = PROBLEMS.get(self.code) or PROBLEMS[_STATUS_CODES.get(self.status_code, "bad_request")]
+        body: dict[str, Any] = {
+            "type": self.type_,
+            "title": getattr(text, language),
+            "status": self.status_code,
+            "instance": request.url.path,
+        }
+        if isinstance(self.extra, dict):
+            body.update(self.extra)
+        headers = {**(self.headers or {}), "Content-Language": language}
+        return Response(body, status_code=self.status_code, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_errors(extra: object) -> list[dict[str, Any]]:
+    """Litestar's validation details as `[{field, source, message}]`, without internal values."""
+    if not isinstance(extra, list):
+        return []
+    return [
+        {"field": item["key"], "source": item.get("source", "body"), "message": item.get("message")}
+        for item in extra
+        if isinstance(item, dict) and item.get("key")
+    ]
+
+
+def from_http_exception(exc: HTTPException) -> Problem:
+    """Map Litestar's own exceptions (routing, parsing, validation, limits) to problems."""
+    if isinstance(exc, ValidationException):
+        errors = _field_errors(exc.extra)
+        if errors:
+            return Problem("validation_failed", extra={"errors": errors})
+        return Problem("malformed_body")
+    if type(exc) is ClientException and exc.status_code == HTTP_400_BAD_REQUEST:
+        # Litestar's plain 400: a body or form it could not decode (truncated or broken JSON, bad multipart).
+        return Problem("malformed_body")
+    if isinstance(exc, NotFoundException):
+        return Problem("not_found")
+    if isinstance(exc, MethodNotAllowedException):
+        return Problem("method_not_allowed", headers=exc.headers)
+    code = _STATUS_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")  # noqa: PLR2004
+    return Problem(code, status_code=exc.status_code, headers=exc.headers)
+
+
+def from_domain_error(exc: DomainError) -> Problem:
+    """A rule's refusal; its typed fields become extension members. Unlisted codes are conflicts."""
+    status = PROBLEMS[exc.code].status if exc.code in PROBLEMS else HTTP_409_CONFLICT
+    return Problem(exc.code, status_code=status, extra=dict(exc.fields))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A bug: log it with the request id, show the client nothing of it."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Problem("internal_error", status_code=HTTP_500_INTERNAL_SERVER_ERROR).to_response(request)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    """Litestar's problem-details plugin with this product's mapping."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                HTTPException: from_http_exception,
+                DomainError: from_domain_error,
+            },
+        )
+    )

@@ -1,0 +1,49 @@
+"""Alembic environment: async engine, one advisory lock so concurrent starts migrate once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import Connection, pool, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.db import Base
+
+# Import each domain's tables module here as it is added, so autogenerate sees every table.
+target_metadata = Base.metadata
+
+# Any fixed 64-bit number; it only has to be the same in every process that migrates.
+MIGRATION_LOCK = 7_236_661_042
+
+
+def run_with_connection(connection: Connection) -> None:
+    """Migrate on `connection` while holding the migration lock."""
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+    try:
+        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
+
+
+async def run_online() -> None:
+    """Connect and migrate."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None  # noqa: S101 - set by tjenesteshop.migrate.alembic_config
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run_with_connection)
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=context.config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(run_online())

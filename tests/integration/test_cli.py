@@ -1,0 +1,94 @@
+"""The laptop path: `serve` with no URLs starts embedded servers, answers, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+pytestmark = pytest.mark.slow
+
+READY_WITHIN_SECONDS = 90
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _laptop_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a laptop with nothing installed: no database or Redis URL."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["TJENESTESHOP_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _processes_using(data_dir: Path) -> list[psutil.Process]:
+    """Every process whose command line names the data folder (PostgreSQL, Valkey)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if str(data_dir) in cmdline:
+            found.append(process)
+    return found
+
+
+def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "tjenesteshop", "serve", "--port", str(port), "--demo"],
+        env=_laptop_env(data_dir),
+        cwd=data_dir.parent,
+    )
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "serve exited before it was ready"
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+            continue
+        if response.status_code == 200:
+            return process, response.json()
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail("serve did not become ready")
+
+
+def _stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert children, "serve runs the worker beside the API"
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"left running: {alive}"
+    assert gone
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_on_a_bare_laptop_starts_answers_and_cleans_up(tmp_path: Path, sig: signal.Signals) -> None:
+    data_dir = tmp_path / "data"
+    process, ready = _serve_until_ready(data_dir, _free_port())
+    assert ready["checks"] == {"database": "ok", "redis": "ok"}
+    assert _processes_using(data_dir), "the embedded servers run under the data folder"
+    _stop(process, sig)
+    assert process.returncode in {0, 128 + sig}
+    assert _processes_using(data_dir) == []
+    assert not (data_dir / "running.json").exists()
+
+    # A second start reuses the data: the cluster is not initialised again.
+    cluster_id = (data_dir / "postgres" / "global" / "pg_control").stat().st_mtime_ns
+    version = (data_dir / "postgres" / "PG_VERSION").stat().st_ino
+    process, _ = _serve_until_ready(data_dir, _free_port())
+    assert (data_dir / "postgres" / "PG_VERSION").stat().st_ino == version
+    assert cluster_id  # pg_control existed after the first run
+    _stop(process, signal.SIGINT)
+    assert _processes_using(data_dir) == []

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+
+async def test_openapi_is_3_1_and_lists_the_health_paths(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.1")
+    assert {"/health/live", "/health/ready"} <= set(schema["paths"])

@@ -1,0 +1,5 @@
+"""`python -m tjenesteshop`."""
+
+from tjenesteshop.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""The `tjenesteshop` command: serve, worker, migrate, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+import click
+
+from core.logging import configure_logging
+from core.settings import Settings, plain_database_url
+from tjenesteshop import migrate as migrations
+from tjenesteshop.runtime import servers
+
+log = logging.getLogger("tjenesteshop")
+WORKER_STOP_SECONDS = 10
+
+
+def _say(message: str) -> None:
+    click.echo(f"tjenesteshop: {message}", err=True)
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so `finally` blocks stop the embedded servers."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _load_settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    settings.check_production()
+    return settings
+
+
+def _migrate(settings: Settings) -> None:
+    assert settings.database_url is not None  # noqa: S101 - `servers()` fills it in
+    _say("bringing the database schema up to date")
+    migrations.upgrade(settings.database_url)
+
+
+def _load_demo(settings: Settings) -> None:
+    from tjenesteshop.demo import load_demo  # noqa: PLC0415 - the demo is only imported when asked for
+
+    _say("loading demo data")
+    summary = asyncio.run(load_demo(settings))
+    _say(summary)
+
+
+def _start_worker_child(settings: Settings) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = plain_database_url(settings.database_url or "")
+    env["REDIS_URL"] = settings.redis_url or ""
+    return subprocess.Popen([sys.executable, "-m", "tjenesteshop", "worker"], env=env)
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(WORKER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Tjenesteshop: book the service hours a decision (vedtak) grants.
+
+    With DATABASE_URL and REDIS_URL unset, every command uses private PostgreSQL and Redis servers
+    under TJENESTESHOP_DATA_DIR (default ./.tjenesteshop), started and stopped as needed.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--demo", is_flag=True, help="Load demo data (departments, services, people) before serving.")
+@click.option("--no-worker", is_flag=True, help="Do not run the background worker beside the API.")
+@click.option("--no-migrate", is_flag=True, help="Do not migrate the database on start (a separate job does it).")
+def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool) -> None:
+    """Run the API (and, unless --no-worker, the worker beside it)."""
+    import uvicorn  # noqa: PLC0415 - only the API process needs the web server
+
+    from api.app import create_app  # noqa: PLC0415 - keep `worker` and `migrate` light
+
+    _exit_on_sigterm()
+    started = time.monotonic()
+    settings = _load_settings()
+    with servers(settings, publish=True) as ready:
+        if not no_migrate:
+            _migrate(ready)
+        if demo:
+            _load_demo(ready)
+        app = create_app(ready)
+        url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+
+        def announce() -> None:
+            _say(f"ready after {time.monotonic() - started:.1f} s: open {url} (API docs: {url}/schema)")
+            _say("press Ctrl-C to stop")
+
+        app.on_startup.append(announce)
+        child = None if no_worker else _start_worker_child(ready)
+        try:
+            uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True, server_header=False)
+        finally:
+            if child is not None:
+                _say("stopping the worker")
+                _stop_child(child)
+            _say("stopping")
+
+
+@main.command()
+def worker() -> None:
+    """Run the background worker (reminders, calendar feeds, daily jobs)."""
+    from notifications.queue import create_worker  # noqa: PLC0415 - only the worker needs arq
+
+    _exit_on_sigterm()
+    settings = _load_settings()
+    with servers(settings) as ready:
+        create_worker(ready).run()
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic) and exit."""
+    settings = _load_settings()
+    with servers(settings) as ready:
+        _migrate(ready)
+        _say("the database schema is up to date")
+
+
+@main.command()
+def demo() -> None:
+    """Load demo data into the database (again: it is idempotent)."""
+    settings = _load_settings()
+    with servers(settings) as ready:
+        _migrate(ready)
+        _load_demo(ready)
