@@ -14,10 +14,13 @@ from advanced_alchemy.extensions.litestar import (
 )
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
 
+from api.controllers.departments import DepartmentController
 from api.controllers.health import HealthController
+from api.i18n import request_language
 from api.middleware import RequestIdMiddleware, add_request_id_header
 from api.problems import internal_error_handler, problem_details_plugin
 from core.settings import Settings
@@ -77,7 +80,7 @@ def create_app(
         set_default_exception_handler=False,
     )
     return Litestar(
-        route_handlers=[HealthController],
+        route_handlers=[HealthController, DepartmentController],
         plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin()],
         lifespan=[_lifespan(settings.redis_url, db_config)],
         middleware=[RequestIdMiddleware()],
@@ -90,5 +93,6 @@ def create_app(
             path="/schema",
         ),
         state=State({"settings": settings}),
+        dependencies={"language": Provide(request_language, sync_to_thread=False)},
         debug=False,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from litestar import Request
 
 Language = Literal["nb", "nn", "en"]
 DEFAULT_LANGUAGE: Language = "nb"
@@ -30,3 +32,8 @@ def negotiate(accept_language: str | None) -> Language:
         if quality > 0:
             ranked.append((-quality, position, _ALIASES[primary]))
     return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def request_language(request: Request[Any, Any, Any]) -> Language:
+    """Dependency `language`: the language of the current request."""
+    return negotiate(request.headers.get("accept-language"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar import Response
@@ -135,9 +136,16 @@ class Problem(ProblemDetailsException):
         return Response(body, status_code=self.status_code, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _field_errors(extra: object) -> list[dict[str, Any]]:
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+
+
+def _field_errors(exc: ValidationException) -> list[dict[str, Any]]:
     """Litestar's validation details as `[{field, source, message}]`, without internal values."""
+    extra = exc.extra
     if not isinstance(extra, list):
+        missing = _MISSING_PARAMETER.search(exc.detail)
+        if missing:
+            return [{"field": missing.group(2), "source": missing.group(1), "message": "required"}]
         return []
     return [
         {"field": item["key"], "source": item.get("source", "body"), "message": item.get("message")}
@@ -149,7 +157,7 @@ def _field_errors(extra: object) -> list[dict[str, Any]]:
 def from_http_exception(exc: HTTPException) -> Problem:
     """Map Litestar's own exceptions (routing, parsing, validation, limits) to problems."""
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc.extra)
+        errors = _field_errors(exc)
         if errors:
             return Problem("validation_failed", extra={"errors": errors})
         return Problem("malformed_body")

@@ -8,9 +8,12 @@ from alembic import context
 from sqlalchemy import Connection, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+# Every domain's tables, so autogenerate sees them all. (Importing registers them on Base.metadata.)
+import booking.tables  # noqa: F401
+import departments.tables  # noqa: F401
+import people.tables  # noqa: F401
 from core.db import Base
 
-# Import each domain's tables module here as it is added, so autogenerate sees every table.
 target_metadata = Base.metadata
 
 # Any fixed 64-bit number; it only has to be the same in every process that migrates.

@@ -19,13 +19,14 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
@@ -143,8 +144,38 @@ def app(settings: Settings, connection: AsyncConnection) -> Litestar:
     return create_app(settings, session_maker=session_maker)
 
 
+@asynccontextmanager
+async def http_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for `app`, served in this event loop.
+
+    Litestar's own test client runs the app in another loop, where the test's database connection
+    cannot go. The lifespan runs in a task of its own because its task group must be entered and
+    exited by one task, and a fixture's setup and teardown may run in different ones.
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    waiting = asyncio.create_task(started.wait())
+    await asyncio.wait({lifespan, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if lifespan.done():
+        waiting.cancel()
+        lifespan.result()  # raises what failed at startup
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar's ASGI types are stricter
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+    finally:
+        stop.set()
+        await lifespan
+
+
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in process (lifespan included)."""
-    async with AsyncTestClient(app=app) as client:
+    async with http_client(app) as client:
         yield client

@@ -2,20 +2,20 @@ from __future__ import annotations
 
 import socket
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from api.app import create_app
 from core.settings import Settings
+from tests.conftest import http_client
 
 
-async def test_live(client: AsyncTestClient[Litestar]) -> None:
+async def test_live(client: httpx.AsyncClient) -> None:
     response = await client.get("/health/live")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
-async def test_ready_checks_postgres_and_redis(client: AsyncTestClient[Litestar]) -> None:
+async def test_ready_checks_postgres_and_redis(client: httpx.AsyncClient) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
@@ -29,7 +29,7 @@ def _closed_port() -> int:
 
 async def test_ready_is_503_naming_redis_when_redis_is_down(settings: Settings) -> None:
     broken = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_closed_port()}/0"})
-    async with AsyncTestClient(app=create_app(broken)) as client:
+    async with http_client(create_app(broken)) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -42,7 +42,7 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(settings: Settin
     broken = settings.model_copy(
         update={"database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/postgres"}
     )
-    async with AsyncTestClient(app=create_app(broken)) as client:
+    async with http_client(create_app(broken)) as client:
         response = await client.get("/health/ready", headers={"Accept-Language": "en"})
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "unreachable", "redis": "ok"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from litestar import Litestar, get, post
 from litestar.params import JSONBody
-from litestar.testing import AsyncTestClient
 
 from core.errors import ConflictError
+from tests.conftest import http_client
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -38,15 +39,15 @@ async def conflict() -> None:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """The real app with a few routes that fail on purpose."""
     for handler in (create_visit, boom, conflict):
         app.register(handler)
-    async with AsyncTestClient(app=app) as client:
+    async with http_client(app) as client:
         yield client
 
 
-async def test_unknown_route_is_404_in_bokmal_by_default(client: AsyncTestClient[Litestar]) -> None:
+async def test_unknown_route_is_404_in_bokmal_by_default(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -59,14 +60,14 @@ async def test_unknown_route_is_404_in_bokmal_by_default(client: AsyncTestClient
     }
 
 
-async def test_english_when_asked(client: AsyncTestClient[Litestar]) -> None:
+async def test_english_when_asked(client: httpx.AsyncClient) -> None:
     response = await client.get("/nothing", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert response.json()["title"] == "Not found"
     nynorsk = await client.get("/nothing", headers={"Accept-Language": "nn"})
     assert nynorsk.json()["title"] == "Fann ikkje det du bad om"
 
 
-async def test_wrong_method_is_405_with_allow(client: AsyncTestClient[Litestar]) -> None:
+async def test_wrong_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
     response = await client.delete("/health/live")
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -74,7 +75,7 @@ async def test_wrong_method_is_405_with_allow(client: AsyncTestClient[Litestar])
     assert response.json()["title"] == "Denne handlingen er ikke tillatt her"
 
 
-async def test_malformed_json_is_400(client: AsyncTestClient[Litestar]) -> None:
+async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/test/visits", content=b'{"name": "Kari", "minutes":', headers={"Content-Type": "application/json"}
     )
@@ -85,7 +86,7 @@ async def test_malformed_json_is_400(client: AsyncTestClient[Litestar]) -> None:
     assert body["title"] == "Forespørselen kunne ikke leses"
 
 
-async def test_invalid_fields_are_422_listing_them(client: AsyncTestClient[Litestar]) -> None:
+async def test_invalid_fields_are_422_listing_them(client: httpx.AsyncClient) -> None:
     response = await client.post("/test/visits", json={"name": "Kari", "minutes": "an hour"})
     assert response.status_code == 422
     body = response.json()
@@ -94,7 +95,7 @@ async def test_invalid_fields_are_422_listing_them(client: AsyncTestClient[Lites
     assert body["title"] == "Noen av feltene er ikke fylt ut riktig"
 
 
-async def test_a_bug_is_500_without_internals(client: AsyncTestClient[Litestar]) -> None:
+async def test_a_bug_is_500_without_internals(client: httpx.AsyncClient) -> None:
     response = await client.get("/test/boom", headers={"X-Request-ID": "trace-me-12345"})
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM_JSON
@@ -104,13 +105,13 @@ async def test_a_bug_is_500_without_internals(client: AsyncTestClient[Litestar])
     assert response.json()["type"] == "urn:tjenesteshop:problem:internal_error"
 
 
-async def test_domain_error_is_a_problem_with_its_fields(client: AsyncTestClient[Litestar]) -> None:
+async def test_domain_error_is_a_problem_with_its_fields(client: httpx.AsyncClient) -> None:
     response = await client.get("/test/conflict")
     assert response.status_code == 409
     assert response.json()["booking_ids"] == [7, 9]
 
 
-async def test_request_id_is_made_or_echoed(client: AsyncTestClient[Litestar]) -> None:
+async def test_request_id_is_made_or_echoed(client: httpx.AsyncClient) -> None:
     made = await client.get("/health/live")
     assert len(made.headers["x-request-id"]) == 32
     echoed = await client.get("/nothing", headers={"X-Request-ID": "abc-123-def-456"})

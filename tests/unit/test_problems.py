@@ -55,3 +55,9 @@ def test_undecodable_body_is_a_malformed_body() -> None:
     problem = from_http_exception(ClientException("Input data was truncated"))
     assert problem.type_ == TYPE_PREFIX + "malformed_body"
     assert problem.status_code == 400
+
+
+def test_missing_parameter_is_422_naming_it() -> None:
+    problem = from_http_exception(ValidationException("Missing required query parameter 'municipality' for path /x"))
+    assert problem.status_code == 422
+    assert problem.extra == {"errors": [{"field": "municipality", "source": "query", "message": "required"}]}

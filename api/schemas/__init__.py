@@ -1,0 +1,1 @@
+"""Request and response schemas (msgspec structs: typed, fast, and in the OpenAPI schema)."""

@@ -1,0 +1,127 @@
+"""Tables of departments: settings, weekly opening rules, dated exceptions, the service catalogue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.columns import CreatedMixin, IdMixin, MunicipalityMixin
+from core.db import Base
+
+GRID_MINUTES = (5, 10, 15, 30, 60)
+MINUTES_PER_DAY = 1440
+# A window is [start_minute, end_minute) of local wall-clock time; 1440 is midnight at the day's end.
+_WINDOW_CHECKS = (
+    "start_minute >= 0 AND start_minute < end_minute AND end_minute <= 1440",
+    "staff BETWEEN 1 AND 100",
+)
+
+
+class Department(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """A department (avdeling) and the booking policy its administrator sets."""
+
+    __tablename__ = "department"
+
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Oslo", server_default="Europe/Oslo")
+    grid_minutes: Mapped[int] = mapped_column(SmallInteger, default=15, server_default="15")
+    horizon_days: Mapped[int] = mapped_column(SmallInteger, default=14, server_default="14")
+    notice_hours: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
+    cancel_deadline_hours: Mapped[int] = mapped_column(SmallInteger, default=24, server_default="24")
+    no_show_uses_allocation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    late_cancel_uses_allocation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    reminder_lead_minutes: Mapped[list[int]] = mapped_column(
+        ARRAY(Integer), default=lambda: [1440, 120], server_default="{1440,120}"
+    )
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        CheckConstraint(f"grid_minutes IN {GRID_MINUTES}", name="grid_known"),
+        CheckConstraint("horizon_days BETWEEN 1 AND 60", name="horizon_range"),
+        CheckConstraint("notice_hours BETWEEN 0 AND 168", name="notice_range"),
+        CheckConstraint("cancel_deadline_hours BETWEEN 0 AND 168", name="cancel_deadline_range"),
+    )
+
+
+class OpeningRule(IdMixin, MunicipalityMixin, Base):
+    """Weekly opening hours: on `weekday` (0 = Monday), `staff` units on duty in a local window."""
+
+    __tablename__ = "opening_rule"
+
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+    staff: Mapped[int] = mapped_column(SmallInteger)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint(_WINDOW_CHECKS[0], name="window"),
+        CheckConstraint(_WINDOW_CHECKS[1], name="staff_range"),
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from", name="valid_period"),
+    )
+
+
+class OpeningException(IdMixin, MunicipalityMixin, Base):
+    """A dated exception: closed all day, or `windows` replacing the weekly rules (also opens a holiday)."""
+
+    __tablename__ = "opening_exception"
+
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean)
+    # [{"start_minute": 480, "end_minute": 720, "staff": 2}, ...]; empty when closed.
+    windows: Mapped[list[dict[str, int]]] = mapped_column(JSONB, default=list, server_default="[]")
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        CheckConstraint("closed = (jsonb_array_length(windows) = 0)", name="closed_or_windows"),
+        UniqueConstraint("municipality_id", "department_id", "day", name="uq_opening_exception_day"),
+    )
+
+
+class Service(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """A service (tjeneste) in a department's catalogue, described in plain language in nb, nn and en."""
+
+    __tablename__ = "service"
+
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    name: Mapped[dict[str, str]] = mapped_column(JSONB)  # {"nb": ..., "nn": ..., "en": ...}
+    description: Mapped[dict[str, str]] = mapped_column(JSONB)  # the tjenestebeskrivelse
+    durations: Mapped[list[int]] = mapped_column(ARRAY(Integer))  # allowed visit lengths, minutes
+    staff_units: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    buffer_before: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    buffer_after: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    home_visit: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+
+    __table_args__ = (
+        CheckConstraint("staff_units IN (1, 2)", name="staff_units_known"),
+        CheckConstraint("cardinality(durations) > 0 AND 0 < ALL(durations)", name="durations_positive"),
+        CheckConstraint("buffer_before BETWEEN 0 AND 240 AND buffer_after BETWEEN 0 AND 240", name="buffers_range"),
+        CheckConstraint("name ? 'nb'", name="name_in_bokmal"),
+    )
+
+
+def service_text(texts: dict[str, Any], language: str) -> str:
+    """A service text in `language`, falling back to bokmål."""
+    return str(texts.get(language) or texts.get("nb") or "")

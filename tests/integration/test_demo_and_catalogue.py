@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.tables import Allocation
+from core.settings import Settings
+from departments.tables import OpeningRule
+from people.tables import Person, ProxyLink, RoleAssignment
+from tjenesteshop.demo import DEMO_MUNICIPALITY_NUMBER, _load
+
+
+@pytest.fixture
+async def demo(db_session: AsyncSession, settings: Settings) -> str:
+    summary = await _load(db_session, settings)
+    await db_session.commit()  # a savepoint of the test's rolled-back transaction
+    return summary
+
+
+async def test_demo_has_what_the_quick_start_promises(demo: str, db_session: AsyncSession) -> None:
+    assert demo.startswith("demo data loaded")
+    rows = await db_session.execute(select(RoleAssignment.role, func.count()).group_by(RoleAssignment.role))
+    roles: dict[str, int] = dict(rows.tuples().all())
+    assert roles == {"recipient": 3, "proxy": 1, "staff": 2, "department_admin": 1, "municipality_admin": 1}
+    assert await db_session.scalar(select(func.count()).select_from(Allocation)) == 4
+    assert await db_session.scalar(select(func.count()).select_from(ProxyLink)) == 1
+    weekdays = set((await db_session.scalars(select(OpeningRule.weekday))).all())
+    assert weekdays == set(range(7))  # a whole week of opening hours
+    masked = (await db_session.scalars(select(Person.national_id_masked))).all()
+    assert all(value.endswith(" *****") for value in masked)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_loading_twice_changes_nothing(db_session: AsyncSession, settings: Settings) -> None:
+    people = await db_session.scalar(select(func.count()).select_from(Person))
+    again = await _load(db_session, settings)
+    assert again == "demo data already loaded (Demo kommune)"
+    assert await db_session.scalar(select(func.count()).select_from(Person)) == people
+
+
+@pytest.mark.usefixtures("demo")
+async def test_catalogue_lists_departments_hours_and_services(client: httpx.AsyncClient) -> None:
+    departments = (await client.get("/api/v1/departments", params={"municipality": DEMO_MUNICIPALITY_NUMBER})).json()
+    assert [d["name"] for d in departments] == ["Avlastning og oppfølging", "Hjemmetjenesten, praktisk bistand"]
+    home = departments[1]
+    assert home["timezone"] == "Europe/Oslo"
+    assert home["grid_minutes"] == 15
+
+    hours = (await client.get(f"/api/v1/departments/{home['id']}/opening-hours")).json()
+    monday = [(r["start"], r["end"], r["staff"]) for r in hours if r["weekday"] == 0]
+    assert monday == [("08:00", "12:00", 3), ("12:00", "16:00", 2)]
+
+    services = (await client.get(f"/api/v1/departments/{home['id']}/services")).json()
+    assert services[0]["name"] == "Praktisk bistand i hjemmet"
+    english = (await client.get(f"/api/v1/departments/{home['id']}/services", headers={"Accept-Language": "en"})).json()
+    assert english[0]["name"] == "Practical help at home"
+    assert {s["staff_units"] for s in services} == {1, 2}
+
+
+async def test_unknown_department_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/api/v1/departments/{uuid.uuid4()}/services")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_municipality_number_is_validated(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/departments", params={"municipality": "larvik"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "municipality"
+    missing = await client.get("/api/v1/departments")
+    assert missing.status_code == 422
