@@ -18,8 +18,12 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from redis.asyncio import Redis
 
+from api.auth import provide_current, provide_origin, provide_principal, provide_today
+from api.controllers.admin import AuditController, TokenController
 from api.controllers.departments import DepartmentController
 from api.controllers.health import HealthController
+from api.controllers.me import MeController
+from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.i18n import request_language
 from api.middleware import RequestIdMiddleware, add_request_id_header
 from api.problems import internal_error_handler, problem_details_plugin
@@ -80,7 +84,16 @@ def create_app(
         set_default_exception_handler=False,
     )
     return Litestar(
-        route_handlers=[HealthController, DepartmentController],
+        route_handlers=[
+            HealthController,
+            DepartmentController,
+            MeController,
+            PersonController,
+            ProxyLinkController,
+            CoordinatorController,
+            TokenController,
+            AuditController,
+        ],
         plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin()],
         lifespan=[_lifespan(settings.redis_url, db_config)],
         middleware=[RequestIdMiddleware()],
@@ -93,6 +106,12 @@ def create_app(
             path="/schema",
         ),
         state=State({"settings": settings}),
-        dependencies={"language": Provide(request_language, sync_to_thread=False)},
+        dependencies={
+            "language": Provide(request_language, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+            "current": Provide(provide_current),
+            "origin": Provide(provide_origin, sync_to_thread=False),
+            "today": Provide(provide_today, sync_to_thread=False),
+        },
         debug=False,
     )

@@ -51,6 +51,12 @@ PROBLEMS: dict[str, ProblemText] = {
     "forbidden": ProblemText(
         403, "Du har ikke tilgang til dette", "Du har ikkje tilgang til dette", "You do not have access"
     ),
+    "csrf_failed": ProblemText(
+        403,
+        "Siden er utløpt. Last den inn på nytt og prøv igjen",
+        "Sida er utgått. Last henne inn på nytt og prøv igjen",
+        "The page has expired. Reload it and try again",
+    ),
     "not_found": ProblemText(404, "Fant ikke det du ba om", "Fann ikkje det du bad om", "Not found"),
     "method_not_allowed": ProblemText(
         405,
@@ -75,6 +81,30 @@ PROBLEMS: dict[str, ProblemText] = {
         "Noen av feltene er ikke fylt ut riktig",
         "Nokre av felta er ikkje fylte ut rett",
         "Some fields are not valid",
+    ),
+    "invalid_national_id": ProblemText(
+        422,
+        "Fødselsnummeret er ikke gyldig. Sjekk at alle de 11 sifrene er riktige",
+        "Fødselsnummeret er ikkje gyldig. Sjekk at alle dei 11 sifra er rette",
+        "The national identity number is not valid. Check all 11 digits",
+    ),
+    "invalid_scope": ProblemText(
+        422,
+        "Rollen eller avdelingen passer ikke sammen",
+        "Rolla eller avdelinga passar ikkje saman",
+        "The role and the department do not fit together",
+    ),
+    "invalid_period": ProblemText(
+        422,
+        "Perioden er ikke gyldig: sluttdatoen er før startdatoen eller allerede passert",
+        "Perioden er ikkje gyldig: sluttdatoen er før startdatoen eller alt passert",
+        "The period is not valid: it ends before it starts, or has already ended",
+    ),
+    "person_exists": ProblemText(
+        409,
+        "Personen er allerede registrert",
+        "Personen er alt registrert",
+        "This person is already registered",
     ),
     "too_many_requests": ProblemText(
         429,

@@ -27,6 +27,10 @@ def run_with_connection(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
+        connection.commit()
+    except BaseException:
+        connection.rollback()  # a failed migration leaves the transaction aborted; the lock is per session
+        raise
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
         connection.commit()

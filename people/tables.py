@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    String,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import CreatedMixin, IdMixin, MunicipalityMixin
@@ -95,3 +106,65 @@ class ProxyLink(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         CheckConstraint("proxy_id <> recipient_id", name="not_self"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
     )
+
+
+class Coordinator(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """A staff member who is a recipient's primary contact (koordinator) across departments."""
+
+    __tablename__ = "coordinator"
+
+    staff_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "staff_id", "recipient_id", "valid_from", name="uq_coordinator_period"),
+        CheckConstraint("staff_id <> recipient_id", name="not_self"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
+    )
+
+
+class ApiToken(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """A token for an integration (the EHR posting decisions, reporting): hashed, scoped, revocable."""
+
+    __tablename__ = "api_token"
+
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    department_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the secret
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists, to tell tokens apart
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(_one_of("role", ("department_admin", "municipality_admin", "staff")), name="role_known"),
+        CheckConstraint("(role = 'municipality_admin') = (department_id IS NULL)", name="role_scope"),
+    )
+
+
+class AuditEntry(MunicipalityMixin, Base):
+    """Who, acting for whom, did what to which object, when, from where, with what outcome.
+
+    Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0003).
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    actor_person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    actor_token_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    subject_person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)  # whose data it was
+    action: Mapped[str] = mapped_column(String(64))  # e.g. person.read, person.create, proxy_link.create
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+
+    # No foreign keys on purpose: the log outlives the rows it names (a deleted person's entries stay).
+    __table_args__ = (CheckConstraint("num_nonnulls(actor_person_id, actor_token_id) >= 1", name="has_actor"),)

@@ -1,0 +1,95 @@
+"""Who is asking (the principal), and the person-to-person relations that grant access."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in person, or an integration's API token, within one municipality."""
+
+    municipality_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
+    roles: frozenset[tuple[str, uuid.UUID | None]] = field(default_factory=frozenset)  # (role, department)
+
+    def has_role(self, role: str) -> bool:
+        """Whether the principal has `role` anywhere in its municipality."""
+        return any(r == role for r, _ in self.roles)
+
+    def departments(self, *roles: str) -> frozenset[uuid.UUID]:
+        """The departments where the principal has one of `roles`."""
+        return frozenset(d for r, d in self.roles if r in roles and d is not None)
+
+    @property
+    def is_municipality_admin(self) -> bool:
+        """Administers the whole municipality."""
+        return self.has_role("municipality_admin")
+
+
+def _valid_on(model: type[ProxyLink | Coordinator], day: date) -> ColumnElement[bool]:
+    return (model.valid_from <= day) & or_(model.valid_to.is_(None), model.valid_to >= day)
+
+
+async def person_principal(session: AsyncSession, person_id: uuid.UUID) -> Principal | None:
+    """The principal of a signed-in person, with their roles as they are now (revocation is immediate)."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return None
+    rows = await session.execute(
+        select(RoleAssignment.role, RoleAssignment.department_id).where(
+            RoleAssignment.person_id == person_id, RoleAssignment.municipality_id == person.municipality_id
+        )
+    )
+    return Principal(municipality_id=person.municipality_id, person_id=person.id, roles=frozenset(rows.tuples().all()))
+
+
+async def represented(session: AsyncSession, principal: Principal, day: date) -> list[Person]:
+    """The recipients a proxy acts for on `day` (through a proxy link valid that day)."""
+    if principal.person_id is None:
+        return []
+    query = (
+        select(Person)
+        .join(ProxyLink, ProxyLink.recipient_id == Person.id)
+        .where(
+            ProxyLink.proxy_id == principal.person_id,
+            ProxyLink.municipality_id == principal.municipality_id,
+            _valid_on(ProxyLink, day),
+        )
+        .order_by(Person.given_name, Person.family_name)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def is_proxy_for(session: AsyncSession, principal: Principal, recipient_id: uuid.UUID, day: date) -> bool:
+    """Whether the principal holds a proxy link to the recipient valid on `day`."""
+    if principal.person_id is None:
+        return False
+    query = select(ProxyLink.id).where(
+        ProxyLink.proxy_id == principal.person_id,
+        ProxyLink.recipient_id == recipient_id,
+        ProxyLink.municipality_id == principal.municipality_id,
+        _valid_on(ProxyLink, day),
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def is_coordinator_for(session: AsyncSession, principal: Principal, recipient_id: uuid.UUID, day: date) -> bool:
+    """Whether the principal is the recipient's coordinator (primary contact) on `day`."""
+    if principal.person_id is None or not principal.has_role("staff"):
+        return False
+    query = select(Coordinator.id).where(
+        Coordinator.staff_id == principal.person_id,
+        Coordinator.recipient_id == recipient_id,
+        Coordinator.municipality_id == principal.municipality_id,
+        _valid_on(Coordinator, day),
+    )
+    return await session.scalar(query.limit(1)) is not None

@@ -1,0 +1,35 @@
+"""Refusals of the people domain (codes map to problem types in `api/problems.py`)."""
+
+from __future__ import annotations
+
+from core.errors import DomainError
+
+
+class InvalidNationalIdError(DomainError):
+    """Not a valid national identity number; `reason` says why (length, digits, date, checksum)."""
+
+    code = "invalid_national_id"
+
+
+class PersonExistsError(DomainError):
+    """A person with this national identity number is already registered in the municipality."""
+
+    code = "person_exists"
+
+
+class InvalidScopeError(DomainError):
+    """A role or token scope that does not fit (e.g. staff without a department, a department elsewhere)."""
+
+    code = "invalid_scope"
+
+
+class InvalidPeriodError(DomainError):
+    """A validity period that ends before it starts, or has already ended."""
+
+    code = "invalid_period"
+
+
+class ForbiddenError(DomainError):
+    """The principal may not do this (it may know the object exists, e.g. its own)."""
+
+    code = "forbidden"
