@@ -16,10 +16,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 from api.auth import provide_current, provide_origin, provide_principal, provide_today
 from api.controllers.admin import AuditController, TokenController
+from api.controllers.auth import AuthController
+from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
 from api.controllers.health import HealthController
 from api.controllers.me import MeController
@@ -27,6 +30,7 @@ from api.controllers.people import CoordinatorController, PersonController, Prox
 from api.i18n import request_language
 from api.middleware import RequestIdMiddleware, add_request_id_header
 from api.problems import internal_error_handler, problem_details_plugin
+from api.ratelimit import STORE
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -93,6 +97,8 @@ def create_app(
             CoordinatorController,
             TokenController,
             AuditController,
+            AuthController,
+            *([DemoSignInController] if settings.demo else []),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin()],
         lifespan=[_lifespan(settings.redis_url, db_config)],
@@ -106,8 +112,9 @@ def create_app(
             path="/schema",
         ),
         state=State({"settings": settings}),
+        stores={STORE: RedisStore.with_client(url=settings.redis_url, namespace=f"{settings.redis_prefix}ratelimit")},
         dependencies={
-            "language": Provide(request_language, sync_to_thread=False),
+            "user_language": Provide(request_language, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "current": Provide(provide_current),
             "origin": Provide(provide_origin, sync_to_thread=False),

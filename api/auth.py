@@ -26,7 +26,8 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _bearer(request: Request[Any, Any, Any]) -> str | None:
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    """The credentials of an `Authorization: Bearer` header, if any."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
@@ -51,7 +52,7 @@ async def provide_principal(
     request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
 ) -> Principal | None:
     """Dependency `principal`: the caller, or None when anonymous. A bad token is a 401, not anonymous."""
-    secret = _bearer(request)
+    secret = bearer_token(request)
     if secret is not None:
         principal = await token_principal(db_session, secret, now=utcnow())
         if principal is None:

@@ -10,12 +10,15 @@ from litestar import Response
 from litestar.exceptions import (
     ClientException,
     HTTPException,
-    MethodNotAllowedException,
-    NotFoundException,
     ValidationException,
 )
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_409_CONFLICT,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
 
 from api.i18n import negotiate
 from core.errors import DomainError
@@ -56,6 +59,18 @@ PROBLEMS: dict[str, ProblemText] = {
         "Siden er utløpt. Last den inn på nytt og prøv igjen",
         "Sida er utgått. Last henne inn på nytt og prøv igjen",
         "The page has expired. Reload it and try again",
+    ),
+    "sign_in_failed": ProblemText(
+        400,
+        "Innloggingen ble avbrutt eller er utløpt. Prøv å logge inn på nytt",
+        "Innlogginga vart avbroten eller er utgått. Prøv å logge inn på nytt",
+        "Signing in was interrupted or has expired. Please sign in again",
+    ),
+    "not_registered": ProblemText(
+        403,
+        "Du er ikke registrert i Tjenesteshop. Kontakt tjenestekontoret i kommunen din",
+        "Du er ikkje registrert i Tjenesteshop. Kontakt tenestekontoret i kommunen din",
+        "You are not registered in Tjenesteshop. Contact your municipality's service office",
     ),
     "not_found": ProblemText(404, "Fant ikke det du ba om", "Fann ikkje det du bad om", "Not found"),
     "method_not_allowed": ProblemText(
@@ -194,12 +209,17 @@ def from_http_exception(exc: HTTPException) -> Problem:
     if type(exc) is ClientException and exc.status_code == HTTP_400_BAD_REQUEST:
         # Litestar's plain 400: a body or form it could not decode (truncated or broken JSON, bad multipart).
         return Problem("malformed_body")
-    if isinstance(exc, NotFoundException):
-        return Problem("not_found")
-    if isinstance(exc, MethodNotAllowedException):
-        return Problem("method_not_allowed", headers=exc.headers)
+    if exc.status_code == HTTP_429_TOO_MANY_REQUESTS:
+        return _too_many(exc)
     code = _STATUS_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")  # noqa: PLR2004
     return Problem(code, status_code=exc.status_code, headers=exc.headers)
+
+
+def _too_many(exc: HTTPException) -> Problem:
+    """Litestar's rate limiter sets RateLimit-* headers; clients and proxies also expect Retry-After."""
+    headers = dict(exc.headers or {})
+    headers.setdefault("Retry-After", str(max(1, int(headers.get("RateLimit-Reset", "60")))))
+    return Problem("too_many_requests", headers=headers)
 
 
 def from_domain_error(exc: DomainError) -> Problem:

@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     environment: str = "development"
     log_level: str = "INFO"
     redis_prefix: str = "tjenesteshop:"  # every Redis key and queue name starts with it
+    demo: bool = False  # `serve --demo`: demo sign-in page and a local OIDC provider
+    demo_municipality: str = "9999"  # the kommunenummer the demo data uses (no real municipality has it)
+    # Sign-in: ID-porten for residents, the municipality's own OIDC provider for staff.
+    idporten_issuer: str | None = None
+    idporten_client_id: str | None = None
+    idporten_client_secret: SecretStr | None = None
+    staff_oidc_issuer: str | None = None
+    staff_oidc_client_id: str | None = None
+    staff_oidc_client_secret: SecretStr | None = None
+    staff_oidc_national_id_claim: str = "pid"
     db_pool_size: int = 10
     db_max_overflow: int = 0
 
@@ -57,6 +67,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The default time zone of new departments."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def national_id_key(self) -> bytes:
+        """The key of the national-id hashes (changing the secret makes every stored hash unfindable)."""
+        return self.secret_key.get_secret_value().encode()
 
     def check_production(self) -> None:
         """Refuse to run outside development with the development secret or a short one."""

@@ -53,6 +53,6 @@ async def list_services(session: AsyncSession, department_id: uuid.UUID) -> Sequ
             Service.municipality_id == department.municipality_id,
             Service.active.is_(True),
         )
-        .order_by(Service.created_at, Service.id)
+        .order_by(Service.name["nb"].astext, Service.id)
     )
     return (await session.scalars(query)).all()

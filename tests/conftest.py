@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -105,6 +106,8 @@ def settings(servers: RunServers) -> Settings:
         DATABASE_URL=servers.database_url,
         REDIS_URL=servers.redis_url,
         data_dir=(Path(tempfile.gettempdir()) / "tjenesteshop-test-unused"),
+        redis_prefix=servers.key_prefix,
+        _env_file=None,
     )
 
 
@@ -134,14 +137,19 @@ async def db_session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]
     await session.close()
 
 
-@pytest.fixture
-def app(settings: Settings, connection: AsyncConnection) -> Litestar:
-    """The real app; its sessions join the test's rolled-back transaction."""
+def app_on(settings: Settings, connection: AsyncConnection) -> Litestar:
+    """The real app, its sessions joining `connection`'s rolled-back transaction."""
 
     def session_maker() -> AsyncSession:
         return AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     return create_app(settings, session_maker=session_maker)
+
+
+@pytest.fixture
+def app(settings: Settings, connection: AsyncConnection) -> Litestar:
+    """The real app; its sessions join the test's rolled-back transaction."""
+    return app_on(settings, connection)
 
 
 @asynccontextmanager
@@ -165,7 +173,9 @@ async def http_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     if lifespan.done():
         waiting.cancel()
         lifespan.result()  # raises what failed at startup
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar's ASGI types are stricter
+    # Each client its own loopback address, so rate limits counted per address do not spill between tests.
+    address = f"127.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))  # type: ignore[arg-type]
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client

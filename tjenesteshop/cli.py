@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from types import FrameType
 
 import click
@@ -147,3 +148,30 @@ def demo() -> None:
     with servers(settings) as ready:
         _migrate(ready)
         _load_demo(ready)
+
+
+@main.group()
+def token() -> None:
+    """Integration tokens (for the EHR system posting decisions, reporting tools)."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="What the token is for, e.g. 'EHR decisions'.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["municipality_admin", "department_admin", "staff"]),
+    help="The role the token acts with.",
+)
+@click.option("--department", "department_id", type=click.UUID, help="The department (for department roles).")
+@click.option("--municipality", "municipality_number", help="Kommunenummer; may be left out when there is one.")
+def token_create(name: str, role: str, department_id: uuid.UUID | None, municipality_number: str | None) -> None:
+    """Create a token and print its secret, once: store it in the integration's secret store."""
+    from tjenesteshop.tokens import create_token_cli  # noqa: PLC0415 - only this command needs it
+
+    settings = _load_settings()
+    with servers(settings) as ready:
+        _migrate(ready)
+        secret, summary = asyncio.run(create_token_cli(ready, name, role, department_id, municipality_number))
+    _say(summary)
+    click.echo(secret)

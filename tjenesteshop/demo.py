@@ -20,8 +20,6 @@ from departments.tables import Department, OpeningRule, Service
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, ProxyLink, RoleAssignment
 
-DEMO_MUNICIPALITY_NUMBER = "9999"
-
 
 @dataclass(frozen=True)
 class DemoPerson:
@@ -209,14 +207,14 @@ def _allocations(people: dict[str, Person], services: dict[str, Service], today:
 
 
 async def _load(session: AsyncSession, settings: Settings) -> str:
-    existing = await session.scalar(select(Municipality).where(Municipality.number == DEMO_MUNICIPALITY_NUMBER))
+    existing = await session.scalar(select(Municipality).where(Municipality.number == settings.demo_municipality))
     if existing is not None:
         return f"demo data already loaded ({existing.name})"
-    municipality = Municipality(number=DEMO_MUNICIPALITY_NUMBER, name="Demo kommune")
+    municipality = Municipality(number=settings.demo_municipality, name="Demo kommune")
     session.add(municipality)
     await session.flush()
     home, respite = _departments(municipality)
-    people = _people(municipality, settings.secret_key.get_secret_value().encode())
+    people = _people(municipality, settings.national_id_key)
     session.add_all([home, respite, *people.values()])
     await session.flush()
     services = _services(home, respite)

@@ -40,7 +40,7 @@ class DepartmentController(Controller):
 
     @get("/{department_id:uuid}/services", summary="The service catalogue")
     async def services(
-        self, db_session: DbSession, language: RequestLanguage, department_id: FromPath[uuid.UUID]
+        self, db_session: DbSession, user_language: RequestLanguage, department_id: FromPath[uuid.UUID]
     ) -> list[ServiceRead]:
         """Active services, texts in the request's language."""
-        return [ServiceRead.of(row, language) for row in await service.list_services(db_session, department_id)]
+        return [ServiceRead.of(row, user_language) for row in await service.list_services(db_session, department_id)]

@@ -23,7 +23,6 @@ from api.schemas.people import (
     RoleRead,
 )
 from booking.access import visible_person
-from core.settings import Settings
 from people import service
 from people.access import Principal
 from people.audit import Origin, record
@@ -31,11 +30,6 @@ from people.audit import Origin, record
 Current = NamedDependency[Principal]
 Today = NamedDependency[date]
 Where = NamedDependency[Origin]
-
-
-def _key(state: State) -> bytes:
-    settings: Settings = state.settings
-    return settings.secret_key.get_secret_value().encode()
 
 
 class PersonController(Controller):
@@ -50,7 +44,7 @@ class PersonController(Controller):
     ) -> PersonRead:
         """A bad national identity number is a 422 naming why; a known one a 409."""
         new = service.NewPerson(**{f: getattr(data, f) for f in data.__struct_fields__})
-        person = await service.create_person(db_session, current, origin, new, key=_key(state))
+        person = await service.create_person(db_session, current, origin, new, key=state.settings.national_id_key)
         return PersonRead.of(person)
 
     @get("/{person_id:uuid}", summary="A person I may see")

@@ -1,0 +1,198 @@
+"""Every endpoint, every kind of caller: the status each one gets. A new endpoint must be added here."""
+
+# ruff: noqa: ARG005, PLR0913, PLR0917 - a table of lambdas over the world; long rows read better
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.settings import Settings
+from tests.world import World, build_world, sign_in
+
+CALLERS = (
+    "anonymous",
+    "recipient",
+    "other_recipient",
+    "proxy",
+    "expired_proxy",
+    "staff",
+    "other_staff",
+    "coordinator",
+    "dept_admin",
+    "muni_admin",
+    "foreign_admin",
+    "token_admin",
+    "token_dept",
+    "token_revoked",
+)
+PUBLIC = dict.fromkeys(CALLERS, 200)  # public endpoints do not look at credentials
+SIGNED_IN = dict.fromkeys(CALLERS, 200) | {"anonymous": 401, "token_revoked": 401}
+ADMINS_ONLY = dict.fromkeys(CALLERS, 403) | {"anonymous": 401, "token_revoked": 401}
+TODAY = date.today()  # noqa: DTZ011 - only used to make periods that are valid around now
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call an endpoint on the world, and what each caller gets."""
+
+    request: Callable[[World], tuple[str, dict[str, Any]]]
+    expected: dict[str, int]
+
+
+def _get(path: Callable[[World], str]) -> Callable[[World], tuple[str, dict[str, Any]]]:
+    return lambda w: (path(w), {})
+
+
+def _post(
+    path: Callable[[World], str], body: Callable[[World], dict[str, Any]]
+) -> Callable[[World], tuple[str, dict[str, Any]]]:
+    return lambda w: (path(w), {"json": body(w)})
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/health/live"): Case(_get(lambda w: "/health/live"), PUBLIC),
+    ("GET", "/health/ready"): Case(_get(lambda w: "/health/ready"), PUBLIC),
+    ("GET", "/api/v1/departments"): Case(_get(lambda w: "/api/v1/departments?municipality=0001"), PUBLIC),
+    ("GET", "/api/v1/departments/{department_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/departments/{w.departments['d1']}"), PUBLIC
+    ),
+    ("GET", "/api/v1/departments/{department_id:uuid}/opening-hours"): Case(
+        _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/opening-hours"), PUBLIC
+    ),
+    ("GET", "/api/v1/departments/{department_id:uuid}/services"): Case(
+        _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/services"), PUBLIC
+    ),
+    ("GET", "/api/v1/me"): Case(_get(lambda w: "/api/v1/me"), SIGNED_IN),
+    ("GET", "/api/v1/me/access-log"): Case(
+        _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | {"token_admin": 404, "token_dept": 404}
+    ),
+    # The recipient's own object, seen by everyone: who may, gets it; everyone else a 404.
+    ("GET", "/api/v1/persons/{person_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/persons/{w.people['recipient']}"),
+        {
+            "anonymous": 401,
+            "recipient": 200,
+            "other_recipient": 404,
+            "proxy": 200,
+            "expired_proxy": 404,
+            "staff": 200,
+            "other_staff": 404,
+            "coordinator": 200,
+            "dept_admin": 200,
+            "muni_admin": 200,
+            "foreign_admin": 404,
+            "token_admin": 200,
+            "token_dept": 200,
+            "token_revoked": 401,
+        },
+    ),
+    ("POST", "/api/v1/persons"): Case(
+        _post(
+            lambda w: "/api/v1/persons",
+            lambda w: {"national_id": "01010750160", "given_name": "Ny", "family_name": "Person"},
+        ),
+        ADMINS_ONLY
+        | {"dept_admin": 201, "muni_admin": 201, "foreign_admin": 201, "token_admin": 201, "token_dept": 201},
+    ),
+    ("POST", "/api/v1/persons/{person_id:uuid}/roles"): Case(
+        _post(
+            lambda w: f"/api/v1/persons/{w.people['new_person']}/roles",
+            lambda w: {"role": "staff", "department_id": str(w.departments["d1"])},
+        ),
+        ADMINS_ONLY
+        | {"dept_admin": 201, "muni_admin": 201, "foreign_admin": 404, "token_admin": 201, "token_dept": 201},
+    ),
+    ("DELETE", "/api/v1/persons/{person_id:uuid}/roles/{role_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/persons/{w.people['staff']}/roles/{w.roles['staff']}"),
+        ADMINS_ONLY
+        | {"dept_admin": 204, "muni_admin": 204, "foreign_admin": 404, "token_admin": 204, "token_dept": 204},
+    ),
+    ("POST", "/api/v1/proxy-links"): Case(
+        _post(
+            lambda w: "/api/v1/proxy-links",
+            lambda w: {
+                "proxy_id": str(w.people["new_person"]),
+                "recipient_id": str(w.people["other_recipient"]),
+                "kind": "guardian",
+                "valid_from": TODAY.isoformat(),
+            },
+        ),
+        ADMINS_ONLY | {"muni_admin": 201, "foreign_admin": 404, "token_admin": 201},
+    ),
+    ("POST", "/api/v1/proxy-links/{link_id:uuid}/end"): Case(
+        _post(lambda w: f"/api/v1/proxy-links/{w.links['proxy']}/end", lambda w: {}),
+        ADMINS_ONLY | {"muni_admin": 201, "foreign_admin": 404, "token_admin": 201},
+    ),
+    ("POST", "/api/v1/coordinators"): Case(
+        _post(
+            lambda w: "/api/v1/coordinators",
+            lambda w: {
+                "staff_id": str(w.people["staff"]),
+                "recipient_id": str(w.people["other_recipient"]),
+                "valid_from": TODAY.isoformat(),
+            },
+        ),
+        ADMINS_ONLY | {"muni_admin": 201, "foreign_admin": 404, "token_admin": 201},
+    ),
+    ("GET", "/api/v1/api-tokens"): Case(
+        _get(lambda w: "/api/v1/api-tokens"), ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200}
+    ),
+    ("POST", "/api/v1/api-tokens"): Case(
+        _post(lambda w: "/api/v1/api-tokens", lambda w: {"name": "Rapporter", "role": "municipality_admin"}),
+        ADMINS_ONLY | {"muni_admin": 201, "foreign_admin": 201},
+    ),
+    ("POST", "/api/v1/api-tokens/{token_id:uuid}/revoke"): Case(
+        _post(lambda w: f"/api/v1/api-tokens/{w.tokens['token_dept']}/revoke", lambda w: {}),
+        ADMINS_ONLY | {"muni_admin": 201, "foreign_admin": 404},
+    ),
+    ("GET", "/api/v1/audit-log"): Case(
+        _get(lambda w: "/api/v1/audit-log"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+    ),
+    ("GET", "/auth/login"): Case(_get(lambda w: "/auth/login?provider=nowhere"), PUBLIC | dict.fromkeys(CALLERS, 404)),
+    ("GET", "/auth/callback"): Case(
+        _get(lambda w: "/auth/callback?code=abc&state=forged"), dict.fromkeys(CALLERS, 400)
+    ),
+    ("POST", "/auth/logout"): Case(_post(lambda w: "/auth/logout", lambda w: {}), PUBLIC | {"token_revoked": 401}),
+}
+
+
+def test_every_endpoint_is_in_the_matrix(app: Litestar) -> None:
+    served = {
+        (method, route.path)
+        for route in app.routes
+        for method in getattr(route, "methods", ())
+        if method not in {"HEAD", "OPTIONS"} and not route.path.startswith("/schema")
+    }
+    assert served == set(MATRIX), "add new endpoints to MATRIX (and remove gone ones)"
+
+
+@pytest.fixture
+async def world(db_session: AsyncSession, settings: Settings) -> World:
+    return await build_world(db_session, settings)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("route_key", list(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
+async def test_access(
+    route_key: tuple[str, str], caller: str, client: httpx.AsyncClient, world: World, settings: Settings, app: Litestar
+) -> None:
+    case = MATRIX[route_key]
+    redis: Redis = app.state.redis
+    await sign_in(client, redis, settings, world, caller)
+    path, options = case.request(world)
+    method, _ = route_key
+    response = await client.request(method, path, **options)
+    assert response.status_code == case.expected[caller], response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,125 @@
+"""Sign-in round trip through the app against a real OIDC provider started here (oidc-provider-mock)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from core.settings import Settings
+from tests.conftest import app_on, http_client
+from tests.oidc_provider import TOLERATE_PROVIDER_WARNINGS, running_provider, sign_in_at_provider
+from tests.world import World, build_world
+
+pytestmark = TOLERATE_PROVIDER_WARNINGS
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[str]:
+    with running_provider() as url:
+        yield url
+
+
+@pytest.fixture
+async def world(db_session: AsyncSession, settings: Settings) -> World:
+    return await build_world(db_session, settings)
+
+
+@pytest.fixture
+async def client(settings: Settings, connection: AsyncConnection, issuer: str) -> AsyncIterator[httpx.AsyncClient]:
+    configured = settings.model_copy(
+        update={
+            "base_url": "http://test",
+            "idporten_issuer": issuer,
+            "idporten_client_id": "tjenesteshop",
+            "idporten_client_secret": SecretStr("hemmelig"),  # the mock accepts any secret
+        }
+    )
+    async with http_client(app_on(configured, connection)) as client:
+        yield client
+
+
+async def _to_provider_and_back(client: httpx.AsyncClient, national_id: str, next_path: str = "/") -> str:
+    """Start at /auth/login, sign in at the provider; return our callback path (not yet followed)."""
+    login = await client.get("/auth/login", params={"provider": "idporten", "next_path": next_path})
+    assert login.status_code == 302
+    async with httpx.AsyncClient() as browser_at_provider:
+        back = await sign_in_at_provider(
+            browser_at_provider, login.headers["location"], sub=f"sub-{national_id}", claims={"pid": national_id}
+        )
+    parts = urlsplit(back)
+    assert parts.path == "/auth/callback"
+    return f"{parts.path}?{parts.query}"
+
+
+async def test_round_trip_login_session_me_logout(client: httpx.AsyncClient, world: World) -> None:
+    login = await client.get("/auth/login", params={"provider": "idporten"})
+    query = parse_qs(urlsplit(login.headers["location"]).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["nonce"]
+    assert query["state"]
+
+    callback = await _to_provider_and_back(client, world.national_ids["recipient"], next_path="/mine-timer")
+    signed_in = await client.get(callback)
+    assert signed_in.status_code == 303, signed_in.text
+    assert signed_in.headers["location"] == "/mine-timer"
+    cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("tjenesteshop_session="))
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+
+    me = (await client.get("/api/v1/me")).json()
+    assert me["person"]["id"] == str(world.people["recipient"])
+    out = await client.post("/auth/logout", headers={"X-CSRF-Token": me["csrf_token"]})
+    assert out.status_code == 200
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_tampered_state_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    callback = await _to_provider_and_back(client, world.national_ids["recipient"])
+    path, _, query = callback.partition("?")
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    params["state"] = params["state"][:-2] + "xx"
+    refused = await client.get(f"{path}?{urlencode(params)}")
+    assert refused.status_code == 400
+    assert refused.json()["reason"] == "state_invalid"
+    assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_callback_link_from_another_browser_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    callback = await _to_provider_and_back(client, world.national_ids["recipient"])
+    client.cookies.clear()  # the victim's browser never started this login
+    refused = await client.get(callback)
+    assert refused.status_code == 400
+    assert refused.json()["reason"] == "state_invalid"
+
+
+async def test_replayed_code_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    callback = await _to_provider_and_back(client, world.national_ids["recipient"])
+    assert (await client.get(callback)).status_code == 303
+    again = await client.get(callback)  # the same state and code once more
+    assert again.status_code == 400
+    # The old code with a fresh state of this browser: the provider refuses the code.
+    login = await client.get("/auth/login", params={"provider": "idporten"})
+    fresh_state = parse_qs(urlsplit(login.headers["location"]).query)["state"][0]
+    old_code = parse_qs(urlsplit(callback).query)["code"][0]
+    replay = await client.get("/auth/callback", params={"code": old_code, "state": fresh_state})
+    assert replay.status_code == 400
+    assert replay.json()["reason"] == "token_exchange_failed"
+
+
+async def test_unregistered_person_is_told_to_contact_the_municipality(client: httpx.AsyncClient) -> None:
+    callback = await _to_provider_and_back(client, "01010750160")
+    refused = await client.get(callback)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "urn:tjenesteshop:problem:not_registered"
+    assert "Kontakt tjenestekontoret" in refused.json()["title"]
+
+
+async def test_cancel_at_provider_is_a_clear_refusal(client: httpx.AsyncClient) -> None:
+    refused = await client.get("/auth/callback", params={"error": "access_denied", "state": "whatever"})
+    assert refused.status_code == 400
+    assert refused.json()["reason"] == "cancelled"
