@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -13,6 +14,7 @@ import uuid
 from types import FrameType
 
 import click
+from pydantic import SecretStr
 
 from core.logging import configure_logging
 from core.settings import Settings, plain_database_url
@@ -98,16 +100,22 @@ def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool
     _exit_on_sigterm()
     started = time.monotonic()
     settings = _load_settings()
-    with servers(settings, publish=True) as ready:
+    if "base_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"base_url": _url(host, port)})
+    with servers(settings, publish=True) as running, contextlib.ExitStack() as stack:
         if not no_migrate:
-            _migrate(ready)
+            _migrate(running)
+        ready = running
         if demo:
-            _load_demo(ready)
+            _load_demo(running)
+            ready = _with_demo_sign_in(running, stack)
         app = create_app(ready)
-        url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+        base = ready.base_url
 
         def announce() -> None:
-            _say(f"ready after {time.monotonic() - started:.1f} s: open {url} (API docs: {url}/schema)")
+            _say(f"ready after {time.monotonic() - started:.1f} s: open {base} (API documentation: {base}/schema)")
+            if demo:
+                _say(f"demo sign-in: {base}/auth/demo (one click), or through the demo ID provider: {base}/auth/login")
             _say("press Ctrl-C to stop")
 
         app.on_startup.append(announce)
@@ -119,6 +127,25 @@ def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool
                 _say("stopping the worker")
                 _stop_child(child)
             _say("stopping")
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - only for the printed address
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def _with_demo_sign_in(settings: Settings, stack: contextlib.ExitStack) -> Settings:
+    """Demo mode: the demo sign-in page, and a local OIDC provider unless real ones are configured."""
+    update: dict[str, object] = {"demo": True}
+    if not settings.idporten_issuer and not settings.staff_oidc_issuer:
+        from tjenesteshop.demo_oidc import running_demo_provider  # noqa: PLC0415 - demo only
+
+        issuer = stack.enter_context(running_demo_provider(settings))
+        _say(f"demo ID provider (a real OIDC server for testing) at {issuer}")
+        client = {"client_id": "tjenesteshop-demo", "client_secret": SecretStr("demo-only")}
+        for provider in ("idporten", "staff_oidc"):
+            update |= {f"{provider}_issuer": issuer} | {f"{provider}_{k}": v for k, v in client.items()}
+    return settings.model_copy(update=update)
 
 
 @main.command()

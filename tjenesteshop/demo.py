@@ -149,10 +149,23 @@ def _services(home: Department, respite: Department) -> dict[str, Service]:
     return services
 
 
+def _national_id(index: int, who: DemoPerson) -> str:
+    return synthetic_national_id(who.born, 100 + 7 * index)
+
+
+def demo_national_ids(settings: Settings) -> dict[str, tuple[str, str]]:
+    """Each demo person's handle, full name and synthetic national id (for the demo's sign-in provider)."""
+    del settings  # the same in every installation: synthetic numbers only
+    return {
+        handle: (f"{who.given} {who.family}", _national_id(index, who))
+        for index, (handle, who) in enumerate(PEOPLE.items())
+    }
+
+
 def _people(municipality: Municipality, key: bytes) -> dict[str, Person]:
     people = {}
     for index, (handle, who) in enumerate(PEOPLE.items()):
-        national_id = synthetic_national_id(who.born, 100 + 7 * index)
+        national_id = _national_id(index, who)
         people[handle] = Person(
             municipality_id=municipality.id,
             national_id_hash=national_id_hash(national_id, key),

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
-from litestar.response import Redirect
+from litestar.response import Redirect, Response
 from redis.asyncio import Redis
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE
@@ -156,11 +156,19 @@ class AuthController(Controller):
 
     @post("/logout", summary="Sign out", status_code=200)
     async def logout(
-        self, request: Request[Any, Any, Any], state: State, principal: NamedDependency[Principal | None]
-    ) -> dict[str, str | None]:
-        """End the session here (and tell the front end where to end it at the provider)."""
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        state: State,
+        origin: NamedDependency[Origin],
+        principal: NamedDependency[Principal | None],
+    ) -> Response[dict[str, str]]:
+        """End the session here; the cookies are cleared. Signing out twice is harmless."""
         settings: Settings = state.settings
         session_id = request.cookies.get(SESSION_COOKIE)
-        if session_id and principal is not None:
+        if session_id and principal is not None and principal.person_id is not None:
             await delete_session(state.redis, settings.redis_prefix, session_id)
-        return {"status": "signed_out"}
+            await record(db_session, principal, origin, action="session.end", object_type="person",
+                         object_id=principal.person_id, subject_person_id=principal.person_id)  # fmt: skip
+        expired = [Cookie(key=name, value="", path="/", max_age=0) for name in (SESSION_COOKIE, CSRF_COOKIE)]
+        return Response({"status": "signed_out"}, cookies=expired)

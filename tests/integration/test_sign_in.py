@@ -14,6 +14,8 @@ from core.settings import Settings
 from tests.conftest import app_on, http_client
 from tests.oidc_provider import TOLERATE_PROVIDER_WARNINGS, running_provider, sign_in_at_provider
 from tests.world import World, build_world
+from tjenesteshop.demo import _load as load_demo_data
+from tjenesteshop.demo_oidc import running_demo_provider
 
 pytestmark = TOLERATE_PROVIDER_WARNINGS
 
@@ -123,3 +125,29 @@ async def test_cancel_at_provider_is_a_clear_refusal(client: httpx.AsyncClient) 
     refused = await client.get("/auth/callback", params={"error": "access_denied", "state": "whatever"})
     assert refused.status_code == 400
     assert refused.json()["reason"] == "cancelled"
+
+
+async def test_demo_provider_knows_the_demo_people(
+    settings: Settings, connection: AsyncConnection, db_session: AsyncSession
+) -> None:
+    await load_demo_data(db_session, settings)
+    await db_session.commit()
+    with running_demo_provider(settings) as demo_issuer:
+        configured = settings.model_copy(
+            update={
+                "demo": True,
+                "base_url": "http://test",
+                "idporten_issuer": demo_issuer,
+                "idporten_client_id": "tjenesteshop-demo",
+                "idporten_client_secret": SecretStr("demo-only"),
+            }
+        )
+        async with http_client(app_on(configured, connection)) as client:
+            login = await client.get("/auth/login", params={"provider": "idporten"})
+            async with httpx.AsyncClient() as browser_at_provider:
+                back = await sign_in_at_provider(browser_at_provider, login.headers["location"], sub="liv", claims={})
+            parts = urlsplit(back)
+            assert (await client.get(f"{parts.path}?{parts.query}")).status_code == 303
+            me = (await client.get("/api/v1/me")).json()
+    assert me["person"]["given_name"] == "Liv"
+    assert [p["given_name"] for p in me["acts_for"]] == ["Emma"]  # Liv is Emma's parent in the demo
