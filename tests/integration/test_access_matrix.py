@@ -13,9 +13,11 @@ import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
+from people.tables import AuditEntry
 from tests.world import World, build_world, sign_in
 
 CALLERS = (
@@ -185,14 +187,26 @@ async def world(db_session: AsyncSession, settings: Settings) -> World:
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("route_key", list(MATRIX), ids=lambda k: f"{k[0]} {k[1]}")
 async def test_access(
-    route_key: tuple[str, str], caller: str, client: httpx.AsyncClient, world: World, settings: Settings, app: Litestar
+    route_key: tuple[str, str],
+    caller: str,
+    client: httpx.AsyncClient,
+    world: World,
+    settings: Settings,
+    app: Litestar,
+    db_session: AsyncSession,
 ) -> None:
     case = MATRIX[route_key]
     redis: Redis = app.state.redis
     await sign_in(client, redis, settings, world, caller)
     path, options = case.request(world)
     method, _ = route_key
+    audited_before = await db_session.scalar(select(func.count()).select_from(AuditEntry))
     response = await client.request(method, path, **options)
     assert response.status_code == case.expected[caller], response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"
+    audited_after = await db_session.scalar(select(func.count()).select_from(AuditEntry))
+    if method != "GET" and response.status_code < 300 and route_key != ("POST", "/auth/logout"):
+        assert (audited_after or 0) > (audited_before or 0), "every write leaves an audit entry"
+    elif response.status_code >= 400:
+        assert audited_after == audited_before, "a refused request writes nothing"

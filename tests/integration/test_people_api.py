@@ -266,3 +266,50 @@ async def test_sign_in_is_rate_limited_per_address(client: httpx.AsyncClient) ->
     assert limited.headers["content-type"] == "application/problem+json"
     assert int(limited.headers["retry-after"]) > 0
     assert limited.json()["type"] == "urn:tjenesteshop:problem:too_many_requests"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected"),
+    [
+        ("roles", {"role": "staff"}, "invalid_scope"),  # staff without a department
+        (
+            "roles",
+            {"role": "recipient", "department_id": "D1"},
+            "invalid_scope",
+        ),  # recipients belong to the municipality
+        ("roles", {"role": "staff", "department_id": str(uuid.uuid4())}, "invalid_scope"),  # no such department
+        ("roles", {"role": "king"}, "validation_failed"),
+        ("api-tokens", {"name": "x", "role": "department_admin"}, "invalid_scope"),
+        ("api-tokens", {"name": "", "role": "municipality_admin"}, "validation_failed"),
+        (
+            "coordinators",
+            {"staff_id": "RECIPIENT", "recipient_id": "OTHER", "valid_from": "2026-01-01"},
+            "invalid_scope",
+        ),
+        (
+            "coordinators",
+            {"staff_id": "STAFF", "recipient_id": "OTHER", "valid_from": "not a date"},
+            "validation_failed",
+        ),
+    ],
+)
+async def test_bad_scopes_are_422_and_write_nothing(
+    path: str,
+    body: dict[str, str],
+    expected: str,
+    client: httpx.AsyncClient,
+    app: Litestar,
+    settings: Settings,
+    world: World,
+    db_session: AsyncSession,
+) -> None:
+    await _as(client, app, settings, world, "muni_admin")
+    names = {"D1": str(world.departments["d1"]), "RECIPIENT": str(world.people["recipient"]),
+             "OTHER": str(world.people["other_recipient"]), "STAFF": str(world.people["staff"])}  # fmt: skip
+    filled = {k: names.get(v, v) for k, v in body.items()}
+    url = f"/api/v1/persons/{world.people['new_person']}/roles" if path == "roles" else f"/api/v1/{path}"
+    audit = await _count(db_session, AuditEntry)
+    response = await client.post(url, json=filled)
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == f"urn:tjenesteshop:problem:{expected}"
+    assert await _count(db_session, AuditEntry) == audit
