@@ -12,7 +12,7 @@ from holidays import country_holidays
 
 GRID_MINUTES = frozenset({5, 10, 15, 30, 60})
 MIN_STAFF = 1
-MAX_STAFF = 100
+MAX_STAFF = 50  # the same bound as the CHECK on opening rules
 _MIDNIGHT = time(0, 0)
 _DAY = timedelta(days=1)
 _NO_HOLIDAYS: Mapping[date, str] = MappingProxyType({})

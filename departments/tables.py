@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
+    Identity,
     Integer,
     SmallInteger,
     String,
@@ -29,7 +32,7 @@ MINUTES_PER_DAY = 1440
 # A window is [start_minute, end_minute) of local wall-clock time; 1440 is midnight at the day's end.
 _WINDOW_CHECKS = (
     "start_minute >= 0 AND start_minute < end_minute AND end_minute <= 1440",
-    "staff BETWEEN 1 AND 100",
+    "staff BETWEEN 1 AND 50",
 )
 
 
@@ -125,3 +128,42 @@ class Service(IdMixin, CreatedMixin, MunicipalityMixin, Base):
 def service_text(texts: dict[str, Any], language: str) -> str:
     """A service text in `language`, falling back to bokmål."""
     return str(texts.get(language) or texts.get("nb") or "")
+
+
+class HolidayOpening(IdMixin, MunicipalityMixin, Base):
+    """A public holiday on which the department opts in to its ordinary weekly hours.
+
+    Holidays are closed unless listed here; an exception on the same day still decides first.
+    """
+
+    __tablename__ = "holiday_opening"
+
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("municipality_id", "department_id", "day", name="uq_holiday_opening_day"),)
+
+
+class CapacityCell(MunicipalityMixin, Base):
+    """The capacity ledger: staff units on duty and in use in one grid cell of one department.
+
+    Kept for today through the horizon's last day. A booking locks the cells it covers and raises
+    `used`; the CHECK is the last guard that capacity is never exceeded (DESIGN.md, invariant 1).
+    """
+
+    __tablename__ = "capacity_cell"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    local_date: Mapped[date] = mapped_column(Date)
+    capacity: Mapped[int] = mapped_column(SmallInteger)
+    used: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "department_id", "starts_at", name="uq_capacity_cell_start"),
+        CheckConstraint("used >= 0 AND used <= capacity", name="used_within_capacity"),
+        CheckConstraint("capacity BETWEEN 0 AND 100", name="capacity_range"),
+        CheckConstraint("ends_at > starts_at", name="cell_forward"),
+    )

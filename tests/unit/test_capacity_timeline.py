@@ -350,7 +350,7 @@ def day_windows(draw: st.DrawFn, grid: int) -> list[Window]:
     """Non-overlapping (possibly touching) windows on the grid."""
     points = sorted(draw(st.sets(st.integers(0, 24 * 60 // grid), max_size=6)))
     return [
-        Window(as_time(start * grid), as_time(end * grid), draw(st.integers(1, 100)))
+        Window(as_time(start * grid), as_time(end * grid), draw(st.integers(1, 50)))
         for start, end in pairwise(points)
         if draw(st.booleans())
     ]
