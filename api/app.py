@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from api.auth import provide_current, provide_origin, provide_principal, provide_today
 from api.controllers.admin import AuditController, TokenController
 from api.controllers.auth import AuthController
+from api.controllers.capacity import CapacityController
 from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
 from api.controllers.health import HealthController
@@ -91,6 +92,7 @@ def create_app(
         route_handlers=[
             HealthController,
             DepartmentController,
+            CapacityController,
             MeController,
             PersonController,
             ProxyLinkController,

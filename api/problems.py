@@ -121,6 +121,18 @@ PROBLEMS: dict[str, ProblemText] = {
         "Personen er alt registrert",
         "This person is already registered",
     ),
+    "invalid_range": ProblemText(
+        422,
+        "Datoene er ikke gyldige: til-datoen må være etter fra-datoen, og perioden kan ikke være for lang",
+        "Datoane er ikkje gyldige: til-datoen må vere etter frå-datoen, og perioden kan ikkje vere for lang",
+        "The dates are not valid: 'to' must follow 'from', and the range must not be too long",
+    ),
+    "capacity_conflict": ProblemText(
+        409,
+        "Endringen tar bort bemanning som allerede er bestilt. Flytt eller avlys disse timene først",
+        "Endringa tek bort bemanning som alt er bestilt. Flytt eller avlys desse timane først",
+        "The change removes staff time that is already booked. Move or cancel these bookings first",
+    ),
     "too_many_requests": ProblemText(
         429,
         "For mange forespørsler. Vent litt og prøv igjen",

@@ -17,6 +17,7 @@ from core.clock import utcnow
 from core.db import make_engine, make_sessionmaker
 from core.logging import request_id_var
 from core.settings import Settings
+from notifications.daily import open_days_job
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,12 @@ def create_worker(settings: Settings, **overrides: object) -> Worker:
         msg = "the worker needs REDIS_URL"
         raise RuntimeError(msg)
     options: dict[str, Any] = {
-        "functions": [heartbeat],
-        "cron_jobs": [cron(heartbeat, second=0, run_at_startup=False, unique=True)],
+        "functions": [heartbeat, open_days_job],
+        "cron_jobs": [
+            cron(heartbeat, second=0, run_at_startup=False, unique=True),
+            # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
+            cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
+        ],
         "queue_name": queue_name(settings),
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "on_startup": _startup,

@@ -16,6 +16,7 @@ from booking.tables import Allocation
 from core.clock import utcnow
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
+from departments.ledger import rematerialize
 from departments.tables import Department, OpeningRule, Service
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, ProxyLink, RoleAssignment
@@ -246,6 +247,8 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
     )
     session.add_all(_allocations(people, services, today))
     await session.flush()
+    for department in (home, respite):
+        await rematerialize(session, department, now=utcnow())
     return (
         f"demo data loaded: {municipality.name}, departments «{home.name}» and «{respite.name}», "
         f"{len(services)} services, {len(people)} people, 4 allocations"

@@ -73,6 +73,18 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/departments/{department_id:uuid}/services"): Case(
         _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/services"), PUBLIC
     ),
+    ("GET", "/api/v1/departments/{department_id:uuid}/capacity"): Case(
+        _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/capacity?from=2026-01-01&to=2026-01-14"),
+        ADMINS_ONLY
+        | {
+            "staff": 200,
+            "dept_admin": 200,
+            "muni_admin": 200,
+            "foreign_admin": 404,
+            "token_admin": 200,
+            "token_dept": 200,
+        },
+    ),
     ("GET", "/api/v1/me"): Case(_get(lambda w: "/api/v1/me"), SIGNED_IN),
     ("GET", "/api/v1/me/access-log"): Case(
         _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | {"token_admin": 404, "token_dept": 404}
