@@ -18,19 +18,23 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError
 
 from api.auth import provide_current, provide_origin, provide_principal, provide_today
 from api.controllers.admin import AuditController, TokenController
 from api.controllers.auth import AuthController
+from api.controllers.availability import AvailabilityController
+from api.controllers.bookings import BookingController
 from api.controllers.capacity import CapacityController
 from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
 from api.controllers.health import HealthController
 from api.controllers.me import MeController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
+from api.controllers.roster import RosterController
 from api.i18n import request_language
 from api.middleware import RequestIdMiddleware, add_request_id_header
-from api.problems import internal_error_handler, problem_details_plugin
+from api.problems import database_error_handler, internal_error_handler, problem_details_plugin
 from api.ratelimit import STORE
 from core.settings import Settings
 
@@ -93,6 +97,9 @@ def create_app(
             HealthController,
             DepartmentController,
             CapacityController,
+            BookingController,
+            AvailabilityController,
+            RosterController,
             MeController,
             PersonController,
             ProxyLinkController,
@@ -106,7 +113,7 @@ def create_app(
         lifespan=[_lifespan(settings.redis_url, db_config)],
         middleware=[RequestIdMiddleware()],
         before_send=[add_request_id_header],
-        exception_handlers={Exception: internal_error_handler},
+        exception_handlers={Exception: internal_error_handler, DBAPIError: database_error_handler},
         openapi_config=OpenAPIConfig(
             title=API_TITLE,
             version=API_VERSION,

@@ -19,6 +19,7 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from sqlalchemy.exc import DBAPIError
 
 from api.i18n import negotiate
 from core.errors import DomainError
@@ -132,6 +133,48 @@ PROBLEMS: dict[str, ProblemText] = {
         "Endringen tar bort bemanning som allerede er bestilt. Flytt eller avlys disse timene først",
         "Endringa tek bort bemanning som alt er bestilt. Flytt eller avlys desse timane først",
         "The change removes staff time that is already booked. Move or cancel these bookings first",
+    ),
+    "unknown_timezone": ProblemText(
+        422,
+        "Tidssonen finnes ikke. Bruk et navn som Europe/Oslo",
+        "Tidssona finst ikkje. Bruk eit namn som Europe/Oslo",
+        "Unknown time zone. Use a name such as Europe/Oslo",
+    ),
+    "invalid_opening_hours": ProblemText(
+        422,
+        "Åpningstidene henger ikke sammen: sjekk at tidene ikke overlapper og følger rutenettet",
+        "Opningstidene heng ikkje saman: sjekk at tidene ikkje overlappar og følgjer rutenettet",
+        "The opening hours do not fit together: check that the times do not overlap and follow the grid",
+    ),
+    "invalid_exception": ProblemText(
+        422,
+        "En stengt dag kan ikke ha åpningstider, og en åpen dag må ha minst én åpningstid",
+        "Ein stengd dag kan ikkje ha opningstider, og ein open dag må ha minst éi opningstid",
+        "A closed day cannot have opening hours, and an open day needs at least one",
+    ),
+    "exception_exists": ProblemText(
+        409,
+        "Det finnes allerede et unntak denne dagen. Slett det først hvis du vil lage et nytt",
+        "Det finst alt eit unntak denne dagen. Slett det først om du vil lage eit nytt",
+        "There is already an exception on this day. Delete it first to make a new one",
+    ),
+    "day_passed": ProblemText(
+        422,
+        "Dagen har allerede vært. Velg i dag eller en senere dag",
+        "Dagen har alt vore. Vel i dag eller ein seinare dag",
+        "That day has already passed. Choose today or a later day",
+    ),
+    "not_a_holiday": ProblemText(
+        422,
+        "Dagen er ikke en helligdag. Vanlige åpningstider gjelder allerede",
+        "Dagen er ikkje ein heilagdag. Vanlege opningstider gjeld alt",
+        "That day is not a public holiday. The ordinary opening hours already apply",
+    ),
+    "invalid_durations": ProblemText(
+        422,
+        "Varighetene må gå opp i avdelingens rutenett (med et rutenett på 15 minutter: 15, 30, 45 og så videre)",
+        "Lengdene må gå opp i rutenettet til avdelinga (med eit rutenett på 15 minutt: 15, 30, 45 og så vidare)",
+        "The durations must fit the department's grid (with a 15-minute grid: 15, 30, 45 and so on)",
     ),
     "too_many_requests": ProblemText(
         429,
@@ -256,3 +299,136 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
             },
         )
     )
+
+
+# Why a booking is refused: one type per reason, in words a recipient understands.
+PROBLEMS.update(
+    {
+        "slot_full": ProblemText(
+            409,
+            "Tiden er dessverre tatt. Velg en annen tid",
+            "Tida er dessverre teken. Vel ei anna tid",
+            "That time has just been taken. Please choose another",
+        ),
+        "allocation_used_up": ProblemText(
+            409,
+            "Du har ikke nok timer igjen i vedtaket for denne perioden",
+            "Du har ikkje nok timar att i vedtaket for denne perioden",
+            "You do not have enough hours left in your decision for this period",
+        ),
+        "outside_opening_hours": ProblemText(
+            422,
+            "Tiden er utenfor åpningstiden",
+            "Tida er utanfor opningstida",
+            "That time is outside the opening hours",
+        ),
+        "too_short_notice": ProblemText(
+            422,
+            "Det er for kort tid til denne timen. Velg en senere tid",
+            "Det er for kort tid til denne timen. Vel ei seinare tid",
+            "That is too soon. Please choose a later time",
+        ),
+        "in_the_past": ProblemText(
+            422,
+            "Tiden har allerede vært",
+            "Tida har alt vore",
+            "That time has already passed",
+        ),
+        "beyond_horizon": ProblemText(
+            422,
+            "Du kan ikke bestille så langt fram i tid ennå",
+            "Du kan ikkje bestille så langt fram i tid enno",
+            "You cannot book that far ahead yet",
+        ),
+        "overlaps_own_booking": ProblemText(
+            409,
+            "Du har allerede en time som overlapper med denne",
+            "Du har alt ein time som overlappar med denne",
+            "You already have a booking at that time",
+        ),
+        "not_on_grid": ProblemText(
+            422,
+            "Timen må starte på en av tidene i kalenderen",
+            "Timen må starte på ei av tidene i kalenderen",
+            "The booking must start at one of the times in the calendar",
+        ),
+        "duration_not_allowed": ProblemText(
+            422,
+            "Denne varigheten kan ikke velges for tjenesten",
+            "Denne lengda kan ikkje veljast for tenesta",
+            "That length cannot be chosen for this service",
+        ),
+        "no_valid_allocation": ProblemText(
+            422,
+            "Du har ikke et gyldig vedtak for denne tjenesten på den datoen",
+            "Du har ikkje eit gyldig vedtak for denne tenesta på den datoen",
+            "You have no valid decision for this service on that date",
+        ),
+        "service_retired": ProblemText(
+            422,
+            "Tjenesten kan ikke bestilles lenger",
+            "Tenesta kan ikkje bestillast lenger",
+            "This service can no longer be booked",
+        ),
+        "not_active": ProblemText(
+            409,
+            "Timen er allerede avlyst eller gjennomført",
+            "Timen er alt avlyst eller gjennomført",
+            "The booking is already cancelled or completed",
+        ),
+        "outcome_too_early": ProblemText(
+            422,
+            "Du kan ikke registrere utfallet før timen har startet",
+            "Du kan ikkje registrere utfallet før timen har starta",
+            "You cannot record the outcome before the visit has started",
+        ),
+        "recipient_required": ProblemText(
+            422,
+            "Velg hvem timene gjelder",
+            "Vel kven timane gjeld",
+            "Choose whose bookings to show",
+        ),
+        "staff_double_booked": ProblemText(
+            409,
+            "Den ansatte har allerede et besøk på den tiden",
+            "Den tilsette har alt eit besøk på den tida",
+            "That staff member already has a visit at that time",
+        ),
+        "busy": ProblemText(
+            503,
+            "Det er mange som bestiller akkurat nå. Prøv igjen om et øyeblikk",
+            "Det er mange som bestiller akkurat no. Prøv igjen om eit augneblink",
+            "Many people are booking right now. Please try again in a moment",
+        ),
+    }
+)
+
+# PostgreSQL's last guards, as problems: the constraint that fired says why.
+_CONSTRAINT_PROBLEMS = {
+    "no_overlap_per_recipient": "overlaps_own_booking",
+    "no_overlap_per_staff": "staff_double_booked",
+    "ck_capacity_cell_used_within_capacity": "slot_full",
+    "ck_allocation_period_used_within_granted": "allocation_used_up",
+}
+_BUSY_STATES = {"55P03", "40P01", "40001"}  # lock timeout, deadlock, serialization failure: try again
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    cause = getattr(exc.orig, "__cause__", None) or exc.orig
+    return getattr(cause, "sqlstate", None)
+
+
+def constraint_of(exc: DBAPIError) -> str | None:
+    """The name of the constraint a database error reports, if any."""
+    cause = getattr(exc.orig, "__cause__", None) or exc.orig
+    return getattr(cause, "constraint_name", None)
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    """Constraint violations are refusals (409), lock waits are "busy, try again" (503); the rest are bugs."""
+    constraint = constraint_of(exc)
+    if constraint in _CONSTRAINT_PROBLEMS:
+        return Problem(_CONSTRAINT_PROBLEMS[constraint]).to_response(request)
+    if _sqlstate(exc) in _BUSY_STATES:
+        return Problem("busy", headers={"Retry-After": "1"}).to_response(request)
+    return internal_error_handler(request, exc)

@@ -1,11 +1,28 @@
-"""Tables of the booking domain: allocations (vedtak)."""
+"""Tables of the booking domain: allocations (vedtak), the allocation ledger, bookings."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import CreatedMixin, IdMixin, MunicipalityMixin
@@ -40,4 +57,82 @@ class Allocation(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         CheckConstraint("kind IN ('ordinary', 'trial')", name="kind_known"),
         CheckConstraint("(kind = 'trial') = (evaluation_date IS NOT NULL)", name="trial_evaluated"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
+    )
+
+
+BOOKING_STATUSES = ("booked", "cancelled", "late_cancelled", "delivered", "no_show")
+ACTIVE_STATUSES = ("booked", "delivered", "no_show")  # hold the recipient's time: never overlap
+
+
+class AllocationPeriod(MunicipalityMixin, Base):
+    """The allocation ledger: minutes granted and used in one period of one decision (DESIGN.md, invariant 2)."""
+
+    __tablename__ = "allocation_period"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    allocation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("allocation.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    granted: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "allocation_id", "period_start", name="uq_allocation_period_start"),
+        CheckConstraint("used >= 0 AND used <= granted", name="used_within_granted"),
+        CheckConstraint("period_end >= period_start", name="period_forward"),
+    )
+
+
+class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """A booked visit: [starts_at, ends_at) in UTC; `span` adds the service's buffers (travel) around it."""
+
+    __tablename__ = "booking"
+
+    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="RESTRICT"))
+    service_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("service.id", ondelete="RESTRICT"))
+    allocation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("allocation.id", ondelete="RESTRICT"))
+    period_start: Mapped[date] = mapped_column(Date)  # the allocation period charged
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    span_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # starts_at - buffer before
+    span_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # ends_at + buffer after
+    minutes: Mapped[int] = mapped_column(Integer)  # charged to the allocation
+    staff_units: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default="booked", server_default="booked")
+    acted_by: Mapped[str] = mapped_column(String(16))  # recipient, proxy, staff, admin, integration
+    actor_person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_token_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    assigned_staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_scope: Mapped[str | None] = mapped_column(String(64))  # who sent the key (person or token id)
+    minutes_returned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "idempotency_scope", "idempotency_key", name="uq_booking_idempotency"),
+        CheckConstraint(f"status IN {BOOKING_STATUSES}", name="status_known"),
+        CheckConstraint("acted_by IN ('recipient', 'proxy', 'staff', 'admin', 'integration')", name="acted_by_known"),
+        CheckConstraint("ends_at > starts_at AND span_start <= starts_at AND span_end >= ends_at", name="times"),
+        CheckConstraint("staff_units IN (1, 2)", name="staff_units_known"),
+        # A recipient never holds two overlapping active bookings (DESIGN.md, invariant 3).
+        ExcludeConstraint(
+            ("municipality_id", "="),
+            ("recipient_id", "="),
+            (func.tstzrange(text("starts_at"), text("ends_at")), "&&"),
+            name="no_overlap_per_recipient",
+            using="gist",
+            where=text(f"status IN {ACTIVE_STATUSES}"),
+        ),
+        # A staff member is never assigned two overlapping visits (travel buffers included).
+        ExcludeConstraint(
+            ("municipality_id", "="),
+            ("assigned_staff_id", "="),
+            (func.tstzrange(text("span_start"), text("span_end")), "&&"),
+            name="no_overlap_per_staff",
+            using="gist",
+            where=text("status = 'booked' AND assigned_staff_id IS NOT NULL"),
+        ),
+        Index("ix_booking_department_time", "department_id", "starts_at"),
+        Index("ix_booking_assigned_staff", "assigned_staff_id", "starts_at"),
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import column, delete, or_, select, table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,7 +122,10 @@ async def rematerialize(
         .tuples()
         .all()
     )
-    _refuse_lost_capacity(existing, desired)
+    lost = _lost_capacity(existing, desired)
+    if lost:
+        in_the_way = await _bookings_in(session, department, [(c[1], c[2]) for c in existing if c[1] in lost])
+        raise CapacityConflictError(cells=list(lost.values()), bookings=in_the_way)
     stale = [cell_id for cell_id, starts_at, ends_at, _ in existing if _replaced(desired, starts_at, ends_at)]
     if stale:
         await session.execute(delete(CapacityCell).where(CapacityCell.id.in_(stale)))
@@ -135,17 +138,37 @@ def _replaced(desired: dict[datetime, Cell], starts_at: datetime, ends_at: datet
     return cell is None or cell.end != ends_at
 
 
-def _refuse_lost_capacity(
+def _lost_capacity(
     existing: Sequence[tuple[int, datetime, datetime, int]], desired: dict[datetime, Cell]
-) -> None:
-    lost = []
+) -> dict[datetime, dict[str, object]]:
+    lost: dict[datetime, dict[str, object]] = {}
     for _, starts_at, ends_at, used in existing:
         cell = desired.get(starts_at)
         capacity = 0 if cell is None or cell.end != ends_at else cell.capacity
         if used > capacity:
-            lost.append({"starts_at": starts_at.isoformat(), "used": used, "capacity": capacity})
-    if lost:
-        raise CapacityConflictError(cells=lost)
+            lost[starts_at] = {"starts_at": starts_at.isoformat(), "used": used, "capacity": capacity}
+    return lost
+
+
+# The bookings table by name: departments/ stays below booking/ in the import floors.
+_BOOKING = table(
+    "booking", column("id"), column("department_id"), column("municipality_id"), column("status"),
+    column("starts_at"), column("ends_at"), column("span_start"), column("span_end"),
+)  # fmt: skip
+
+
+async def _bookings_in(
+    session: AsyncSession, department: Department, cells: Sequence[tuple[datetime, datetime]]
+) -> list[dict[str, str]]:
+    """The active bookings that hold the given cells: what the administrator must move or cancel first."""
+    overlaps = or_(*((_BOOKING.c.span_start < end) & (_BOOKING.c.span_end > start) for start, end in cells))
+    rows = await session.execute(
+        select(_BOOKING.c.id, _BOOKING.c.starts_at, _BOOKING.c.ends_at)
+        .where(_BOOKING.c.department_id == department.id, _BOOKING.c.municipality_id == department.municipality_id,
+               _BOOKING.c.status == "booked", overlaps)
+        .order_by(_BOOKING.c.starts_at)
+    )  # fmt: skip
+    return [{"id": str(i), "starts_at": s.isoformat(), "ends_at": e.isoformat()} for i, s, e in rows.tuples()]
 
 
 UPSERT_CHUNK = 1000  # rows a statement: 6 parameters each, well under PostgreSQL's 32767

@@ -16,6 +16,8 @@ from types import FrameType
 import click
 from pydantic import SecretStr
 
+from booking.consistency import Difference, ledger_differences
+from core.db import make_engine, make_sessionmaker
 from core.logging import configure_logging
 from core.settings import Settings, plain_database_url
 from tjenesteshop import migrate as migrations
@@ -202,3 +204,24 @@ def token_create(name: str, role: str, department_id: uuid.UUID | None, municipa
         secret, summary = asyncio.run(create_token_cli(ready, name, role, department_id, municipality_number))
     _say(summary)
     click.echo(secret)
+
+
+@main.command()
+def check() -> None:
+    """Recompute the ledgers from the bookings; exit 1 and list the rows that differ."""
+    settings = _load_settings()
+    with servers(settings) as ready:
+        differences = asyncio.run(_differences(ready))
+    for difference in differences:
+        _say(f"{difference.table} {difference.row_id}: used {difference.stored}, bookings say {difference.expected}")
+    _say("the ledgers agree with the bookings" if not differences else f"{len(differences)} differences")
+    sys.exit(1 if differences else 0)
+
+
+async def _differences(settings: Settings) -> list[Difference]:
+    engine = make_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await ledger_differences(session)
+    finally:
+        await engine.dispose()

@@ -1,7 +1,5 @@
 """People endpoints: validation, CSRF, the audit trail, the access log, tokens and demo sign-in."""
 
-# ruff: noqa: PLR0913, PLR0917 - long literal rows; fixtures as arguments
-
 from __future__ import annotations
 
 import uuid

@@ -31,7 +31,7 @@ WHOLE_SUNDAY = WeeklyRule(SUNDAY, time(0), time(0), 2)
 HOLIDAYS = norwegian_holidays(date(2026, 1, 1), date(2028, 12, 31))
 
 
-def timeline(  # noqa: PLR0913 - capacity_timeline with test defaults
+def timeline(
     rules: Sequence[WeeklyRule],
     first: date,
     last: date | None = None,

@@ -10,7 +10,7 @@ TUESDAY = 1
 DAY = date(2027, 3, 2)
 
 
-def rule(  # noqa: PLR0913 - a WeeklyRule with defaults
+def rule(
     start: time,
     end: time,
     staff: int = 1,

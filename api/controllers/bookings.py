@@ -1,0 +1,128 @@
+"""The booking lifecycle: book (idempotent), list, move, cancel, record the outcome."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.dependencies import DbSession
+from api.ratelimit import per_ip, per_person
+from api.schemas.bookings import BookingCreate, BookingMove, BookingOutcome, BookingRead
+from booking import service
+from booking.access import visible_person
+from booking.errors import BookingRefusedError
+from booking.tables import Booking
+from core.clock import utcnow
+from people.access import Principal
+from people.audit import Origin
+
+Current = NamedDependency[Principal]
+Where = NamedDependency[Origin]
+IdempotencyKey = Annotated[
+    str,
+    HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200, description="A new random value per booking"),
+]
+REPLAYED = {"Idempotent-Replayed": "true"}
+STATUSES = "^(booked|cancelled|late_cancelled|delivered|no_show)$"
+BOOKING_PER_PERSON = per_person(60)
+BOOKING_PER_IP = per_ip(1200)
+
+
+def _zone(state: State) -> ZoneInfo:
+    return ZoneInfo(state.settings.timezone)
+
+
+class BookingController(Controller):
+    """`/api/v1/bookings`: for the recipient, their proxies, staff and administrators who serve them."""
+
+    path = "/api/v1/bookings"
+    tags = ["bookings"]  # noqa: RUF012 - Litestar's declared attribute type
+    middleware = [BOOKING_PER_PERSON.middleware, BOOKING_PER_IP.middleware]  # noqa: RUF012 - Litestar's type
+
+    @post("/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)")
+    async def create(
+        self, db_session: DbSession, current: Current, origin: Where, state: State,
+        key: IdempotencyKey, data: JSONBody[BookingCreate],
+    ) -> Response[BookingRead]:  # fmt: skip
+        """201 with the booking; 409/422 problem details saying exactly why not."""
+        earlier = await service.find_idempotent(db_session, current, key)
+        if earlier is not None:
+            return Response(
+                BookingRead.of(earlier, _zone(state)), status_code=201, headers={"Idempotent-Replayed": "true"}
+            )
+        request = service.BookRequest(data.recipient_id, data.service_id, data.start, data.minutes)
+        try:
+            async with db_session.begin_nested():  # a lost race on the key undoes only this attempt
+                booking = await service.book(db_session, current, origin, request, key=key, now=utcnow())
+        except (IntegrityError, BookingRefusedError):
+            # The same request may have won a moment ago (a retry sent while the first was in flight):
+            # then its answer is the answer. Otherwise the refusal stands.
+            earlier = await service.find_idempotent(db_session, current, key)
+            if earlier is None:
+                raise
+            return Response(BookingRead.of(earlier, _zone(state)), status_code=201, headers=REPLAYED)
+        return Response(BookingRead.of(booking, _zone(state)), status_code=201)
+
+    @get("/", summary="My bookings, or those of a recipient I may see")
+    async def list_bookings(
+        self, db_session: DbSession, current: Current, state: State, today: NamedDependency[date],
+        recipient_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        first: Annotated[date | None, QueryParameter(name="from")] = None,
+        last: Annotated[date | None, QueryParameter(name="to")] = None,
+        status: Annotated[str | None, QueryParameter(pattern=STATUSES)] = None,
+    ) -> list[BookingRead]:  # fmt: skip
+        """From `from` (default today) through `to` (default 60 days on), by start."""
+        zone = _zone(state)
+        if recipient_id is None and current.person_id is None:
+            raise BookingRefusedError("recipient_required")
+        who = await visible_person(db_session, current, recipient_id or current.person_id, today)  # type: ignore[arg-type]
+        start = datetime.combine(first or today, time(0), tzinfo=zone)
+        end = datetime.combine(
+            (last or (first or today) + timedelta(days=60)) + timedelta(days=1), time(0), tzinfo=zone
+        )
+        query = select(Booking).where(
+            Booking.recipient_id == who.id, Booking.starts_at >= start, Booking.starts_at < end
+        )
+        if status is not None:
+            query = query.where(Booking.status == status)
+        rows = await db_session.scalars(query.order_by(Booking.starts_at).limit(500))
+        return [BookingRead.of(row, zone) for row in rows]
+
+    @post("/{booking_id:uuid}/move", summary="Move a booking (if the new time fails, the old one stands)")
+    async def move(
+        self, db_session: DbSession, current: Current, origin: Where, state: State,
+        booking_id: FromPath[uuid.UUID], data: JSONBody[BookingMove],
+    ) -> BookingRead:  # fmt: skip
+        """The booking at its new time."""
+        booking = await service.move(
+            db_session, current, origin, booking_id, start=data.start, minutes=data.minutes, now=utcnow()
+        )
+        return BookingRead.of(booking, _zone(state))
+
+    @post("/{booking_id:uuid}/cancel", summary="Cancel a booking (within the deadline it is a late cancellation)")
+    async def cancel(
+        self, db_session: DbSession, current: Current, origin: Where, state: State, booking_id: FromPath[uuid.UUID]
+    ) -> BookingRead:
+        """The cancelled booking; its status says whether it was late."""
+        booking = await service.cancel(db_session, current, origin, booking_id, now=utcnow())
+        return BookingRead.of(booking, _zone(state))
+
+    @post("/{booking_id:uuid}/outcome", summary="Record what happened (staff; not before the start)")
+    async def outcome(
+        self, db_session: DbSession, current: Current, origin: Where, state: State,
+        booking_id: FromPath[uuid.UUID], data: JSONBody[BookingOutcome],
+    ) -> BookingRead:  # fmt: skip
+        """Delivered, or not met (no-show)."""
+        booking = await service.record_outcome(
+            db_session, current, origin, booking_id, outcome=data.outcome, now=utcnow()
+        )
+        return BookingRead.of(booking, _zone(state))

@@ -1,0 +1,132 @@
+"""Taking and giving back ledger rows: allocation minutes first, then capacity cells in id order.
+
+Every booking change goes through here, so the lock order is the same everywhere and two transactions
+never wait on each other in a cycle (DESIGN.md: lock the allocation row first, then the cells by id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.errors import BookingRefusedError
+from booking.tables import Allocation, AllocationPeriod
+from departments.tables import CapacityCell
+
+LOCK_TIMEOUT = "2s"  # past this, answer "busy, try again" rather than queue without bound
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a booking takes: minutes of one allocation period, and staff units in the cells of a span."""
+
+    allocation: Allocation
+    period_start: date
+    period_end: date
+    minutes: int
+    department_id: uuid.UUID
+    span_start: datetime
+    span_end: datetime
+    staff_units: int
+    cells_needed: int
+
+
+async def lock_timeout(session: AsyncSession) -> None:
+    """Bound how long this transaction waits for a row another booking holds."""
+    await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+
+
+async def take_minutes(session: AsyncSession, claim: Claim) -> None:
+    """Charge the allocation period (created on first use); refuse when too few minutes are left."""
+    allocation = claim.allocation
+    await session.execute(
+        insert(AllocationPeriod)
+        .values(municipality_id=allocation.municipality_id, allocation_id=allocation.id,
+                period_start=claim.period_start, period_end=claim.period_end, granted=allocation.minutes)
+        .on_conflict_do_nothing(constraint="uq_allocation_period_start")
+    )  # fmt: skip
+    charged = await session.scalar(
+        update(AllocationPeriod)
+        .where(
+            AllocationPeriod.municipality_id == allocation.municipality_id,
+            AllocationPeriod.allocation_id == allocation.id,
+            AllocationPeriod.period_start == claim.period_start,
+            AllocationPeriod.used + claim.minutes <= AllocationPeriod.granted,
+        )
+        .values(used=AllocationPeriod.used + claim.minutes)
+        .returning(AllocationPeriod.id)
+    )
+    if charged is None:
+        left = await session.scalar(
+            select(AllocationPeriod.granted - AllocationPeriod.used).where(
+                AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start == claim.period_start
+            )
+        )
+        raise BookingRefusedError(
+            "allocation_used_up", period_start=claim.period_start.isoformat(), minutes_left=int(left or 0)
+        )
+
+
+async def give_back_minutes(session: AsyncSession, allocation_id: uuid.UUID, period_start: date, minutes: int) -> None:
+    """Return minutes to the allocation period they were taken from."""
+    await session.execute(
+        update(AllocationPeriod)
+        .where(AllocationPeriod.allocation_id == allocation_id, AllocationPeriod.period_start == period_start)
+        .values(used=AllocationPeriod.used - minutes)
+    )
+
+
+def _cells(department_id: uuid.UUID, span_start: datetime, span_end: datetime) -> ColumnElement[bool]:
+    return (
+        (CapacityCell.department_id == department_id)
+        & (CapacityCell.starts_at < span_end)
+        & (CapacityCell.ends_at > span_start)
+    )
+
+
+async def take_cells(session: AsyncSession, claim: Claim) -> None:
+    """Lock the span's cells in id order; refuse when one is missing (closed) or full; then use them."""
+    rows = (
+        (
+            await session.execute(
+                select(CapacityCell.id, CapacityCell.used, CapacityCell.capacity)
+                .where(_cells(claim.department_id, claim.span_start, claim.span_end))
+                .order_by(CapacityCell.id)
+                .with_for_update()
+            )
+        )
+        .tuples()
+        .all()
+    )
+    if len(rows) < claim.cells_needed or any(capacity == 0 for _, _, capacity in rows):
+        raise BookingRefusedError("outside_opening_hours")
+    if any(used + claim.staff_units > capacity for _, used, capacity in rows):
+        raise BookingRefusedError("slot_full")
+    await session.execute(
+        update(CapacityCell)
+        .where(CapacityCell.id.in_([cell_id for cell_id, _, _ in rows]))
+        .values(used=CapacityCell.used + claim.staff_units)
+    )
+
+
+async def give_back_cells(
+    session: AsyncSession, department_id: uuid.UUID, span_start: datetime, span_end: datetime, units: int
+) -> None:
+    """Return staff units to the span's cells (locked in id order first, like every other change)."""
+    ids = (
+        await session.scalars(
+            select(CapacityCell.id)
+            .where(_cells(department_id, span_start, span_end))
+            .order_by(CapacityCell.id)
+            .with_for_update()
+        )
+    ).all()
+    if ids:
+        await session.execute(
+            update(CapacityCell).where(CapacityCell.id.in_(ids)).values(used=CapacityCell.used - units)
+        )

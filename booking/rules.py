@@ -1,0 +1,88 @@
+"""Pure booking rules: allocation periods, the grid, notice and horizon, and what a visit occupies."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+WEEK, MONTH, FOUR_WEEKS = "week", "month", "four_weeks"
+GRID_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday midnight in UTC: cells align to the grid from it
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An allocation period: local dates [start, end], both inclusive."""
+
+    start: date
+    end: date
+
+
+def period_of(kind: str, anchor: date | None, day: date) -> Period:
+    """The allocation period containing the local date `day`.
+
+    Args:
+        kind: `week` (ISO week, Monday to Sunday), `month` (calendar month) or `four_weeks` (from `anchor`).
+        anchor: The first day of some 4-week period (required for `four_weeks`).
+        day: A local date.
+
+    """
+    if kind == WEEK:
+        start = day - timedelta(days=day.weekday())
+        return Period(start, start + timedelta(days=6))
+    if kind == MONTH:
+        return Period(day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1]))
+    if kind == FOUR_WEEKS and anchor is not None:
+        start = anchor + timedelta(days=28 * ((day - anchor).days // 28))
+        return Period(start, start + timedelta(days=27))
+    msg = f"unknown period {kind!r} (or a 4-week period without an anchor)"
+    raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The department's booking policy, as the rules need it."""
+
+    zone: ZoneInfo
+    grid_minutes: int
+    horizon_days: int
+    notice_hours: int
+    cancel_deadline_hours: int
+
+
+def start_problem(start: datetime, minutes: int, durations: list[int], policy: Policy, now: datetime) -> str | None:
+    """Why a visit of `minutes` cannot start at `start`, or None. Codes map to problem types in `api/`."""
+    if minutes not in durations:
+        return "duration_not_allowed"
+    local = start.astimezone(policy.zone)
+    if local.second or local.microsecond or (local.hour * 60 + local.minute) % policy.grid_minutes:
+        return "not_on_grid"
+    if start < now:
+        return "in_the_past"
+    if start < now + timedelta(hours=policy.notice_hours):
+        return "too_short_notice"
+    if local.date() > now.astimezone(policy.zone).date() + timedelta(days=policy.horizon_days):
+        return "beyond_horizon"
+    return None
+
+
+def occupied(start: datetime, minutes: int, buffer_before: int, buffer_after: int) -> tuple[datetime, datetime]:
+    """The time a visit takes from the department: the visit plus travel before and after."""
+    return start - timedelta(minutes=buffer_before), start + timedelta(minutes=minutes + buffer_after)
+
+
+def cells_covering(span_start: datetime, span_end: datetime, grid_minutes: int) -> int:
+    """How many grid cells intersect [span_start, span_end), cells aligned to the grid in UTC.
+
+    Cells start on local grid times; for zones whose offsets are whole multiples of the grid (all of
+    Norway's) these are grid-aligned in UTC too.
+    """
+    grid = timedelta(minutes=grid_minutes)
+    first = span_start - (span_start - GRID_EPOCH) % grid
+    return -(-(span_end - first) // grid)
+
+
+def is_late_cancellation(start: datetime, now: datetime, policy: Policy) -> bool:
+    """Cancelled within the department's cancellation deadline before the visit."""
+    return now > start - timedelta(hours=policy.cancel_deadline_hours)

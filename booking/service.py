@@ -1,0 +1,282 @@
+"""Booking use cases, one transaction each: book, move, cancel, record the outcome. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import ledger, rules
+from booking.access import visible_person
+from booking.errors import BookingRefusedError
+from booking.tables import ACTIVE_STATUSES, Allocation, Booking
+from core.errors import NotFoundError
+from departments.tables import Department, Service
+from people.access import Principal, is_proxy_for
+from people.audit import Origin, record
+from people.errors import ForbiddenError
+from people.tables import Person
+
+
+@dataclass(frozen=True)
+class BookRequest:
+    """A recipient's visit of `minutes` of a service from `start`."""
+
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    start: datetime
+    minutes: int
+
+
+def policy_of(department: Department) -> rules.Policy:
+    """The department's booking policy for the pure rules."""
+    return rules.Policy(
+        zone=ZoneInfo(department.timezone),
+        grid_minutes=department.grid_minutes,
+        horizon_days=department.horizon_days,
+        notice_hours=department.notice_hours,
+        cancel_deadline_hours=department.cancel_deadline_hours,
+    )
+
+
+async def acting_as(session: AsyncSession, principal: Principal, recipient: Person, today: date) -> str:
+    """Who is acting, as the booking records it: the recipient, a proxy, staff, an admin or an integration."""
+    if principal.token_id is not None:
+        return "integration"
+    if principal.person_id == recipient.id:
+        return "recipient"
+    if await is_proxy_for(session, principal, recipient.id, today):
+        return "proxy"
+    if principal.is_municipality_admin or principal.departments("department_admin"):
+        return "admin"
+    return "staff"
+
+
+async def service_and_department(
+    session: AsyncSession, principal: Principal, service_id: uuid.UUID
+) -> tuple[Service, Department]:
+    """An active service of the principal's municipality and its department (404 / `service_retired`)."""
+    service = await session.get(Service, service_id)
+    if service is None or service.municipality_id != principal.municipality_id:
+        raise NotFoundError(service_id=str(service_id))
+    if not service.active:
+        raise BookingRefusedError("service_retired")
+    department = await session.get(Department, service.department_id)
+    assert department is not None  # noqa: S101 - a foreign key guarantees it
+    return service, department
+
+
+async def _allocation(session: AsyncSession, recipient_id: uuid.UUID, service_id: uuid.UUID, day: date) -> Allocation:
+    allocation = await session.scalar(
+        select(Allocation)
+        .where(
+            Allocation.recipient_id == recipient_id,
+            Allocation.service_id == service_id,
+            Allocation.valid_from <= day,
+            or_(Allocation.valid_to.is_(None), Allocation.valid_to >= day),
+        )
+        .order_by(Allocation.valid_from.desc())
+        .limit(1)
+    )
+    if allocation is None:
+        raise BookingRefusedError("no_valid_allocation", date=day.isoformat())
+    return allocation
+
+
+async def plan(
+    session: AsyncSession, service: Service, department: Department, request: BookRequest, now: datetime
+) -> ledger.Claim:
+    """Check everything that needs no lock, and work out what the visit would take."""
+    policy = policy_of(department)
+    problem = rules.start_problem(request.start, request.minutes, list(service.durations), policy, now)
+    if problem is not None:
+        raise BookingRefusedError(problem)
+    day = request.start.astimezone(policy.zone).date()
+    allocation = await _allocation(session, request.recipient_id, service.id, day)
+    period = rules.period_of(allocation.period, allocation.period_anchor, day)
+    span_start, span_end = rules.occupied(request.start, request.minutes, service.buffer_before, service.buffer_after)
+    return ledger.Claim(
+        allocation=allocation,
+        period_start=period.start,
+        period_end=period.end,
+        minutes=request.minutes,
+        department_id=department.id,
+        span_start=span_start,
+        span_end=span_end,
+        staff_units=service.staff_units,
+        cells_needed=rules.cells_covering(span_start, span_end, department.grid_minutes),
+    )
+
+
+async def _refuse_own_overlap(
+    session: AsyncSession, recipient_id: uuid.UUID, start: datetime, end: datetime, ignore: uuid.UUID | None = None
+) -> None:
+    query = select(Booking.starts_at).where(
+        Booking.recipient_id == recipient_id,
+        Booking.status.in_(ACTIVE_STATUSES),
+        Booking.starts_at < end,
+        Booking.ends_at > start,
+    )
+    if ignore is not None:
+        query = query.where(Booking.id != ignore)
+    clash = await session.scalar(query.limit(1))
+    if clash is not None:
+        raise BookingRefusedError("overlaps_own_booking", starts_at=clash.isoformat())
+
+
+async def find_idempotent(session: AsyncSession, principal: Principal, key: str) -> Booking | None:
+    """The booking an earlier request with this key made, if any."""
+    found: Booking | None = await session.scalar(
+        select(Booking).where(
+            Booking.municipality_id == principal.municipality_id,
+            Booking.idempotency_scope == idempotency_scope(principal),
+            Booking.idempotency_key == key,
+        )
+    )
+    return found
+
+
+def idempotency_scope(principal: Principal) -> str:
+    """Keys are the sender's own: one person's key never finds another's booking."""
+    return str(principal.person_id or principal.token_id)
+
+
+async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed
+    session: AsyncSession, principal: Principal, origin: Origin, request: BookRequest, *, key: str, now: datetime
+) -> Booking:
+    """Book a visit: charge the allocation period, then the cells, then insert (DESIGN.md's order)."""
+    service, department = await service_and_department(session, principal, request.service_id)
+    today = now.astimezone(ZoneInfo(department.timezone)).date()
+    recipient = await visible_person(session, principal, request.recipient_id, today)
+    acted_by = await acting_as(session, principal, recipient, today)
+    claim = await plan(session, service, department, request, now)
+    end = request.start + timedelta(minutes=request.minutes)
+    await _refuse_own_overlap(session, recipient.id, request.start, end)
+    await ledger.lock_timeout(session)
+    await ledger.take_minutes(session, claim)
+    await ledger.take_cells(session, claim)
+    booking = Booking(
+        municipality_id=principal.municipality_id,
+        recipient_id=recipient.id,
+        department_id=department.id,
+        service_id=request.service_id,
+        allocation_id=claim.allocation.id,
+        period_start=claim.period_start,
+        starts_at=request.start,
+        ends_at=end,
+        span_start=claim.span_start,
+        span_end=claim.span_end,
+        minutes=request.minutes,
+        staff_units=claim.staff_units,
+        acted_by=acted_by,
+        actor_person_id=principal.person_id,
+        actor_token_id=principal.token_id,
+        idempotency_key=key,
+        idempotency_scope=idempotency_scope(principal),
+    )
+    session.add(booking)
+    await session.flush()
+    await record(session, principal, origin, action="booking.create", object_type="booking",
+                 object_id=booking.id, subject_person_id=recipient.id)  # fmt: skip
+    return booking
+
+
+async def locked_booking(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, today: date) -> Booking:
+    """The booking, locked for change, if the principal may see its recipient; else `NotFoundError`."""
+    booking = await session.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id, Booking.municipality_id == principal.municipality_id)
+        .with_for_update()
+    )
+    if booking is None:
+        raise NotFoundError
+    await visible_person(session, principal, booking.recipient_id, today)
+    return booking
+
+
+async def _release(session: AsyncSession, booking: Booking, *, minutes_too: bool) -> None:
+    if minutes_too:
+        await ledger.give_back_minutes(session, booking.allocation_id, booking.period_start, booking.minutes)
+        booking.minutes_returned = True
+    await ledger.give_back_cells(
+        session, booking.department_id, booking.span_start, booking.span_end, booking.staff_units
+    )
+
+
+async def cancel(
+    session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
+) -> Booking:
+    """Cancel: staff time always comes back; within the deadline the department's policy decides the minutes."""
+    booking = await locked_booking(session, principal, booking_id, now.date())
+    if booking.status != "booked":
+        raise BookingRefusedError("not_active", status=booking.status)
+    if booking.starts_at <= now:
+        raise BookingRefusedError("in_the_past")
+    department = await session.get(Department, booking.department_id)
+    assert department is not None  # noqa: S101 - a foreign key guarantees it
+    late = rules.is_late_cancellation(booking.starts_at, now, policy_of(department))
+    await ledger.lock_timeout(session)
+    await _release(session, booking, minutes_too=not (late and department.late_cancel_uses_allocation))
+    booking.status = "late_cancelled" if late else "cancelled"
+    booking.changed_at = now
+    action = f"booking.{booking.status}"
+    await record(session, principal, origin, action=action, object_type="booking", object_id=booking.id,
+                 subject_person_id=booking.recipient_id)  # fmt: skip
+    return booking
+
+
+async def move(  # noqa: PLR0913 - keyword-only; each is needed
+    session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, start: datetime,
+    minutes: int | None, now: datetime,
+) -> Booking:  # fmt: skip
+    """Move a booking in one transaction: give back the old time, take the new; if that fails, nothing moved."""
+    booking = await locked_booking(session, principal, booking_id, now.date())
+    if booking.status != "booked":
+        raise BookingRefusedError("not_active", status=booking.status)
+    if booking.starts_at <= now:
+        raise BookingRefusedError("in_the_past")
+    request = BookRequest(booking.recipient_id, booking.service_id, start, minutes or booking.minutes)
+    service, department = await service_and_department(session, principal, booking.service_id)
+    claim = await plan(session, service, department, request, now)
+    end = start + timedelta(minutes=request.minutes)
+    await _refuse_own_overlap(session, booking.recipient_id, start, end, ignore=booking.id)
+    await ledger.lock_timeout(session)
+    # Old and new may share the allocation period; giving back first keeps the lock order the same.
+    await _release(session, booking, minutes_too=True)
+    await ledger.take_minutes(session, claim)
+    await ledger.take_cells(session, claim)
+    booking.allocation_id, booking.period_start = claim.allocation.id, claim.period_start
+    booking.starts_at, booking.ends_at, booking.minutes = start, end, request.minutes
+    booking.span_start, booking.span_end, booking.minutes_returned = claim.span_start, claim.span_end, False
+    booking.changed_at = now
+    await record(session, principal, origin, action="booking.move", object_type="booking", object_id=booking.id,
+                 subject_person_id=booking.recipient_id)  # fmt: skip
+    return booking
+
+
+async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed
+    session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, outcome: str, now: datetime
+) -> Booking:
+    """Staff record what happened: delivered, or not met (no-show). Not before the visit starts."""
+    booking = await locked_booking(session, principal, booking_id, now.date())
+    staff_here = booking.department_id in principal.departments("staff", "department_admin")
+    if not (staff_here or principal.is_municipality_admin):
+        raise ForbiddenError
+    if booking.status != "booked":
+        raise BookingRefusedError("not_active", status=booking.status)
+    if now < booking.starts_at:
+        raise BookingRefusedError("outcome_too_early", starts_at=booking.starts_at.isoformat())
+    department = await session.get(Department, booking.department_id)
+    assert department is not None  # noqa: S101 - a foreign key guarantees it
+    if outcome == "no_show" and not department.no_show_uses_allocation:
+        await ledger.give_back_minutes(session, booking.allocation_id, booking.period_start, booking.minutes)
+        booking.minutes_returned = True
+    booking.status = outcome
+    booking.changed_at = now
+    await record(session, principal, origin, action=f"booking.{outcome}", object_type="booking",
+                 object_id=booking.id, subject_person_id=booking.recipient_id)  # fmt: skip
+    return booking

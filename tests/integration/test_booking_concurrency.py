@@ -1,0 +1,258 @@
+"""Races on real PostgreSQL, committed for real: many phones press "book" at the same moment.
+
+These tests run in a database of their own (created, migrated and dropped here), because the rest of the
+suite's rolled-back transactions cannot show what concurrent commits do. Each scenario runs several times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from api.app import create_app
+from booking.consistency import ledger_differences
+from booking.tables import Allocation, Booking
+from core.clock import utcnow
+from core.settings import Settings, async_database_url
+from departments.ledger import rematerialize
+from departments.tables import CapacityCell, Department, OpeningRule, Service
+from people.rules import national_id_hash, national_id_masked, synthetic_national_id
+from people.sessions import create_session, new_session
+from people.tables import Municipality, Person, RoleAssignment
+from tests.booking_world import at, bookable_day
+from tests.conftest import RunServers, http_client
+from tjenesteshop import embedded
+from tjenesteshop.migrate import upgrade
+
+# ruff: noqa: E501, ARG001 - scenario tables read best on one line; `run` only repeats a scenario
+
+pytestmark = pytest.mark.slow
+RUNS = 3
+RUSH = 200
+
+
+@dataclass
+class Scene:
+    """A department with one popular hour, a service and many recipients."""
+
+    department_id: uuid.UUID
+    service_id: uuid.UUID
+    municipality_id: uuid.UUID
+    recipients: list[uuid.UUID]
+    day: date
+
+
+@pytest.fixture(scope="module")
+def committed_url(servers: RunServers) -> Iterator[str]:
+    name = f"tjenesteshop_race_{uuid.uuid4().hex[:8]}"
+    asyncio.run(embedded.ensure_database(servers.admin_url, name))
+    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
+    upgrade(url)
+    yield url
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(servers.admin_url)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture
+async def engine(committed_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(committed_url, pool_size=20, max_overflow=0)
+    yield engine
+    await engine.dispose()
+
+
+async def _scene(engine: AsyncEngine, settings: Settings, *, recipients: int, capacity: int, minutes: int) -> Scene:
+    number = f"{uuid.uuid4().int % 10000:04d}"
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        municipality = Municipality(id=uuid.uuid4(), number=number, name="Rushkommune")
+        session.add(municipality)
+        await session.flush()
+        department = Department(id=uuid.uuid4(), municipality_id=municipality.id, name="Rush", notice_hours=0)
+        session.add(department)
+        await session.flush()
+        service = Service(id=uuid.uuid4(), municipality_id=municipality.id, department_id=department.id,
+                          name={"nb": "Besøk"}, description={"nb": "Besøk"}, durations=[15, 30, 60])  # fmt: skip
+        session.add(service)
+        session.add_all(
+            OpeningRule(municipality_id=municipality.id, department_id=department.id, weekday=d, start_minute=480,
+                        end_minute=960, staff=capacity)
+            for d in range(7)
+        )  # fmt: skip
+        people = []
+        for index in range(recipients):
+            national_id = synthetic_national_id(date(1950, 1, 1) + timedelta(days=index * 3), 100 + index % 800)
+            person = Person(id=uuid.uuid4(), municipality_id=municipality.id, given_name=f"R{index}", family_name="Rush",
+                            national_id_hash=national_id_hash(national_id + number, settings.national_id_key),
+                            national_id_masked=national_id_masked(national_id))  # fmt: skip
+            people.append(person)
+        session.add_all(people)
+        await session.flush()
+        session.add_all(
+            RoleAssignment(municipality_id=municipality.id, person_id=p.id, role="recipient") for p in people
+        )
+        session.add_all(
+            Allocation(municipality_id=municipality.id, recipient_id=p.id, department_id=department.id,
+                       service_id=service.id, minutes=minutes, period="week", valid_from=utcnow().date() - timedelta(days=7))
+            for p in people
+        )  # fmt: skip
+        await session.flush()
+        await rematerialize(session, department, now=utcnow())
+    return Scene(department.id, service.id, municipality.id, [p.id for p in people], bookable_day())
+
+
+async def _clients(
+    settings: Settings, engine_url: str, scene: Scene
+) -> tuple[Settings, dict[uuid.UUID, dict[str, str]]]:
+    """Settings for an app on the committed database, and each recipient's signed-in session headers."""
+    own = settings.model_copy(update={"database_url": engine_url})
+    redis = Redis.from_url(settings.redis_url or "")
+    headers = {}
+    try:
+        for recipient in scene.recipients:
+            session = new_session(recipient, scene.municipality_id, "test", None)
+            session_id = await create_session(redis, settings.redis_prefix, session)
+            headers[recipient] = {"Cookie": f"tjenesteshop_session={session_id}", "X-CSRF-Token": session.csrf_token}
+    finally:
+        await redis.aclose()
+    return own, headers
+
+
+async def _rush(
+    client: httpx.AsyncClient,
+    scene: Scene,
+    headers: dict[uuid.UUID, dict[str, str]],
+    bodies: list[tuple[uuid.UUID, str, int, str]],
+) -> Counter[str]:
+    async def one(recipient: uuid.UUID, start: str, minutes: int, key: str) -> str:
+        response = await client.post(
+            "/api/v1/bookings",
+            json={
+                "recipient_id": str(recipient),
+                "service_id": str(scene.service_id),
+                "start": start,
+                "minutes": minutes,
+            },
+            headers={**headers[recipient], "Idempotency-Key": key},
+        )
+        body: dict[str, str] = response.json()
+        if response.status_code == 201:
+            return "booked:" + body["id"]
+        return body.get("type", str(response.status_code)).rsplit(":", 1)[-1]
+
+    results = await asyncio.gather(*(one(*body) for body in bodies))
+    return Counter("booked" if r.startswith("booked:") else r for r in results) + Counter(
+        r for r in results if r.startswith("booked:")
+    )
+
+
+async def _agree(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine) as session:
+        assert await ledger_differences(session) == []
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_200_recipients_one_cell_of_capacity_3(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    scene = await _scene(engine, settings, recipients=RUSH, capacity=3, minutes=600)
+    own, headers = await _clients(settings, committed_url, scene)
+    start = at(scene.day, 10).isoformat()
+    async with http_client(create_app(own)) as client:
+        outcome = await _rush(client, scene, headers, [(r, start, 15, uuid.uuid4().hex) for r in scene.recipients])
+    assert outcome["booked"] == 3, outcome
+    assert outcome["slot_full"] == RUSH - 3, outcome
+    await _agree(engine)
+    async with AsyncSession(engine) as session:
+        used = await session.scalar(
+            select(CapacityCell.used).where(CapacityCell.department_id == scene.department_id,
+                                            CapacityCell.starts_at == at(scene.day, 10))
+        )  # fmt: skip
+        active = await session.scalar(
+            select(func.count()).select_from(Booking).where(Booking.department_id == scene.department_id)
+        )
+    assert used == active == 3
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_one_recipient_with_60_minutes_fires_ten_30_minute_bookings(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    scene = await _scene(engine, settings, recipients=1, capacity=3, minutes=60)
+    own, headers = await _clients(settings, committed_url, scene)
+    recipient = scene.recipients[0]
+    bodies = [(recipient, at(scene.day, 8 + i // 2, 30 * (i % 2)).isoformat(), 30, uuid.uuid4().hex) for i in range(10)]
+    async with http_client(create_app(own)) as client:
+        outcome = await _rush(client, scene, headers, bodies)
+    assert outcome["booked"] == 2, outcome
+    assert outcome["allocation_used_up"] == 8, outcome
+    await _agree(engine)
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_same_idempotency_key_at_once_books_once(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    scene = await _scene(engine, settings, recipients=1, capacity=3, minutes=600)
+    own, headers = await _clients(settings, committed_url, scene)
+    recipient = scene.recipients[0]
+    key = uuid.uuid4().hex
+    bodies = [(recipient, at(scene.day, 11).isoformat(), 60, key)] * 8
+    async with http_client(create_app(own)) as client:
+        outcome = await _rush(client, scene, headers, bodies)
+    booked_ids = [k for k in outcome if k.startswith("booked:")]
+    assert len(booked_ids) == 1, outcome  # every answer names the same booking
+    assert outcome["booked"] == 8, outcome
+    async with AsyncSession(engine) as session:
+        count = await session.scalar(select(func.count()).select_from(Booking).where(Booking.recipient_id == recipient))
+    assert count == 1
+    await _agree(engine)
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_book_cancel_and_move_racing_keep_ledger_and_bookings_in_agreement(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    scene = await _scene(engine, settings, recipients=30, capacity=2, minutes=600)
+    own, headers = await _clients(settings, committed_url, scene)
+    async with http_client(create_app(own)) as client:
+        first = await _rush(client, scene, headers,
+                            [(r, at(scene.day, 9).isoformat(), 60, uuid.uuid4().hex) for r in scene.recipients])  # fmt: skip
+        booked = [k.split(":", 1)[1] for k in first if k.startswith("booked:")]
+        assert len(booked) == 2
+
+        async def cancel(booking_id: str) -> int:
+            async with AsyncSession(engine) as session:
+                recipient = await session.scalar(
+                    select(Booking.recipient_id).where(Booking.id == uuid.UUID(booking_id))
+                )
+            return (await client.post(f"/api/v1/bookings/{booking_id}/cancel", headers=headers[recipient])).status_code  # type: ignore[index]
+
+        async def move(booking_id: str, hour: int) -> int:
+            async with AsyncSession(engine) as session:
+                recipient = await session.scalar(
+                    select(Booking.recipient_id).where(Booking.id == uuid.UUID(booking_id))
+                )
+            return (await client.post(f"/api/v1/bookings/{booking_id}/move", json={"start": at(scene.day, hour).isoformat()},
+                                      headers=headers[recipient])).status_code  # type: ignore[index]  # fmt: skip
+
+        others = [(r, at(scene.day, 9).isoformat(), 60, uuid.uuid4().hex) for r in scene.recipients[10:20]]
+        await asyncio.gather(
+            cancel(booked[0]), move(booked[1], 13), move(booked[1], 14), _rush(client, scene, headers, others)
+        )
+    await _agree(engine)

@@ -1,0 +1,270 @@
+"""Booking, moving, cancelling and outcomes over HTTP: every refusal says why and writes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from litestar import Litestar
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.consistency import ledger_differences
+from booking.tables import Allocation, AllocationPeriod, Booking
+from core.settings import Settings
+from departments.tables import CapacityCell
+from tests.booking_world import at, bookable_day, open_department, service_of
+from tests.world import World, build_world, sign_in
+
+
+@pytest.fixture
+async def world(db_session: AsyncSession, settings: Settings) -> World:
+    world = await build_world(db_session, settings)
+    department = await open_department(db_session, world.departments["d1"], staff=1)
+    service = await service_of(db_session, department.id)
+    db_session.add(  # the other recipient is served by d1 too, to compete for its one staff member
+        Allocation(municipality_id=department.municipality_id, recipient_id=world.people["other_recipient"],
+                   department_id=department.id, service_id=service.id, minutes=600, period="week",
+                   valid_from=bookable_day(0) - timedelta(days=7))
+    )  # fmt: skip
+    await db_session.commit()
+    return world
+
+
+async def _as(client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, who: str) -> None:
+    redis: Redis = app.state.redis
+    await sign_in(client, redis, settings, world, who)
+
+
+async def _book(client: httpx.AsyncClient, world: World, service_id: uuid.UUID, start: str, minutes: int = 60,
+                recipient: str = "recipient", key: str | None = None) -> httpx.Response:  # fmt: skip
+    return await client.post(
+        "/api/v1/bookings",
+        json={"recipient_id": str(world.people[recipient]), "service_id": str(service_id), "start": start,
+              "minutes": minutes},
+        headers={"Idempotency-Key": key or uuid.uuid4().hex},
+    )  # fmt: skip
+
+
+async def _state(session: AsyncSession) -> tuple[int, int, int]:
+    bookings = await session.scalar(select(func.count()).select_from(Booking).where(Booking.status == "booked"))
+    cells = await session.scalar(select(func.coalesce(func.sum(CapacityCell.used), 0)))
+    minutes = await session.scalar(select(func.coalesce(func.sum(AllocationPeriod.used), 0)))
+    return int(bookings or 0), int(cells or 0), int(minutes or 0)
+
+
+async def test_book_takes_the_ledger_and_a_retry_books_nothing_twice(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    start = at(bookable_day(), 10).isoformat()
+    first = await _book(client, world, service.id, start, key="key-0000001")
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["status"] == "booked"
+    assert body["acted_by"] == "recipient"
+    assert body["start"] == start
+    assert await _state(db_session) == (1, 4, 60)  # four 15-minute cells, 60 minutes of the week
+    again = await _book(client, world, service.id, start, key="key-0000001")
+    assert again.status_code == 201
+    assert again.json()["id"] == body["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert await _state(db_session) == (1, 4, 60)
+    assert await ledger_differences(db_session) == []
+
+
+async def test_proxy_books_for_the_child_and_it_is_recorded(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "proxy")
+    response = await _book(client, world, service.id, at(bookable_day(), 9).isoformat())
+    assert response.status_code == 201, response.text
+    assert response.json()["acted_by"] == "proxy"
+    booking = await db_session.get(Booking, uuid.UUID(response.json()["id"]))
+    assert booking is not None
+    assert booking.actor_person_id == world.people["proxy"]
+    await _as(client, app, settings, world, "expired_proxy")
+    assert (await _book(client, world, service.id, at(bookable_day(), 11).isoformat())).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "minutes", "days", "expected"),
+    [
+        (10, 5, 60, 2, "not_on_grid"),
+        (7, 0, 60, 2, "outside_opening_hours"),
+        (15, 30, 60, 2, "outside_opening_hours"),  # runs past closing time
+        (10, 0, 45, 2, "duration_not_allowed"),
+        (10, 0, 60, 30, "beyond_horizon"),
+        (10, 0, 60, -1, "in_the_past"),
+    ],
+)
+async def test_refusals_say_why_and_write_nothing(
+    hour: int, minute: int, minutes: int, days: int, expected: str,
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession,
+) -> None:  # fmt: skip
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    day = bookable_day(days) if days > 0 else bookable_day(0) + timedelta(days=days)
+    before = await _state(db_session)
+    response = await _book(client, world, service.id, at(day, hour, minute).isoformat(), minutes=minutes)
+    assert 400 <= response.status_code < 500
+    assert response.json()["type"] == f"urn:tjenesteshop:problem:{expected}"
+    assert response.json()["title"]
+    assert await _state(db_session) == before
+
+
+async def test_full_slot_used_up_allocation_and_own_overlap(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day()
+    await _as(client, app, settings, world, "recipient")
+    assert (await _book(client, world, service.id, at(day, 10).isoformat())).status_code == 201
+    overlap = await _book(client, world, service.id, at(day, 10, 30).isoformat())
+    assert overlap.json()["type"] == "urn:tjenesteshop:problem:overlaps_own_booking"
+    assert (await _book(client, world, service.id, at(day, 12).isoformat())).status_code == 201
+    used_up = await _book(client, world, service.id, at(day, 14).isoformat())  # 120 minutes a week, all used
+    assert used_up.status_code == 409
+    assert used_up.json()["type"] == "urn:tjenesteshop:problem:allocation_used_up"
+    assert used_up.json()["minutes_left"] == 0
+    # One staff member on duty: someone else's visit at 10:00 finds the slot full.
+    await _as(client, app, settings, world, "muni_admin")
+    other = await service_of(db_session, world.departments["d1"])
+    full = await _book(client, world, other.id, at(day, 10, 30).isoformat(), recipient="other_recipient")
+    assert full.status_code == 409, full.text
+    assert full.json()["type"] == "urn:tjenesteshop:problem:slot_full"
+    assert full.json()["title"] == "Tiden er dessverre tatt. Velg en annen tid"
+    assert await ledger_differences(db_session) == []
+
+
+async def test_cancel_gives_back_exactly_once_and_move_is_atomic(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day(3)
+    await _as(client, app, settings, world, "recipient")
+    booking = (await _book(client, world, service.id, at(day, 10).isoformat())).json()
+    before_move = await _state(db_session)
+    moved = await client.post(f"/api/v1/bookings/{booking['id']}/move", json={"start": at(day, 13).isoformat()})
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["start"] == at(day, 13).isoformat()
+    assert await _state(db_session) == before_move
+    refused = await client.post(f"/api/v1/bookings/{booking['id']}/move", json={"start": at(day, 20).isoformat()})
+    assert refused.json()["type"] == "urn:tjenesteshop:problem:outside_opening_hours"
+    still = await db_session.get(Booking, uuid.UUID(booking["id"]))
+    assert still is not None
+    await db_session.refresh(still)
+    assert still.starts_at == at(day, 13)  # the old booking stands
+    cancelled = await client.post(f"/api/v1/bookings/{booking['id']}/cancel")
+    assert cancelled.status_code == 201
+    assert cancelled.json()["status"] == "cancelled"
+    assert await _state(db_session) == (0, 0, 0)
+    twice = await client.post(f"/api/v1/bookings/{booking['id']}/cancel")
+    assert twice.json()["type"] == "urn:tjenesteshop:problem:not_active"
+    assert await _state(db_session) == (0, 0, 0)
+    assert await ledger_differences(db_session) == []
+
+
+async def test_outcome_is_for_staff_and_not_before_the_start(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    booking = (await _book(client, world, service.id, at(bookable_day(), 10).isoformat())).json()
+    mine = await client.post(f"/api/v1/bookings/{booking['id']}/outcome", json={"outcome": "delivered"})
+    assert mine.status_code == 403
+    await _as(client, app, settings, world, "staff")
+    early = await client.post(f"/api/v1/bookings/{booking['id']}/outcome", json={"outcome": "no_show"})
+    assert early.json()["type"] == "urn:tjenesteshop:problem:outcome_too_early"
+    await _as(client, app, settings, world, "other_staff")
+    assert (
+        await client.post(f"/api/v1/bookings/{booking['id']}/outcome", json={"outcome": "delivered"})
+    ).status_code == 404
+
+
+async def test_list_my_bookings_and_not_others(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    await _book(client, world, service.id, at(bookable_day(), 10).isoformat())
+    mine = (await client.get("/api/v1/bookings")).json()
+    assert len(mine) == 1
+    await _as(client, app, settings, world, "other_recipient")
+    theirs = await client.get("/api/v1/bookings", params={"recipient_id": str(world.people["recipient"])})
+    assert theirs.status_code == 404
+
+
+async def test_missing_idempotency_key_is_refused(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    response = await client.post(
+        "/api/v1/bookings",
+        json={"recipient_id": str(world.people["recipient"]), "service_id": str(service.id),
+              "start": at(bookable_day(), 10).isoformat(), "minutes": 60},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"].lower() == "idempotency-key"
+
+
+async def test_availability_shows_free_busy_and_yours(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day()
+    await _as(client, app, settings, world, "recipient")
+    assert (await _book(client, world, service.id, at(day, 10).isoformat())).status_code == 201
+    params = {"recipient_id": str(world.people["recipient"]), "service_id": str(service.id),
+              "from": day.isoformat(), "to": day.isoformat()}  # fmt: skip
+    mine = (await client.get("/api/v1/availability", params=params)).json()
+    slots = {s["start"]: {x["minutes"]: x["status"] for x in s["lengths"]} for s in mine["days"][0]["slots"]}
+    assert slots[at(day, 10).isoformat()] == {60: "yours"}
+    assert slots[at(day, 8).isoformat()] == {60: "free"}
+    assert at(day, 15, 15).isoformat() not in slots  # a 60-minute visit would run past closing
+    # For the other recipient, 10:00 is taken by someone else (one staff member on duty): busy, not hidden.
+    await _as(client, app, settings, world, "other_recipient")
+    params["recipient_id"] = str(world.people["other_recipient"])
+    theirs = (await client.get("/api/v1/availability", params=params)).json()
+    slots = {s["start"]: {x["minutes"]: x["status"] for x in s["lengths"]} for s in theirs["days"][0]["slots"]}
+    assert slots[at(day, 10).isoformat()] == {60: "busy"}
+    assert slots[at(day, 9, 15).isoformat()] == {60: "busy"}  # would overlap the booked hour
+    assert slots[at(day, 11).isoformat()] == {60: "free"}
+
+
+async def test_roster_and_assignment_never_double_books_staff(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day()
+    await _as(client, app, settings, world, "muni_admin")
+    one = (await _book(client, world, service.id, at(day, 10).isoformat())).json()
+    two = (await _book(client, world, service.id, at(day, 10, 30).isoformat(), recipient="other_recipient")).json()
+    assert "id" in two or two["type"].endswith("slot_full")
+    await db_session.execute(update(CapacityCell).values(capacity=CapacityCell.capacity + 1))  # room for both
+    two = (await _book(client, world, service.id, at(day, 10, 30).isoformat(), recipient="other_recipient")).json()
+    await _as(client, app, settings, world, "staff")
+    staff_id = str(world.people["staff"])
+    assert (await client.post(f"/api/v1/bookings/{one['id']}/assign", json={"staff_id": staff_id})).status_code == 201
+    clash = await client.post(f"/api/v1/bookings/{two['id']}/assign", json={"staff_id": staff_id})
+    assert clash.status_code == 409
+    assert clash.json()["type"] == "urn:tjenesteshop:problem:staff_double_booked"
+    roster = (
+        await client.get(f"/api/v1/departments/{world.departments['d1']}/roster", params={"date": day.isoformat()})
+    ).json()
+    assert [(v["recipient_name"], v["assigned_staff_id"]) for v in roster] == [
+        ("Recipient Testesen", staff_id),
+        ("Other Recipient Testesen", None),
+    ]
+    mine = (await client.get(f"/api/v1/staff/{staff_id}/roster", params={"date": day.isoformat()})).json()
+    assert [v["booking_id"] for v in mine] == [one["id"]]
+    await _as(client, app, settings, world, "other_staff")
+    assert (await client.get(f"/api/v1/staff/{staff_id}/roster", params={"date": day.isoformat()})).status_code == 404
+    assert (await client.get(f"/api/v1/departments/{world.departments['d1']}/roster",
+                             params={"date": day.isoformat()})).status_code == 403  # fmt: skip
