@@ -130,6 +130,15 @@ async def rematerialize(
     if stale:
         await session.execute(delete(CapacityCell).where(CapacityCell.id.in_(stale)))
     await _upsert(session, department, list(desired.values()))
+    # A shorter horizon leaves unbooked cells past its end: they go (booked ones stay with their bookings).
+    await session.execute(
+        delete(CapacityCell).where(
+            CapacityCell.department_id == department.id,
+            CapacityCell.municipality_id == department.municipality_id,
+            CapacityCell.starts_at >= end,
+            CapacityCell.used == 0,
+        )
+    )
     return Materialized(first=first, last=last, cells=len(desired), removed=len(stale))
 
 

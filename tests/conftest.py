@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from api.app import create_app
+from booking.consistency import ledger_differences
 from core.settings import Settings, async_database_url, plain_database_url
 from tjenesteshop import embedded
 from tjenesteshop.migrate import upgrade
@@ -126,7 +127,11 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         transaction = await conn.begin()
         yield conn
         if transaction.is_active:
+            # The consistency check after every database test: the ledgers must agree with the bookings.
+            async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint") as session:
+                differences = await ledger_differences(session)
             await transaction.rollback()
+            assert differences == [], f"the ledgers disagree with the bookings, e.g. {differences[:3]}"
 
 
 @pytest.fixture

@@ -268,3 +268,34 @@ async def test_roster_and_assignment_never_double_books_staff(
     assert (await client.get(f"/api/v1/staff/{staff_id}/roster", params={"date": day.isoformat()})).status_code == 404
     assert (await client.get(f"/api/v1/departments/{world.departments['d1']}/roster",
                              params={"date": day.isoformat()})).status_code == 403  # fmt: skip
+
+
+async def test_changing_opening_hours_under_real_bookings_both_ways(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day()
+    await _as(client, app, settings, world, "recipient")
+    booking = (await _book(client, world, service.id, at(day, 10).isoformat())).json()
+    await _as(client, app, settings, world, "dept_admin")
+    hours = f"/api/v1/departments/{world.departments['d1']}/opening-hours"
+    rules_before = (await client.get(hours)).json()
+    state_before = await _state(db_session)
+    # Fewer hours: 12-16 only. The 10:00 visit would lose its staff member: refused, naming the booking.
+    afternoons = [{"weekday": d, "start": "12:00", "end": "16:00", "staff": 1} for d in range(7)]
+    refused = await client.put(hours, json=afternoons)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:tjenesteshop:problem:capacity_conflict"
+    assert [b["id"] for b in refused.json()["bookings"]] == [booking["id"]]
+    assert (await client.get(hours)).json() == rules_before
+    assert await _state(db_session) == state_before
+    # More staff all day: accepted, and the booking keeps its place in the ledger.
+    more = [{"weekday": d, "start": "08:00", "end": "16:00", "staff": 2} for d in range(7)]
+    assert (await client.put(hours, json=more)).status_code == 200
+    assert await _state(db_session) == state_before
+    assert await ledger_differences(db_session) == []
+    capacity = await db_session.scalar(
+        select(CapacityCell.capacity).where(CapacityCell.starts_at == at(day, 10), CapacityCell.department_id ==
+                                            world.departments["d1"])
+    )  # fmt: skip
+    assert capacity == 2

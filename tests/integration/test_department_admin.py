@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.service import BookRequest, book
+from core.clock import utcnow
 from core.settings import Settings
 from departments.rules import norwegian_holidays
 from departments.tables import CapacityCell, Department, HolidayOpening, OpeningException, OpeningRule, Service
+from people.access import Principal
+from people.audit import Origin
 from people.tables import AuditEntry
 from tests.world import World, build_world, sign_in
 
@@ -402,17 +407,20 @@ async def test_losing_booked_capacity_is_refused(
 ) -> None:
     await _as(client, app, settings, world, "dept_admin")
     await client.put(_d(world, "/opening-hours"), json=WEEK)
-    booked = await db_session.scalar(
-        select(CapacityCell.id)
-        .where(CapacityCell.department_id == world.departments["d1"], CapacityCell.local_date == SOON)
-        .limit(1)
-    )
-    await db_session.execute(update(CapacityCell).where(CapacityCell.id == booked).values(used=2))
+    # A real booking at 10:00 on WORKDAY (through the booking service, so the ledgers stay consistent).
+    service = await db_session.scalar(select(Service).where(Service.department_id == world.departments["d1"]))
+    assert service is not None
+    admin = Principal(municipality_id=world.municipality, person_id=world.people["muni_admin"],
+                      roles=frozenset({("municipality_admin", None)}))  # fmt: skip
+    start = datetime.combine(WORKDAY, time(10), tzinfo=ZoneInfo("Europe/Oslo"))
+    await book(db_session, admin, Origin(), BookRequest(world.people["recipient"], service.id, start, 60),
+               key="admin-test", now=utcnow())  # fmt: skip
     await db_session.commit()
     before = await _counts(db_session)
-    _problem(await client.put(_d(world, "/opening-hours"), json=WEEK[:1]), 409, "capacity_conflict")
+    afternoons = [{"weekday": day, "start": "12:00", "end": "16:00", "staff": 2} for day in range(7)]
+    _problem(await client.put(_d(world, "/opening-hours"), json=afternoons), 409, "capacity_conflict")
     _problem(
-        await client.post(_d(world, "/exceptions"), json={"day": SOON.isoformat(), "closed": True}),
+        await client.post(_d(world, "/exceptions"), json={"day": WORKDAY.isoformat(), "closed": True}),
         409,
         "capacity_conflict",
     )

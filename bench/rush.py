@@ -1,0 +1,602 @@
+"""Booking under load, over HTTP: a rush on one cell, then steady mixed traffic, against the ceiling.
+
+    uv run python -m bench.rush [--database-url postgresql://...] [--redis-url redis://...] [--clients 500]
+                                [--seconds 20] [--spread-clients 50] [--runs 3] [--json]
+
+Each run: a throw-away database (created, migrated, seeded, dropped) and the API as a real server
+(`tjenesteshop serve` under uvicorn, database pool 10). N recipients, each signed in with a server-side
+session and its own X-Forwarded-For address (many phones), book the same 15-minute cell (capacity 3) at
+once; C clients then mix availability reads, books, cancels and moves for T seconds; the ledger is
+checked against the bookings; `../shared/bench/ceiling.py` runs on the same PostgreSQL server with the
+same N, C, T and pool. Without URLs an embedded PostgreSQL and Valkey are started. Latencies are taken by
+the client, on the same machine as the server. Figures are medians over --runs runs; the JSON goes to
+bench/results/rush-<sha>.json. Exit 1 if the rush sold other than 3 or the ledger disagrees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from booking.consistency import ledger_differences
+from booking.tables import Allocation
+from core.settings import async_database_url, plain_database_url
+from departments.ledger import horizon, rematerialize
+from departments.rules import norwegian_holidays
+from departments.tables import CapacityCell, Department, OpeningException, OpeningRule, Service
+from people.sessions import create_session, new_session
+from people.tables import Municipality, Person, RoleAssignment
+from tjenesteshop import embedded
+from tjenesteshop.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+CEILING = ROOT.parent / "shared" / "bench" / "ceiling.py"
+RESULTS = ROOT / "bench" / "results"
+ZONE = ZoneInfo("Europe/Oslo")
+POOL = 10  # the API's database connections, and the ceiling's
+OPEN, CLOSE, CELL = 8 * 60, 16 * 60, 15
+RUSH_STAFF, BUSY_STAFF, MAX_FILLERS = 3, 50, 40  # fillers hold at most 40 of the 50 staff on later days
+MIX = {"availability": 60, "book": 25, "cancel": 10, "move": 5}
+RUSH_MINUTES, SPREAD_MINUTES, DAYS = 15, 30, 14  # the rush's visit, the spread's, and the days it reads
+FILL = text("""
+WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
+           FROM allocation WHERE department_id = CAST(:department AS uuid) AND external_ref LIKE 'filler-%'),
+g AS (SELECT n % :people AS i, CAST(:first AS date) + (n / :people) % :days AS day, (n / :people) / :days AS slot
+      FROM generate_series(0, :count - 1) AS n),
+t AS (SELECT i, day, (day + time '08:00' + slot * interval '15 minutes') AT TIME ZONE :zone AS starts_at FROM g)
+INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_id, allocation_id, period_start,
+                     starts_at, ends_at, span_start, span_end, minutes, staff_units, acted_by)
+SELECT gen_random_uuid(), CAST(:municipality AS uuid), f.recipient_id, CAST(:department AS uuid),
+       CAST(:service AS uuid), f.allocation_id, CAST(date_trunc('week', t.day) AS date), t.starts_at,
+       t.starts_at + interval '15 minutes', t.starts_at, t.starts_at + interval '15 minutes', 15, 1, 'staff'
+FROM t JOIN f USING (i)
+""")
+FILL_PERIODS = text("""
+INSERT INTO allocation_period (municipality_id, allocation_id, period_start, period_end, granted, used)
+SELECT a.municipality_id, a.id, b.period_start, b.period_start + 6, a.minutes, sum(b.minutes)
+FROM booking b JOIN allocation a ON a.id = b.allocation_id WHERE a.external_ref LIKE 'filler-%'
+GROUP BY a.municipality_id, a.id, b.period_start, a.minutes
+""")
+FILL_CELLS = text("""
+UPDATE capacity_cell AS c SET used = s.units
+FROM (SELECT c2.id, sum(b.staff_units) AS units FROM capacity_cell c2
+      JOIN booking b ON b.department_id = c2.department_id AND b.span_start = c2.starts_at GROUP BY c2.id) AS s
+WHERE c.id = s.id
+""")
+
+
+@dataclass
+class World:
+    """What the seed made: one department, its service, the recipients, and the rush cell's start."""
+
+    municipality_id: uuid.UUID
+    department_id: uuid.UUID
+    service_id: uuid.UUID
+    recipients: list[uuid.UUID]
+    today: date
+    rush_start: datetime
+    existing: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One request: when it was sent and answered, its status, an outcome label and its JSON body."""
+
+    sent: float
+    done: float
+    status: int
+    kind: str
+    body: Any
+
+
+@dataclass
+class Player:
+    """A spread-load client: its recipients (indexes), their bookings, and the free starts it last saw."""
+
+    recipients: list[int]
+    rng: random.Random
+    own: dict[int, list[str]] = field(default_factory=dict)
+    free: list[str] = field(default_factory=list)
+    turn: int = 0
+
+
+def _rush_day(now: datetime) -> date:
+    """The first local day, not a public holiday, whose 10:00 is at least an hour away."""
+    day = now.astimezone(ZONE).date()
+    holidays = norwegian_holidays(day, day + timedelta(days=14))
+    while day in holidays or datetime.combine(day, clock(10), tzinfo=ZONE) < now + timedelta(hours=1):
+        day += timedelta(days=1)
+    return day
+
+
+async def _department(session: AsyncSession, now: datetime) -> tuple[Department, Service, date]:
+    """Open 08-16 daily with staff 3; staff 50 on the days after the rush day (room for existing bookings)."""
+    municipality = Municipality(id=uuid.uuid4(), number="9997", name="Rushkommune")
+    session.add(municipality)
+    await session.flush()
+    department = Department(id=uuid.uuid4(), municipality_id=municipality.id, name="Rush", notice_hours=0)
+    session.add(department)
+    await session.flush()
+    where = {"municipality_id": municipality.id, "department_id": department.id}
+    service = Service(id=uuid.uuid4(), name={"nb": "Besøk"}, description={"nb": "Besøk"}, durations=[15, 30, 60],
+                      **where)  # fmt: skip
+    session.add(service)
+    session.add_all(
+        OpeningRule(weekday=d, start_minute=OPEN, end_minute=CLOSE, staff=RUSH_STAFF, **where) for d in range(7)
+    )
+    rush_day, (_, last) = _rush_day(now), horizon(department, now)
+    window = {"start_minute": OPEN, "end_minute": CLOSE, "staff": BUSY_STAFF}
+    session.add_all(
+        OpeningException(day=rush_day + timedelta(days=k), closed=False, windows=[window], **where)
+        for k in range(1, (last - rush_day).days + 1)
+    )
+    await session.flush()
+    await rematerialize(session, department, now=now)
+    return department, service, rush_day
+
+
+async def _people(session: AsyncSession, service: Service, count: int, *, tag: str, minutes: int) -> list[uuid.UUID]:
+    """`count` recipients, each with an allocation of `minutes` a week of the service."""
+    where = {"municipality_id": service.municipality_id}
+    people = [
+        Person(id=uuid.uuid4(), given_name=f"{tag}{i}", family_name="Bench", national_id_masked="******00000",
+               national_id_hash=hashlib.sha256(f"{tag}-{i}".encode()).hexdigest(), **where)
+        for i in range(count)
+    ]  # fmt: skip
+    session.add_all(people)
+    await session.flush()
+    session.add_all(RoleAssignment(person_id=p.id, role="recipient", **where) for p in people)
+    valid_from = datetime.now(UTC).date() - timedelta(days=7)
+    session.add_all(
+        Allocation(recipient_id=p.id, department_id=service.department_id, service_id=service.id, minutes=minutes,
+                   period="week", valid_from=valid_from, external_ref=f"{tag}-{i:05d}", **where)
+        for i, p in enumerate(people)
+    )  # fmt: skip
+    await session.flush()
+    return [p.id for p in people]
+
+
+async def _existing(session: AsyncSession, service: Service, first: date, last: date, wanted: int) -> int:
+    """Insert up to `wanted` 15-minute bookings of filler recipients on [first, last]; keep the ledgers in step."""
+    days = (last - first).days + 1
+    count = min(wanted, MAX_FILLERS * days * (CLOSE - OPEN) // CELL)
+    if count <= 0:
+        return 0
+    people = math.ceil(count / (days * (CLOSE - OPEN) // CELL))
+    await _people(session, service, people, tag="filler", minutes=7 * 24 * 60)
+    await session.execute(FILL, {"department": service.department_id, "municipality": service.municipality_id,
+                                 "service": service.id, "people": people, "first": first, "days": days,
+                                 "count": count, "zone": str(ZONE)})  # fmt: skip
+    await session.execute(FILL_PERIODS)
+    await session.execute(FILL_CELLS)
+    return count
+
+
+async def seed(url: str, recipients: int, existing: int) -> World:
+    """Seed one department, its service, the recipients and the existing bookings; committed and analysed."""
+    now = datetime.now(UTC)
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            department, service, rush_day = await _department(session, now)
+            people = await _people(session, service, recipients, tag="rush", minutes=600)
+            _, last = horizon(department, now)
+            used = await _existing(session, service, rush_day + timedelta(days=1), last, existing)
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+    rush_start = datetime.combine(rush_day, clock(10), tzinfo=ZONE)
+    today = now.astimezone(ZONE).date()
+    return World(department.municipality_id, department.id, service.id, people, today, rush_start, used)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_api(url: str, redis_url: str, prefix: str, log: Path, level: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`tjenesteshop serve` (uvicorn) in a subprocess, its output in `log`."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TJENESTESHOP_REDIS_PREFIX": prefix,
+           "TJENESTESHOP_DB_POOL_SIZE": str(POOL), "TJENESTESHOP_LOG_LEVEL": level}  # fmt: skip
+    command = [sys.executable, "-m", "tjenesteshop", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--no-worker", "--no-migrate"]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=2) as client:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError("the API exited:\n" + "\n".join(_log_problems(log)))
+            try:
+                if (await client.get("/health/ready")).status_code == httpx.codes.OK:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the API was not ready within 60 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _log_problems(log: Path) -> list[str]:
+    """The server's warning and error lines (and tracebacks' last lines), at most 20."""
+    marks = ("WARNING", "ERROR", "CRITICAL", "Error:", "Exception")
+    return [line for line in log.read_text(errors="replace").splitlines() if any(m in line for m in marks)][:20]
+
+
+async def sign_in(redis_url: str, prefix: str, world: World) -> list[dict[str, str]]:
+    """Per recipient: a server-side session cookie, its CSRF header, and an address of its own in 127/8."""
+    redis = Redis.from_url(redis_url)
+    headers = []
+    try:
+        for index, recipient in enumerate(world.recipients, start=2):
+            session = new_session(recipient, world.municipality_id, "bench", None)
+            session_id = await create_session(redis, prefix, session)
+            address = f"127.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"
+            headers.append({"Cookie": f"tjenesteshop_session={session_id}", "X-CSRF-Token": session.csrf_token,
+                            "X-Forwarded-For": address})  # fmt: skip
+    finally:
+        await redis.aclose()
+    return headers
+
+
+@dataclass(frozen=True)
+class Load:
+    """An HTTP client on the API, the seeded world and each recipient's headers (by recipient index)."""
+
+    client: httpx.AsyncClient
+    world: World
+    headers: list[dict[str, str]]
+
+    async def call(self, method: str, url: str, who: int, extra: dict[str, str] | None = None, **kwargs: Any) -> Answer:  # noqa: ANN401
+        """Send as recipient `who`; label the answer `ok`, or `<status>:<problem type>`."""
+        sent = time.perf_counter()
+        try:
+            response = await self.client.request(method, url, headers=self.headers[who] | (extra or {}), **kwargs)
+        except httpx.HTTPError as exc:
+            return Answer(sent, time.perf_counter(), 0, type(exc).__name__, None)
+        done = time.perf_counter()
+        body = response.json() if "json" in response.headers.get("content-type", "") else None
+        kind = "ok"
+        if not response.is_success:
+            problem = body.get("type", "") if isinstance(body, dict) else ""
+            kind = f"{response.status_code}:{str(problem).rsplit(':', 1)[-1]}"
+        return Answer(sent, done, response.status_code, kind, body)
+
+    async def book(self, who: int, start: str, minutes: int) -> Answer:
+        """POST /api/v1/bookings with a fresh Idempotency-Key."""
+        body = {"recipient_id": str(self.world.recipients[who]), "service_id": str(self.world.service_id),
+                "start": start, "minutes": minutes}  # fmt: skip
+        return await self.call("POST", "/api/v1/bookings", who, {"Idempotency-Key": uuid.uuid4().hex}, json=body)
+
+
+def _ms(latencies: list[float], share: float) -> float | None:
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1) if ordered else None
+
+
+def _latency(name: str, answers: list[Answer]) -> dict[str, Any]:
+    spans = [a.done - a.sent for a in answers]
+    return {f"{name}_p{p}_ms": _ms(spans, p / 100) for p in (50, 95, 99)}
+
+
+def _errors(name: str, answers: list[Answer]) -> dict[str, int]:
+    return {f"{name}_5xx": sum(a.status >= 500 for a in answers), f"{name}_429": sum(a.status == 429 for a in answers)}  # noqa: PLR2004
+
+
+async def rush(base: str, world: World, headers: list[dict[str, str]]) -> dict[str, Any]:
+    """Every recipient books the same 15-minute cell at once, on warm keep-alive connections."""
+    n = len(world.recipients)
+    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+        await asyncio.gather(*(client.get("/health/live") for _ in range(n)))  # open the connections first
+        load, gate = Load(client, world, headers), asyncio.Event()
+
+        async def one(who: int) -> Answer:
+            await gate.wait()
+            return await load.book(who, world.rush_start.isoformat(), RUSH_MINUTES)
+
+        tasks = [asyncio.create_task(one(who)) for who in range(n)]
+        await asyncio.sleep(0.2)
+        gate.set()
+        answers = await asyncio.gather(*tasks)
+    wall = max(a.done for a in answers) - min(a.sent for a in answers)
+    successes = sum(a.status == httpx.codes.CREATED for a in answers)
+    refusals = Counter(a.kind for a in answers if a.kind != "ok")
+    return {"rush_attempts": n, "rush_successes": successes, "rush_all_answered_s": round(wall, 3),
+            "rush_bookings_per_s": round(successes / wall, 2), "rush_answered_per_s": round(n / wall, 1),
+            **_errors("rush", answers), **_latency("rush", answers), "rush_refusals": dict(refusals)}  # fmt: skip
+
+
+def _start(world: World, player: Player) -> str:
+    """A free 30-minute start the player last saw, else a random grid start in the horizon."""
+    if player.free:
+        return player.free.pop(player.rng.randrange(len(player.free)))
+    day = world.today + timedelta(days=player.rng.randrange(DAYS))
+    minute = OPEN + CELL * player.rng.randrange((CLOSE - OPEN - SPREAD_MINUTES) // CELL + 1)
+    return (datetime.combine(day, clock(0), tzinfo=ZONE) + timedelta(minutes=minute)).isoformat()
+
+
+async def _availability(load: Load, player: Player, who: int) -> Answer:
+    world = load.world
+    params = {"recipient_id": str(world.recipients[who]), "service_id": str(world.service_id),
+              "from": str(world.today), "to": str(world.today + timedelta(days=DAYS - 1))}  # fmt: skip
+    answer = await load.call("GET", "/api/v1/availability", who, params=params)
+    if answer.status == httpx.codes.OK:
+        wanted = {"minutes": SPREAD_MINUTES, "status": "free"}
+        player.free = [s["start"] for d in answer.body["days"] for s in d["slots"] if wanted in s["lengths"]]
+    return answer
+
+
+async def _book(load: Load, player: Player, who: int) -> Answer:
+    answer = await load.book(who, _start(load.world, player), SPREAD_MINUTES)
+    if answer.status == httpx.codes.CREATED:
+        player.own.setdefault(who, []).append(answer.body["id"])
+    return answer
+
+
+async def _cancel(load: Load, player: Player, who: int) -> Answer:
+    booking = player.own[who].pop(player.rng.randrange(len(player.own[who])))
+    return await load.call("POST", f"/api/v1/bookings/{booking}/cancel", who)
+
+
+async def _move(load: Load, player: Player, who: int) -> Answer:
+    booking = player.rng.choice(player.own[who])
+    body = {"start": _start(load.world, player)}
+    return await load.call("POST", f"/api/v1/bookings/{booking}/move", who, json=body)
+
+
+OPS = {"availability": _availability, "book": _book, "cancel": _cancel, "move": _move}
+
+
+async def _step(load: Load, player: Player) -> tuple[str, Answer]:
+    """One operation of the mix; a cancel or move by a player with nothing booked becomes a book."""
+    op = player.rng.choices(list(MIX), list(MIX.values()))[0]
+    holders = [r for r in player.recipients if player.own.get(r)]
+    if op in {"cancel", "move"} and not holders:
+        op = "book"
+    player.turn += 1
+    turn = player.recipients[player.turn % len(player.recipients)]
+    who = player.rng.choice(holders) if op in {"cancel", "move"} else turn
+    return op, await OPS[op](load, player, who)
+
+
+async def spread(
+    base: str, world: World, headers: list[dict[str, str]], clients: int, seconds: float
+) -> dict[str, Any]:
+    """`clients` concurrent clients run the mix for `seconds`, each over its own share of the recipients."""
+    calls: dict[str, list[Answer]] = {op: [] for op in MIX}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        load, started = Load(client, world, headers), time.perf_counter()
+
+        async def run(player: Player) -> None:
+            while time.perf_counter() < started + seconds:
+                op, answer = await _step(load, player)
+                calls[op].append(answer)
+
+        shares = [list(range(i, len(headers), clients)) for i in range(min(clients, len(headers)))]
+        await asyncio.gather(*(run(Player(share, random.Random(i))) for i, share in enumerate(shares)))
+        wall = time.perf_counter() - started
+    every = [a for answers in calls.values() for a in answers]
+    booked = sum(a.status == httpx.codes.CREATED for a in calls["book"])
+    figures: dict[str, Any] = {"spread_seconds": round(wall, 2), "spread_requests_per_s": round(len(every) / wall, 1),
+                               "spread_bookings": booked, "spread_bookings_per_s": round(booked / wall, 1),
+                               **_errors("spread", every)}  # fmt: skip
+    for op, answers in calls.items():
+        figures |= {f"spread_{op}_count": len(answers), **_latency(f"spread_{op}", answers)}
+    refusals = Counter(f"{op} {a.kind}" for op, answers in calls.items() for a in answers if a.kind != "ok")
+    return figures | {"spread_refusals": dict(refusals)}
+
+
+async def check_ledger(url: str, world: World) -> dict[str, int]:
+    """Cells over capacity (the CHECK forbids any), ledger rows that disagree with the bookings, the rush cell."""
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as session:
+            differences = await ledger_differences(session)
+            oversold = await session.scalar(text("SELECT count(*) FROM capacity_cell WHERE used > capacity"))
+            rush_used = await session.scalar(
+                select(CapacityCell.used).where(CapacityCell.department_id == world.department_id,
+                                                CapacityCell.starts_at == world.rush_start)
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
+    counts = {"oversold": oversold, "ledger_differences": len(differences), "rush_cell_used": rush_used}
+    return {key: int(value or 0) for key, value in counts.items()}
+
+
+def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`ceiling.py` as it is, with the rush's N, the spread's C and T, and the API's pool size."""
+    command = [sys.executable, str(CEILING), "--database-url", url, "--json", "--rush-attempts", str(args.clients),
+               "--clients", str(args.spread_clients), "--seconds", str(args.seconds), "--pool", str(POOL)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603
+    modes = {o["mode"]: o for o in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+    if not modes:
+        print("ceiling.py failed:", done.stderr[-2000:], file=sys.stderr)
+        return {"ceiling_exit": done.returncode}
+    rush_, spread_ = modes.get("rush", {}), modes.get("spread", {})
+    wall = float(rush_["all_answered_s"])
+    return {"ceiling_exit": done.returncode, "ceiling_rush_sold": rush_["sold"], "ceiling_rush_all_answered_s": wall,
+            "ceiling_rush_bookings_per_s": round(rush_["sold"] / wall, 2),
+            "ceiling_rush_answered_per_s": round(rush_["attempts"] / wall, 1),
+            "ceiling_rush_p50_ms": rush_["p50_ms"], "ceiling_rush_p99_ms": rush_["p99_ms"],
+            "ceiling_spread_bookings_per_s": spread_["bookings_per_s"],
+            "ceiling_spread_p50_ms": spread_["p50_ms"], "ceiling_spread_p99_ms": spread_["p99_ms"]}  # fmt: skip
+
+
+def _ratios(figures: dict[str, Any]) -> dict[str, float | None]:
+    def ratio(ours: str, theirs: str) -> float | None:
+        return round(figures[ours] / figures[theirs], 3) if figures.get(theirs) else None
+
+    return {"ratio_rush": ratio("rush_bookings_per_s", "ceiling_rush_bookings_per_s"),
+            "ratio_spread": ratio("spread_bookings_per_s", "ceiling_spread_bookings_per_s")}  # fmt: skip
+
+
+async def _load(url: str, redis_url: str, prefix: str, world: World, args: argparse.Namespace) -> dict[str, Any]:
+    log = args.scratch / f"api-{prefix.strip(':').replace(':', '-')}.log"
+    process, base = start_api(plain_database_url(url), redis_url, prefix, log, args.log_level)
+    try:
+        await _wait_ready(base, process, log)
+        headers = await sign_in(redis_url, prefix, world)
+        figures = await rush(base, world, headers)
+        figures |= await spread(base, world, headers, args.spread_clients, args.seconds)
+    finally:
+        _stop(process)
+    return figures | {"server_log": _log_problems(log)}
+
+
+async def _cleanup(admin_url: str, name: str, redis_url: str, prefix: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}*", count=1000)]
+        for chunk in range(0, len(keys), 1000):
+            await redis.delete(*keys[chunk : chunk + 1000])
+    finally:
+        await redis.aclose()
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+async def measure(admin_url: str, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One whole run in a database and a Redis prefix of its own, both removed afterwards."""
+    token = uuid.uuid4().hex[:8]
+    name, prefix = f"bench_rush_{token}", f"bench:{token}:"
+    await embedded.ensure_database(admin_url, name)
+    url = async_database_url(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    try:
+        await asyncio.to_thread(upgrade, url)
+        started = time.perf_counter()
+        world = await seed(url, args.clients, args.existing)
+        seeded = round(time.perf_counter() - started, 2)
+        figures: dict[str, Any] = {"existing_bookings": world.existing, "seed_s": seeded}
+        figures |= await _load(url, redis_url, prefix, world, args)
+        figures |= await check_ledger(url, world)
+        figures |= await asyncio.to_thread(ceiling, plain_database_url(url), args)
+        return figures | _ratios(figures)
+    finally:
+        await _cleanup(admin_url, name, redis_url, prefix)
+
+
+def _medians(runs: list[dict[str, Any]]) -> dict[str, float]:
+    keys = [k for k, v in runs[0].items() if isinstance(v, int | float)]
+    found = {k: [r[k] for r in runs if isinstance(r.get(k), int | float)] for k in keys}
+    return {k: round(statistics.median(values), 3) for k, values in found.items() if values}
+
+
+def _report(title: str, f: dict[str, Any]) -> None:
+    def pick(*keys: str) -> str:
+        return " ".join(f"{k}={f.get(k)}" for k in keys)
+
+    print(f"== {title} (latencies client-side, ms; bookings/s = successful bookings per second)")
+    print("seed     ", pick("existing_bookings", "seed_s"))
+    print("rush     ", pick("rush_attempts", "rush_successes", "rush_5xx", "rush_429", "rush_all_answered_s",
+                            "rush_p50_ms", "rush_p95_ms", "rush_p99_ms"))  # fmt: skip
+    print("  refusals   ", f.get("rush_refusals", "-"))
+    print("rush rate", pick("rush_bookings_per_s", "rush_answered_per_s"), "(successes, attempts / time to answer all)")
+    print("spread   ", pick("spread_bookings_per_s", "spread_requests_per_s", "spread_5xx", "spread_429"))
+    for op in MIX:
+        print(f"  {op:<12}", pick(*(f"spread_{op}_{s}" for s in ("count", "p50_ms", "p95_ms", "p99_ms"))))
+    print("  refusals   ", f.get("spread_refusals", "-"))
+    print("ceiling  ", pick("ceiling_rush_sold", "ceiling_rush_all_answered_s", "ceiling_rush_bookings_per_s",
+                            "ceiling_rush_p50_ms", "ceiling_rush_p99_ms", "ceiling_spread_bookings_per_s",
+                            "ceiling_spread_p50_ms", "ceiling_spread_p99_ms"))  # fmt: skip
+    print("ratio    ", pick("ratio_rush", "ratio_spread"), f"availability_p50_ms={f.get('spread_availability_p50_ms')}")
+    print("ledger   ", pick("oversold", "ledger_differences", "rush_cell_used"))
+    for line in f.get("server_log", []):
+        print("  server log:", line)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a PostgreSQL server to create a throw-away database on")
+    parser.add_argument("--redis-url", help="a Redis server (keys under a prefix of their own, deleted after)")
+    parser.add_argument("--clients", type=int, default=500, help="recipients in the rush (N)")
+    parser.add_argument("--spread-clients", type=int, default=50, help="concurrent clients in the spread load (C)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the spread load (T)")
+    parser.add_argument("--existing", type=int, default=10_000, help="bookings seeded before the load")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--log-level", default="WARNING", help="the API's log level (INFO logs every request)")
+    parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def main() -> int:
+    """Run the measurement --runs times; print each run and the medians; write the JSON."""
+    args = _parser().parse_args()
+    services, args.scratch = embedded.EmbeddedServices(), Path(tempfile.mkdtemp(prefix="bench-rush-"))
+    try:
+        admin_url, redis_url = args.database_url, args.redis_url
+        if not admin_url:
+            services.postgres, admin_url = embedded.start_postgres(
+                args.scratch / "pg", database="postgres", cleanup="delete"
+            )
+        if not redis_url:
+            services.valkey = embedded.start_valkey(args.scratch / "valkey", persist=False)
+            redis_url = services.valkey.connection_url
+        runs = [asyncio.run(measure(plain_database_url(admin_url), redis_url, args)) for _ in range(args.runs)]
+    finally:
+        services.stop()
+        shutil.rmtree(args.scratch, ignore_errors=True)
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    sha = subprocess.run(git, capture_output=True, text=True, check=False, cwd=ROOT).stdout.strip()  # noqa: S603
+    settings = {k: v for k, v in vars(args).items() if k not in {"database_url", "redis_url", "json", "scratch"}}
+    result = {"git": sha, "host": platform.node(), "date": date.today().isoformat(), **settings,  # noqa: DTZ011
+              "median": _medians(runs), "runs_detail": runs}  # fmt: skip
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"rush-{sha or 'unknown'}.json").write_text(json.dumps(result, indent=1, default=str))
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        for index, run in enumerate(runs, start=1):
+            _report(f"run {index}", run)
+        _report(f"median of {len(runs)}", result["median"])
+    bad = [r for r in runs if r["rush_successes"] != RUSH_STAFF or r["oversold"] or r["ledger_differences"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
