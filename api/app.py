@@ -16,7 +16,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
 
@@ -35,7 +34,6 @@ from api.controllers.roster import RosterController
 from api.i18n import request_language
 from api.middleware import RequestIdMiddleware, add_request_id_header
 from api.problems import database_error_handler, internal_error_handler, problem_details_plugin
-from api.ratelimit import STORE
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -121,7 +119,6 @@ def create_app(
             path="/schema",
         ),
         state=State({"settings": settings}),
-        stores={STORE: RedisStore.with_client(url=settings.redis_url, namespace=f"{settings.redis_prefix}ratelimit")},
         dependencies={
             "user_language": Provide(request_language, sync_to_thread=False),
             "principal": Provide(provide_principal),

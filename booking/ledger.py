@@ -89,6 +89,29 @@ def _cells(department_id: uuid.UUID, span_start: datetime, span_end: datetime) -
     )
 
 
+async def refuse_if_full(session: AsyncSession, claim: Claim) -> None:
+    """Without locking, refuse a span that is already full or closed.
+
+    In a rush most requests stop here, before they wait on the hot rows; the locked check in
+    `take_cells` still decides.
+    """
+    rows = (
+        (
+            await session.execute(
+                select(CapacityCell.used, CapacityCell.capacity).where(
+                    _cells(claim.department_id, claim.span_start, claim.span_end)
+                )
+            )
+        )
+        .tuples()
+        .all()
+    )
+    if len(rows) < claim.cells_needed or any(capacity == 0 for _, capacity in rows):
+        raise BookingRefusedError("outside_opening_hours")
+    if any(used + claim.staff_units > capacity for used, capacity in rows):
+        raise BookingRefusedError("slot_full")
+
+
 async def take_cells(session: AsyncSession, claim: Claim) -> None:
     """Lock the span's cells in id order; refuse when one is missing (closed) or full; then use them."""
     rows = (

@@ -156,6 +156,7 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
     claim = await plan(session, service, department, request, now)
     end = request.start + timedelta(minutes=request.minutes)
     await _refuse_own_overlap(session, recipient.id, request.start, end)
+    await ledger.refuse_if_full(session, claim)
     await ledger.lock_timeout(session)
     await ledger.take_minutes(session, claim)
     await ledger.take_cells(session, claim)

@@ -86,7 +86,7 @@ class AuthController(Controller):
 
     path = "/auth"
     tags = ["auth"]  # noqa: RUF012 - Litestar's declared attribute type
-    middleware = [SIGN_IN_PER_IP.middleware]  # noqa: RUF012 - Litestar's declared attribute type
+    middleware = [SIGN_IN_PER_IP]  # noqa: RUF012 - Litestar's declared attribute type
 
     @get("/login", summary="Start signing in", status_code=302)
     async def login(

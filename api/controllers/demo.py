@@ -66,7 +66,7 @@ class DemoSignInController(Controller):
 
     path = "/auth/demo"
     tags = ["auth"]  # noqa: RUF012 - Litestar's declared attribute type
-    middleware = [SIGN_IN_PER_IP.middleware]  # noqa: RUF012 - Litestar's declared attribute type
+    middleware = [SIGN_IN_PER_IP]  # noqa: RUF012 - Litestar's declared attribute type
     include_in_schema = False
 
     @get("/", media_type=MediaType.HTML)

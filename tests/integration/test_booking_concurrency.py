@@ -7,11 +7,13 @@ suite's rolled-back transactions cannot show what concurrent commits do. Each sc
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -133,6 +135,16 @@ async def _clients(
     return own, headers
 
 
+async def _post_retrying(client: httpx.AsyncClient, url: str, **options: Any) -> httpx.Response:
+    """POST as a phone does: when told to retry (429 or 503 with Retry-After), pause briefly and retry."""
+    for _ in range(200):
+        response = await client.post(url, **options)
+        if response.status_code not in {429, 503}:
+            return response
+        await asyncio.sleep(0.05 + random.random() * 0.1)  # noqa: S311 - jitter, not secrecy
+    return response
+
+
 async def _rush(
     client: httpx.AsyncClient,
     scene: Scene,
@@ -140,7 +152,8 @@ async def _rush(
     bodies: list[tuple[uuid.UUID, str, int, str]],
 ) -> Counter[str]:
     async def one(recipient: uuid.UUID, start: str, minutes: int, key: str) -> str:
-        response = await client.post(
+        response = await _post_retrying(
+            client,
             "/api/v1/bookings",
             json={
                 "recipient_id": str(recipient),
