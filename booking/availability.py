@@ -88,16 +88,18 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
     """
     by_start = {cell.start: cell for cell in cells}
     grid = timedelta(minutes=policy.grid_minutes)
+    allowed = list(visit.durations)
     days: dict[date, list[Slot]] = {}
     for cell in cells:
         local = cell.start.astimezone(policy.zone)
         left = minutes_left.get(local.date())
         if left is None:
             continue
+        # Grid, notice and horizon depend on the start only: one check a start, not one a length.
+        if rules.start_problem(cell.start, visit.durations[0], allowed, policy, now) is not None:
+            continue
         statuses = {}
         for minutes in visit.durations:
-            if rules.start_problem(cell.start, minutes, list(visit.durations), policy, now) is not None:
-                continue
             status = _status(start=cell.start, minutes=minutes, visit=visit, cells=by_start, own=own,
                              minutes_left=left, grid=grid)  # fmt: skip
             if status is not None:
