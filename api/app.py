@@ -27,6 +27,7 @@ from api.controllers.bookings import BookingController
 from api.controllers.capacity import CapacityController
 from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
+from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.me import MeController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
@@ -98,6 +99,7 @@ def create_app(
             BookingController,
             AvailabilityController,
             RosterController,
+            FollowUpController,
             MeController,
             PersonController,
             ProxyLinkController,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import ledger, rules
 from booking.access import visible_person
 from booking.errors import BookingRefusedError
+from booking.follow_up import after_no_show
 from booking.tables import ACTIVE_STATUSES, Allocation, Booking
 from core.errors import NotFoundError
 from departments.tables import Department, Service
@@ -278,6 +279,8 @@ async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed
         booking.minutes_returned = True
     booking.status = outcome
     booking.changed_at = now
+    if outcome == "no_show":
+        await after_no_show(session, booking, department, now)
     await record(session, principal, origin, action=f"booking.{outcome}", object_type="booking",
                  object_id=booking.id, subject_person_id=booking.recipient_id)  # fmt: skip
     return booking

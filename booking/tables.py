@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import CreatedMixin, IdMixin, MunicipalityMixin
@@ -135,4 +135,35 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         ),
         Index("ix_booking_department_time", "department_id", "starts_at"),
         Index("ix_booking_assigned_staff", "assigned_staff_id", "starts_at"),
+    )
+
+
+class FollowUp(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """Something the recipient's coordinator should look into, e.g. repeated no-shows.
+
+    In care, a missed visit can mean that something is wrong.
+    """
+
+    __tablename__ = "follow_up"
+
+    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict, server_default="{}")
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('repeated_no_show')", name="kind_known"),
+        # One open follow-up of a kind per recipient and department.
+        Index(
+            "uq_follow_up_open",
+            "municipality_id",
+            "recipient_id",
+            "department_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
     )

@@ -49,6 +49,9 @@ class Department(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     cancel_deadline_hours: Mapped[int] = mapped_column(SmallInteger, default=24, server_default="24")
     no_show_uses_allocation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     late_cancel_uses_allocation: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # Repeated no-shows (this many within this many weeks) raise a follow-up for the coordinator.
+    no_show_follow_up_count: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
+    no_show_follow_up_weeks: Mapped[int] = mapped_column(SmallInteger, default=4, server_default="4")
     reminder_lead_minutes: Mapped[list[int]] = mapped_column(
         ARRAY(Integer), default=lambda: [1440, 120], server_default="{1440,120}"
     )

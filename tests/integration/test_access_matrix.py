@@ -45,6 +45,8 @@ CALLERS = (
 PUBLIC = dict.fromkeys(CALLERS, 200)  # public endpoints do not look at credentials
 SIGNED_IN = dict.fromkeys(CALLERS, 200) | {"anonymous": 401, "token_revoked": 401}
 ADMINS_ONLY = dict.fromkeys(CALLERS, 403) | {"anonymous": 401, "token_revoked": 401}
+FOLLOWERS = ("staff", "other_staff", "coordinator", "dept_admin", "muni_admin", "foreign_admin", "token_admin",
+             "token_dept")  # fmt: skip
 OWN_OR_SERVING = {  # who may see (and act for) the world's recipient: the rest get 404, ids leak nothing
     "anonymous": 401, "recipient": 200, "other_recipient": 404, "proxy": 200, "expired_proxy": 404, "staff": 200,
     "other_staff": 404, "coordinator": 200, "dept_admin": 200, "muni_admin": 200, "foreign_admin": 404,
@@ -249,6 +251,14 @@ MATRIX: dict[tuple[str, str], Case] = {
         _get(lambda w: f"/api/v1/staff/{w.people['staff']}/roster?date={bookable_day().isoformat()}"),
         DEPARTMENT_STAFF
         | dict.fromkeys(("recipient", "other_recipient", "proxy", "expired_proxy", "other_staff", "coordinator"), 404),
+    ),
+    ("GET", "/api/v1/follow-ups"): Case(
+        _get(lambda w: "/api/v1/follow-ups"),
+        ADMINS_ONLY | dict.fromkeys(FOLLOWERS, 200),
+    ),
+    ("POST", "/api/v1/follow-ups/{follow_up_id:uuid}/resolve"): Case(
+        _post(lambda w: f"/api/v1/follow-ups/{uuid.uuid4()}/resolve", lambda w: {"note": "Ringt"}),
+        ADMINS_ONLY | dict.fromkeys(FOLLOWERS, 404),
     ),
     ("GET", "/api/v1/me"): Case(_get(lambda w: "/api/v1/me"), SIGNED_IN),
     ("GET", "/api/v1/me/access-log"): Case(

@@ -13,9 +13,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.consistency import ledger_differences
+from booking.service import BookRequest, book, record_outcome
 from booking.tables import Allocation, AllocationPeriod, Booking
+from core.clock import utcnow
 from core.settings import Settings
 from departments.tables import CapacityCell
+from people.access import Principal
+from people.audit import Origin
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.world import World, build_world, sign_in
 
@@ -299,3 +303,29 @@ async def test_changing_opening_hours_under_real_bookings_both_ways(
                                             world.departments["d1"])
     )  # fmt: skip
     assert capacity == 2
+
+
+async def test_repeated_no_shows_raise_one_follow_up_for_the_coordinator(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    admin = Principal(municipality_id=world.municipality, person_id=world.people["muni_admin"],
+                      roles=frozenset({("municipality_admin", None)}))  # fmt: skip
+    staff = Principal(municipality_id=world.municipality, person_id=world.people["staff"],
+                      roles=frozenset({("staff", world.departments["d1"])}))  # fmt: skip
+    day = bookable_day()
+    for hour in (9, 13):
+        booking = await book(db_session, admin, Origin(), BookRequest(world.people["recipient"], service.id,
+                             at(day, hour), 60), key=f"no-show-{hour}", now=utcnow())  # fmt: skip
+        await record_outcome(db_session, staff, Origin(), booking.id, outcome="no_show",
+                             now=at(day, hour) + timedelta(minutes=20))  # fmt: skip
+    await db_session.commit()
+    await _as(client, app, settings, world, "coordinator")  # the recipient's coordinator, in another department
+    items = (await client.get("/api/v1/follow-ups")).json()
+    assert [(i["kind"], i["details"]["no_shows"]) for i in items] == [("repeated_no_show", 2)]
+    await _as(client, app, settings, world, "recipient")
+    assert (await client.get("/api/v1/follow-ups")).status_code == 403
+    await _as(client, app, settings, world, "coordinator")
+    done = await client.post(f"/api/v1/follow-ups/{items[0]['id']}/resolve", json={"note": "Ringte, alt vel."})
+    assert done.status_code == 201
+    assert (await client.get("/api/v1/follow-ups")).json() == []
