@@ -29,6 +29,7 @@ from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
 from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
+from api.controllers.home import home
 from api.controllers.me import MeController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.roster import RosterController
@@ -93,6 +94,7 @@ def create_app(
     )
     return Litestar(
         route_handlers=[
+            home,
             HealthController,
             DepartmentController,
             CapacityController,
