@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
 
@@ -42,6 +43,16 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 API_TITLE = "Tjenesteshop"
+# Request counts and latencies per route template (not per URL: ids would explode the series).
+METRICS = PrometheusConfig(app_name="tjenesteshop", prefix="tjenesteshop", group_path=True, exclude=["/metrics"])
+
+
+class MetricsController(PrometheusController):
+    """`/metrics` in Prometheus' text format; scrape it from inside the deployment's network."""
+
+    include_in_schema = False
+
+
 API_VERSION = "1.0.0"
 
 
@@ -96,6 +107,7 @@ def create_app(
         route_handlers=[
             home,
             HealthController,
+            MetricsController,
             DepartmentController,
             CapacityController,
             BookingController,
@@ -113,7 +125,7 @@ def create_app(
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin()],
         lifespan=[_lifespan(settings.redis_url, db_config)],
-        middleware=[RequestIdMiddleware()],
+        middleware=[RequestIdMiddleware(), METRICS.middleware],
         before_send=[add_request_id_header],
         exception_handlers={Exception: internal_error_handler, DBAPIError: database_error_handler},
         openapi_config=OpenAPIConfig(

@@ -79,6 +79,7 @@ def _post(
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/"): Case(_get(lambda w: "/"), PUBLIC),
     ("GET", "/health/live"): Case(_get(lambda w: "/health/live"), PUBLIC),
+    ("GET", "/metrics"): Case(_get(lambda w: "/metrics"), PUBLIC),
     ("GET", "/health/ready"): Case(_get(lambda w: "/health/ready"), PUBLIC),
     ("GET", "/api/v1/departments"): Case(_get(lambda w: "/api/v1/departments?municipality=0001"), PUBLIC),
     ("GET", "/api/v1/departments/{department_id:uuid}"): Case(

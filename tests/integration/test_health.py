@@ -47,3 +47,11 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(settings: Settin
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "unreachable", "redis": "ok"}
     assert response.headers["content-language"] == "en"
+
+
+async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> None:
+    await client.get("/health/live")
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "tjenesteshop_requests_total" in metrics.text
+    assert 'path="/health/live"' in metrics.text
