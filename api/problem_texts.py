@@ -1,0 +1,278 @@
+"""What each problem type is called, in bokmål, nynorsk and English, and its HTTP status."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class ProblemText(NamedTuple):
+    """A problem's HTTP status and its title in each language."""
+
+    status: int
+    nb: str
+    nn: str
+    en: str
+
+
+# The front end keys its own texts by `type`; these titles serve API clients and tools.
+PROBLEMS: dict[str, ProblemText] = {
+    "bad_request": ProblemText(400, "Forespørselen er ugyldig", "Førespurnaden er ugyldig", "The request is invalid"),
+    "malformed_body": ProblemText(
+        400,
+        "Forespørselen kunne ikke leses",
+        "Førespurnaden kunne ikkje lesast",
+        "The request could not be read",
+    ),
+    "unauthorized": ProblemText(401, "Du må logge inn", "Du må logge inn", "You must sign in"),
+    "forbidden": ProblemText(
+        403, "Du har ikke tilgang til dette", "Du har ikkje tilgang til dette", "You do not have access"
+    ),
+    "csrf_failed": ProblemText(
+        403,
+        "Siden er utløpt. Last den inn på nytt og prøv igjen",
+        "Sida er utgått. Last henne inn på nytt og prøv igjen",
+        "The page has expired. Reload it and try again",
+    ),
+    "sign_in_failed": ProblemText(
+        400,
+        "Innloggingen ble avbrutt eller er utløpt. Prøv å logge inn på nytt",
+        "Innlogginga vart avbroten eller er utgått. Prøv å logge inn på nytt",
+        "Signing in was interrupted or has expired. Please sign in again",
+    ),
+    "not_registered": ProblemText(
+        403,
+        "Du er ikke registrert i Tjenesteshop. Kontakt tjenestekontoret i kommunen din",
+        "Du er ikkje registrert i Tjenesteshop. Kontakt tenestekontoret i kommunen din",
+        "You are not registered in Tjenesteshop. Contact your municipality's service office",
+    ),
+    "not_found": ProblemText(404, "Fant ikke det du ba om", "Fann ikkje det du bad om", "Not found"),
+    "method_not_allowed": ProblemText(
+        405,
+        "Denne handlingen er ikke tillatt her",
+        "Denne handlinga er ikkje tillaten her",
+        "This method is not allowed here",
+    ),
+    "conflict": ProblemText(
+        409, "Det du ba om, kolliderer med noe annet", "Det du bad om, kolliderer med noko anna", "Conflict"
+    ),
+    "request_too_large": ProblemText(
+        413, "Forespørselen er for stor", "Førespurnaden er for stor", "The request is too large"
+    ),
+    "unsupported_media_type": ProblemText(
+        415,
+        "Innholdstypen støttes ikke",
+        "Innhaldstypen er ikkje støtta",
+        "Unsupported media type",
+    ),
+    "validation_failed": ProblemText(
+        422,
+        "Noen av feltene er ikke fylt ut riktig",
+        "Nokre av felta er ikkje fylte ut rett",
+        "Some fields are not valid",
+    ),
+    "invalid_national_id": ProblemText(
+        422,
+        "Fødselsnummeret er ikke gyldig. Sjekk at alle de 11 sifrene er riktige",
+        "Fødselsnummeret er ikkje gyldig. Sjekk at alle dei 11 sifra er rette",
+        "The national identity number is not valid. Check all 11 digits",
+    ),
+    "invalid_scope": ProblemText(
+        422,
+        "Rollen eller avdelingen passer ikke sammen",
+        "Rolla eller avdelinga passar ikkje saman",
+        "The role and the department do not fit together",
+    ),
+    "invalid_period": ProblemText(
+        422,
+        "Perioden er ikke gyldig: sluttdatoen er før startdatoen eller allerede passert",
+        "Perioden er ikkje gyldig: sluttdatoen er før startdatoen eller alt passert",
+        "The period is not valid: it ends before it starts, or has already ended",
+    ),
+    "person_exists": ProblemText(
+        409,
+        "Personen er allerede registrert",
+        "Personen er alt registrert",
+        "This person is already registered",
+    ),
+    "invalid_range": ProblemText(
+        422,
+        "Datoene er ikke gyldige: til-datoen må være etter fra-datoen, og perioden kan ikke være for lang",
+        "Datoane er ikkje gyldige: til-datoen må vere etter frå-datoen, og perioden kan ikkje vere for lang",
+        "The dates are not valid: 'to' must follow 'from', and the range must not be too long",
+    ),
+    "capacity_conflict": ProblemText(
+        409,
+        "Endringen tar bort bemanning som allerede er bestilt. Flytt eller avlys disse timene først",
+        "Endringa tek bort bemanning som alt er bestilt. Flytt eller avlys desse timane først",
+        "The change removes staff time that is already booked. Move or cancel these bookings first",
+    ),
+    "unknown_timezone": ProblemText(
+        422,
+        "Tidssonen finnes ikke. Bruk et navn som Europe/Oslo",
+        "Tidssona finst ikkje. Bruk eit namn som Europe/Oslo",
+        "Unknown time zone. Use a name such as Europe/Oslo",
+    ),
+    "invalid_opening_hours": ProblemText(
+        422,
+        "Åpningstidene henger ikke sammen: sjekk at tidene ikke overlapper og følger rutenettet",
+        "Opningstidene heng ikkje saman: sjekk at tidene ikkje overlappar og følgjer rutenettet",
+        "The opening hours do not fit together: check that the times do not overlap and follow the grid",
+    ),
+    "invalid_exception": ProblemText(
+        422,
+        "En stengt dag kan ikke ha åpningstider, og en åpen dag må ha minst én åpningstid",
+        "Ein stengd dag kan ikkje ha opningstider, og ein open dag må ha minst éi opningstid",
+        "A closed day cannot have opening hours, and an open day needs at least one",
+    ),
+    "exception_exists": ProblemText(
+        409,
+        "Det finnes allerede et unntak denne dagen. Slett det først hvis du vil lage et nytt",
+        "Det finst alt eit unntak denne dagen. Slett det først om du vil lage eit nytt",
+        "There is already an exception on this day. Delete it first to make a new one",
+    ),
+    "day_passed": ProblemText(
+        422,
+        "Dagen har allerede vært. Velg i dag eller en senere dag",
+        "Dagen har alt vore. Vel i dag eller ein seinare dag",
+        "That day has already passed. Choose today or a later day",
+    ),
+    "not_a_holiday": ProblemText(
+        422,
+        "Dagen er ikke en helligdag. Vanlige åpningstider gjelder allerede",
+        "Dagen er ikkje ein heilagdag. Vanlege opningstider gjeld alt",
+        "That day is not a public holiday. The ordinary opening hours already apply",
+    ),
+    "invalid_durations": ProblemText(
+        422,
+        "Varighetene må gå opp i avdelingens rutenett (med et rutenett på 15 minutter: 15, 30, 45 og så videre)",
+        "Lengdene må gå opp i rutenettet til avdelinga (med eit rutenett på 15 minutt: 15, 30, 45 og så vidare)",
+        "The durations must fit the department's grid (with a 15-minute grid: 15, 30, 45 and so on)",
+    ),
+    "too_many_requests": ProblemText(
+        429,
+        "For mange forespørsler. Vent litt og prøv igjen",
+        "For mange førespurnader. Vent litt og prøv igjen",
+        "Too many requests. Wait a moment and try again",
+    ),
+    "internal_error": ProblemText(
+        500,
+        "Noe gikk galt hos oss. Prøv igjen om litt",
+        "Noko gjekk gale hos oss. Prøv igjen om litt",
+        "Something went wrong on our side. Try again shortly",
+    ),
+    "not_ready": ProblemText(
+        503,
+        "Tjenesten er ikke klar: databasen eller køen svarer ikke",
+        "Tenesta er ikkje klar: databasen eller køen svarar ikkje",
+        "Not ready: the database or the queue does not answer",
+    ),
+    "service_unavailable": ProblemText(
+        503,
+        "Tjenesten er midlertidig utilgjengelig",
+        "Tenesta er mellombels utilgjengeleg",
+        "The service is temporarily unavailable",
+    ),
+}
+
+
+# Why a booking is refused: one type per reason, in words a recipient understands.
+PROBLEMS.update(
+    {
+        "slot_full": ProblemText(
+            409,
+            "Tiden er dessverre tatt. Velg en annen tid",
+            "Tida er dessverre teken. Vel ei anna tid",
+            "That time has just been taken. Please choose another",
+        ),
+        "allocation_used_up": ProblemText(
+            409,
+            "Du har ikke nok timer igjen i vedtaket for denne perioden",
+            "Du har ikkje nok timar att i vedtaket for denne perioden",
+            "You do not have enough hours left in your decision for this period",
+        ),
+        "outside_opening_hours": ProblemText(
+            422,
+            "Tiden er utenfor åpningstiden",
+            "Tida er utanfor opningstida",
+            "That time is outside the opening hours",
+        ),
+        "too_short_notice": ProblemText(
+            422,
+            "Det er for kort tid til denne timen. Velg en senere tid",
+            "Det er for kort tid til denne timen. Vel ei seinare tid",
+            "That is too soon. Please choose a later time",
+        ),
+        "in_the_past": ProblemText(
+            422,
+            "Tiden har allerede vært",
+            "Tida har alt vore",
+            "That time has already passed",
+        ),
+        "beyond_horizon": ProblemText(
+            422,
+            "Du kan ikke bestille så langt fram i tid ennå",
+            "Du kan ikkje bestille så langt fram i tid enno",
+            "You cannot book that far ahead yet",
+        ),
+        "overlaps_own_booking": ProblemText(
+            409,
+            "Du har allerede en time som overlapper med denne",
+            "Du har alt ein time som overlappar med denne",
+            "You already have a booking at that time",
+        ),
+        "not_on_grid": ProblemText(
+            422,
+            "Timen må starte på en av tidene i kalenderen",
+            "Timen må starte på ei av tidene i kalenderen",
+            "The booking must start at one of the times in the calendar",
+        ),
+        "duration_not_allowed": ProblemText(
+            422,
+            "Denne varigheten kan ikke velges for tjenesten",
+            "Denne lengda kan ikkje veljast for tenesta",
+            "That length cannot be chosen for this service",
+        ),
+        "no_valid_allocation": ProblemText(
+            422,
+            "Du har ikke et gyldig vedtak for denne tjenesten på den datoen",
+            "Du har ikkje eit gyldig vedtak for denne tenesta på den datoen",
+            "You have no valid decision for this service on that date",
+        ),
+        "service_retired": ProblemText(
+            422,
+            "Tjenesten kan ikke bestilles lenger",
+            "Tenesta kan ikkje bestillast lenger",
+            "This service can no longer be booked",
+        ),
+        "not_active": ProblemText(
+            409,
+            "Timen er allerede avlyst eller gjennomført",
+            "Timen er alt avlyst eller gjennomført",
+            "The booking is already cancelled or completed",
+        ),
+        "outcome_too_early": ProblemText(
+            422,
+            "Du kan ikke registrere utfallet før timen har startet",
+            "Du kan ikkje registrere utfallet før timen har starta",
+            "You cannot record the outcome before the visit has started",
+        ),
+        "recipient_required": ProblemText(
+            422,
+            "Velg hvem timene gjelder",
+            "Vel kven timane gjeld",
+            "Choose whose bookings to show",
+        ),
+        "staff_double_booked": ProblemText(
+            409,
+            "Den ansatte har allerede et besøk på den tiden",
+            "Den tilsette har alt eit besøk på den tida",
+            "That staff member already has a visit at that time",
+        ),
+        "busy": ProblemText(
+            503,
+            "Det er mange som bestiller akkurat nå. Prøv igjen om et øyeblikk",
+            "Det er mange som bestiller akkurat no. Prøv igjen om eit augneblink",
+            "Many people are booking right now. Please try again in a moment",
+        ),
+    }
+)
