@@ -42,24 +42,22 @@ async def lock_timeout(session: AsyncSession) -> None:
 
 
 async def take_minutes(session: AsyncSession, claim: Claim) -> None:
-    """Charge the allocation period (created on first use); refuse when too few minutes are left."""
+    """Charge the allocation period in one statement (creating it on first use); refuse when too few are left.
+
+    The upsert locks the period row like an UPDATE would; its WHERE keeps `used <= granted`, and the
+    table's CHECK refuses a first booking longer than the whole period's grant.
+    """
     allocation = claim.allocation
-    await session.execute(
-        insert(AllocationPeriod)
-        .values(municipality_id=allocation.municipality_id, allocation_id=allocation.id,
-                period_start=claim.period_start, period_end=claim.period_end, granted=allocation.minutes)
-        .on_conflict_do_nothing(constraint="uq_allocation_period_start")
+    statement = insert(AllocationPeriod).values(
+        municipality_id=allocation.municipality_id, allocation_id=allocation.id, period_start=claim.period_start,
+        period_end=claim.period_end, granted=allocation.minutes, used=claim.minutes,
     )  # fmt: skip
     charged = await session.scalar(
-        update(AllocationPeriod)
-        .where(
-            AllocationPeriod.municipality_id == allocation.municipality_id,
-            AllocationPeriod.allocation_id == allocation.id,
-            AllocationPeriod.period_start == claim.period_start,
-            AllocationPeriod.used + claim.minutes <= AllocationPeriod.granted,
-        )
-        .values(used=AllocationPeriod.used + claim.minutes)
-        .returning(AllocationPeriod.id)
+        statement.on_conflict_do_update(
+            constraint="uq_allocation_period_start",
+            set_={"used": AllocationPeriod.used + statement.excluded.used},
+            where=AllocationPeriod.used + statement.excluded.used <= AllocationPeriod.granted,
+        ).returning(AllocationPeriod.id)
     )
     if charged is None:
         left = await session.scalar(
