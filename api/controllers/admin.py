@@ -5,21 +5,16 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
-from api.dependencies import DbSession
+from api.dependencies import Current, DbSession, Where
 from api.schemas.people import AuditRead, TokenCreate, TokenCreated, TokenRead
 from booking.tables import Allocation
 from core.clock import utcnow
 from people import tokens
-from people.access import Principal
-from people.audit import Origin, entries_in_scope
+from people.audit import entries_in_scope
 from people.errors import ForbiddenError
-
-Current = NamedDependency[Principal]
-Where = NamedDependency[Origin]
 
 
 class TokenController(Controller):

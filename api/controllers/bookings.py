@@ -14,7 +14,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.dependencies import DbSession
+from api.dependencies import Current, DbSession, Where
 from api.ratelimit import Admission, per_ip, per_person
 from api.schemas.bookings import BookingCreate, BookingMove, BookingOutcome, BookingRead
 from booking import service
@@ -22,11 +22,7 @@ from booking.access import visible_person
 from booking.errors import BookingRefusedError
 from booking.tables import Booking
 from core.clock import utcnow
-from people.access import Principal
-from people.audit import Origin
 
-Current = NamedDependency[Principal]
-Where = NamedDependency[Origin]
 IdempotencyKey = Annotated[
     str,
     HeaderParameter(name="Idempotency-Key", min_length=8, max_length=200, description="A new random value per booking"),

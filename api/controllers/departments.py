@@ -6,11 +6,10 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from api.dependencies import DbSession, RequestLanguage
+from api.dependencies import Current, DbSession, RequestLanguage, Where
 from api.schemas.departments import (
     DepartmentCreate,
     DepartmentPatch,
@@ -29,11 +28,7 @@ from api.schemas.departments import (
 )
 from core.clock import utcnow
 from departments import admin, service
-from people.access import Principal
-from people.audit import Origin
 
-Current = NamedDependency[Principal]
-Where = NamedDependency[Origin]
 DepartmentId = FromPath[uuid.UUID]
 
 

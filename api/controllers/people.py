@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from litestar import Controller, delete, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from api.dependencies import DbSession
+from api.dependencies import Current, DbSession, Today, Where
 from api.schemas.people import (
     CoordinatorCreate,
     CoordinatorRead,
@@ -24,12 +22,7 @@ from api.schemas.people import (
 )
 from booking.access import visible_person
 from people import service
-from people.access import Principal
-from people.audit import Origin, record
-
-Current = NamedDependency[Principal]
-Today = NamedDependency[date]
-Where = NamedDependency[Origin]
+from people.audit import record
 
 
 class PersonController(Controller):

@@ -13,14 +13,10 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.dependencies import DbSession
+from api.dependencies import Current, DbSession, Where
 from api.schemas.bookings import BookingRead
 from booking import roster
-from people.access import Principal
-from people.audit import Origin
 
-Current = NamedDependency[Principal]
-Where = NamedDependency[Origin]
 Day = Annotated[date, QueryParameter(name="date", description="Local date (YYYY-MM-DD)")]
 
 

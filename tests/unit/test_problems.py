@@ -8,7 +8,8 @@ from litestar.exceptions import (
     ValidationException,
 )
 
-from api.problems import PROBLEMS, TYPE_PREFIX, from_domain_error, from_http_exception
+from api.problem_texts import PROBLEMS
+from api.problems import TYPE_PREFIX, from_domain_error, from_http_exception
 from core.errors import ConflictError, NotFoundError
 
 
