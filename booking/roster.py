@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking import outbox
 from booking.tables import Booking
 from core.errors import NotFoundError
 from departments.tables import Department, Service
@@ -107,8 +108,11 @@ async def assign(
         )  # fmt: skip
         if works_here is None:
             raise InvalidScopeError(staff_id=str(staff_id))
+    previous_staff_id = booking.assigned_staff_id
     booking.assigned_staff_id = staff_id
     await session.flush()
+    if previous_staff_id != staff_id:
+        outbox.emit(session, booking, "assigned", previous_staff_id=previous_staff_id)
     await record(session, principal, origin, action="booking.assign", object_type="booking", object_id=booking.id,
                  subject_person_id=booking.recipient_id)  # fmt: skip
     return booking

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import ledger, rules
+from booking import ledger, outbox, rules
 from booking.access import visible_person
 from booking.errors import BookingRefusedError
 from booking.follow_up import after_no_show
@@ -182,6 +182,7 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
     )
     session.add(booking)
     await session.flush()
+    outbox.emit(session, booking, "created")
     await record(session, principal, origin, action="booking.create", object_type="booking",
                  object_id=booking.id, subject_person_id=recipient.id)  # fmt: skip
     return booking
@@ -225,6 +226,7 @@ async def cancel(
     await _release(session, booking, minutes_too=not (late and department.late_cancel_uses_allocation))
     booking.status = "late_cancelled" if late else "cancelled"
     booking.changed_at = now
+    outbox.emit(session, booking, "cancelled")
     action = f"booking.{booking.status}"
     await record(session, principal, origin, action=action, object_type="booking", object_id=booking.id,
                  subject_person_id=booking.recipient_id)  # fmt: skip
@@ -241,6 +243,7 @@ async def move(  # noqa: PLR0913 - keyword-only; each is needed
         raise BookingRefusedError("not_active", status=booking.status)
     if booking.starts_at <= now:
         raise BookingRefusedError("in_the_past")
+    previous_start = booking.starts_at
     request = BookRequest(booking.recipient_id, booking.service_id, start, minutes or booking.minutes)
     service, department = await service_and_department(session, principal, booking.service_id)
     claim = await plan(session, service, department, request, now)
@@ -255,6 +258,7 @@ async def move(  # noqa: PLR0913 - keyword-only; each is needed
     booking.starts_at, booking.ends_at, booking.minutes = start, end, request.minutes
     booking.span_start, booking.span_end, booking.minutes_returned = claim.span_start, claim.span_end, False
     booking.changed_at = now
+    outbox.emit(session, booking, "moved", previous_start=previous_start.isoformat())
     await record(session, principal, origin, action="booking.move", object_type="booking", object_id=booking.id,
                  subject_person_id=booking.recipient_id)  # fmt: skip
     return booking
@@ -279,6 +283,7 @@ async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed
         booking.minutes_returned = True
     booking.status = outcome
     booking.changed_at = now
+    outbox.emit(session, booking, "outcome", outcome=outcome)
     if outcome == "no_show":
         await after_no_show(session, booking, department, now)
     await record(session, principal, origin, action=f"booking.{outcome}", object_type="booking",

@@ -108,6 +108,8 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     idempotency_scope: Mapped[str | None] = mapped_column(String(64))  # who sent the key (person or token id)
     minutes_returned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped on every change the recipient or staff would see (time, status, staff): the iCal SEQUENCE.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("municipality_id", "idempotency_scope", "idempotency_key", name="uq_booking_idempotency"),
@@ -166,4 +168,31 @@ class FollowUp(IdMixin, CreatedMixin, MunicipalityMixin, Base):
             unique=True,
             postgresql_where=text("resolved_at IS NULL"),
         ),
+    )
+
+
+EVENT_KINDS = ("created", "moved", "cancelled", "outcome", "assigned")
+
+
+class BookingEvent(MunicipalityMixin, Base):
+    """The transactional outbox: what a booking transaction caused, written in that same transaction.
+
+    The worker dispatches unprocessed events (reminders, calendar feeds) and marks them processed; an event
+    of a transaction that rolled back never exists, and a committed one waits here until it is handled.
+    """
+
+    __tablename__ = "booking_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("booking.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # What the change replaced (e.g. the previous start or staff member), so every affected feed is refreshed.
+    details: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict, server_default="{}")
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind_known"),
+        Index("ix_booking_event_pending", "id", postgresql_where=text("processed_at IS NULL")),
     )

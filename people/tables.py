@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -25,6 +26,7 @@ from core.db import Base
 ROLES = ("recipient", "proxy", "staff", "department_admin", "municipality_admin")
 LANGUAGES = ("nb", "nn", "en")
 PROXY_KINDS = ("parent", "guardian", "power_of_attorney", "relative")
+REMINDER_CHANNELS = ("email", "sms", "push", "none")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -55,10 +57,13 @@ class Person(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     email: Mapped[str | None] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(2), default="nb", server_default="nb")
     address: Mapped[str | None] = mapped_column(String(500))  # for home visits
+    # How reminders reach this person: e-mail, SMS, Web Push, or none. Null: e-mail if known, else SMS.
+    reminder_channel: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (
         UniqueConstraint("municipality_id", "national_id_hash", name="uq_person_national_id"),
         CheckConstraint(_one_of("language", LANGUAGES), name="language_known"),
+        CheckConstraint(_one_of("reminder_channel", REMINDER_CHANNELS), name="reminder_channel_known"),
     )
 
 
@@ -99,6 +104,8 @@ class ProxyLink(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     granted_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
+    # The proxy also gets the recipient's reminders (a parent of a child in respite care, say).
+    reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     __table_args__ = (
         UniqueConstraint("municipality_id", "proxy_id", "recipient_id", "valid_from", name="uq_proxy_link_period"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.consistency import ledger_differences
 from booking.service import BookRequest, book, record_outcome
-from booking.tables import Allocation, AllocationPeriod, Booking
+from booking.tables import Allocation, AllocationPeriod, Booking, BookingEvent
 from core.clock import utcnow
 from core.settings import Settings
 from departments.tables import CapacityCell
@@ -172,6 +172,18 @@ async def test_cancel_gives_back_exactly_once_and_move_is_atomic(
     assert twice.json()["type"] == "urn:tjenesteshop:problem:not_active"
     assert await _state(db_session) == (0, 0, 0)
     assert await ledger_differences(db_session) == []
+    # The outbox holds one event per change that committed, none for the refused move or the second cancel.
+    events = (
+        await db_session.execute(
+            select(BookingEvent.kind, BookingEvent.details)
+            .where(BookingEvent.booking_id == uuid.UUID(booking["id"]))
+            .order_by(BookingEvent.id)
+        )
+    ).all()
+    assert [kind for kind, _ in events] == ["created", "moved", "cancelled"]
+    assert events[1][1] == {"previous_start": at(day, 10).astimezone(UTC).isoformat()}
+    await db_session.refresh(still)
+    assert still.sequence == 2  # moved, then cancelled
 
 
 async def test_outcome_is_for_staff_and_not_before_the_start(
