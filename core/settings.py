@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -46,6 +47,19 @@ class Settings(BaseSettings):
     staff_oidc_client_id: str | None = None
     staff_oidc_client_secret: SecretStr | None = None
     staff_oidc_national_id_claim: str = "pid"
+    # Reminder channels; a channel whose settings are missing writes its messages to the log instead.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    mail_from: str | None = None  # e.g. "Tjenesteshop <ikke-svar@kommune.no>"
+    sms_gateway_url: str | None = None  # POST {"sender", "to", "text"} with a bearer token
+    sms_gateway_token: SecretStr | None = None
+    sms_sender: str = "Kommunen"  # at most 11 letters and digits, or a phone number
+    vapid_private_key: SecretStr | None = None  # base64url raw P-256 key, or PEM
+    vapid_public_key: str | None = None  # base64url uncompressed point: the browser subscribes with it
+    vapid_subject: str | None = None  # "mailto:..." or an https URL the push services can reach us at
     db_pool_size: int = 10
     db_max_overflow: int = 0
 
