@@ -1,8 +1,9 @@
-"""Request ids: taken from a well-formed `X-Request-ID`, or made; echoed in every response and logged."""
+"""Request ids (taken from a well-formed `X-Request-ID`, or made; echoed and logged) and server-side timing."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+SERVER_TIMING_HEADER = b"server-timing"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 _SCOPE_KEY = "tjenesteshop.request_id"
 
@@ -47,3 +49,31 @@ async def add_request_id_header(message: Message, scope: Scope) -> None:
     """App-level `before_send` hook: runs for every response, unknown routes included."""
     if message["type"] == "http.response.start":
         MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id_of(scope)
+
+
+class ServerTiming:
+    """Plain ASGI around the whole app: `Server-Timing: app;dur=<ms>` on every HTTP response.
+
+    The duration runs from the request entering the app to its response headers, so it covers routing,
+    middleware, the handler, serialisation and the commit (advanced-alchemy commits before the headers
+    go out), and leaves out the network and the client: what a benchmark needs to tell them apart.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap `app`; lifespan and websocket scopes pass through untouched."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time the request and add the header to its `http.response.start` message."""
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                duration = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
+                message = {**message, "headers": [*message.get("headers", ()), (SERVER_TIMING_HEADER, duration)]}
+            await send(message)
+
+        await self.app(scope, receive, timed_send)

@@ -9,8 +9,10 @@ session and its own X-Forwarded-For address (many phones), book the same 15-minu
 once; C clients then mix availability reads, books, cancels and moves for T seconds; the ledger is
 checked against the bookings; `../shared/bench/ceiling.py` runs on the same PostgreSQL server with the
 same N, C, T and pool. Without URLs an embedded PostgreSQL and Valkey are started. Latencies are taken by
-the client, on the same machine as the server. Figures are medians over --runs runs; the JSON goes to
-bench/results/rush-<sha>.json. Exit 1 if the rush sold other than 3 or the ledger disagrees.
+the client, on the same machine as the server, and by the server (its `Server-Timing` header); before the
+rush, --quiet availability reads run one at a time to time the 14-day free-times answer on its own.
+Figures are medians over --runs runs; the JSON goes to bench/results/rush-<sha>.json. Exit 1 if the rush
+sold other than 3 or the ledger disagrees.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ OPEN, CLOSE, CELL = 8 * 60, 16 * 60, 15
 RUSH_STAFF, BUSY_STAFF, MAX_FILLERS = 3, 50, 40  # fillers hold at most 40 of the 50 staff on later days
 MIX = {"availability": 60, "book": 25, "cancel": 10, "move": 5}
 RUSH_MINUTES, SPREAD_MINUTES, DAYS = 15, 30, 14  # the rush's visit, the spread's, and the days it reads
+QUIET_WARMUP = 10  # unmeasured first requests of the quiet availability reads (connections, statement caches)
 FILL = text("""
 WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
            FROM allocation WHERE department_id = CAST(:department AS uuid) AND external_ref LIKE 'filler-%'),
@@ -108,13 +111,14 @@ class World:
 
 @dataclass(frozen=True)
 class Answer:
-    """One request: when it was sent and answered, its status, an outcome label and its JSON body."""
+    """One request: when it was sent and answered, its status, an outcome label, its JSON body, server ms."""
 
     sent: float
     done: float
     status: int
     kind: str
     body: Any
+    server_ms: float | None = None  # from the API's `Server-Timing: app;dur=<ms>`
 
 
 @dataclass
@@ -303,7 +307,7 @@ class Load:
         if not response.is_success:
             problem = body.get("type", "") if isinstance(body, dict) else ""
             kind = f"{response.status_code}:{str(problem).rsplit(':', 1)[-1]}"
-        return Answer(sent, done, response.status_code, kind, body)
+        return Answer(sent, done, response.status_code, kind, body, _server_ms(response))
 
     async def book(self, who: int, start: str, minutes: int) -> Answer:
         """POST /api/v1/bookings with a fresh Idempotency-Key."""
@@ -312,18 +316,43 @@ class Load:
         return await self.call("POST", "/api/v1/bookings", who, {"Idempotency-Key": uuid.uuid4().hex}, json=body)
 
 
+def _server_ms(response: httpx.Response) -> float | None:
+    """The `dur` of the response's `Server-Timing: app;dur=<ms>` header, if it has one."""
+    for metric in response.headers.get("server-timing", "").split(","):
+        name, _, params = metric.strip().partition(";")
+        if name == "app" and params.startswith("dur="):
+            return float(params.removeprefix("dur="))
+    return None
+
+
 def _ms(latencies: list[float], share: float) -> float | None:
     ordered = sorted(latencies)
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1) if ordered else None
 
 
 def _latency(name: str, answers: list[Answer]) -> dict[str, Any]:
+    """Client-side p50/p95/p99 (send to answer) and server-side p50/p99 (Server-Timing), in ms."""
     spans = [a.done - a.sent for a in answers]
-    return {f"{name}_p{p}_ms": _ms(spans, p / 100) for p in (50, 95, 99)}
+    server = [a.server_ms / 1000 for a in answers if a.server_ms is not None]
+    return {f"{name}_p{p}_ms": _ms(spans, p / 100) for p in (50, 95, 99)} | {
+        f"{name}_server_p{p}_ms": _ms(server, p / 100) for p in (50, 99)
+    }
 
 
 def _errors(name: str, answers: list[Answer]) -> dict[str, int]:
     return {f"{name}_5xx": sum(a.status >= 500 for a in answers), f"{name}_429": sum(a.status == 429 for a in answers)}  # noqa: PLR2004
+
+
+async def quiet_availability(base: str, world: World, headers: list[dict[str, str]], count: int) -> dict[str, Any]:
+    """14-day free times, one request at a time with nothing else running: the answer time itself."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        load, player = Load(client, world, headers), Player([], random.Random(0))
+        answers = [await _availability(load, player, who % len(headers)) for who in range(QUIET_WARMUP + count)]
+    measured = answers[QUIET_WARMUP:]
+    slots = [sum(len(day["slots"]) for day in a.body["days"]) for a in measured if a.status == httpx.codes.OK]
+    return {"quiet_availability_count": len(measured), "quiet_availability_ok": len(slots),
+            "quiet_availability_slots": statistics.median(slots) if slots else 0,
+            **_latency("quiet_availability", measured)}  # fmt: skip
 
 
 async def rush(base: str, world: World, headers: list[dict[str, str]]) -> dict[str, Any]:
@@ -481,7 +510,8 @@ async def _load(url: str, redis_url: str, prefix: str, world: World, args: argpa
     try:
         await _wait_ready(base, process, log)
         headers = await sign_in(redis_url, prefix, world)
-        figures = await rush(base, world, headers)
+        figures = await quiet_availability(base, world, headers, args.quiet)
+        figures |= await rush(base, world, headers)
         figures |= await spread(base, world, headers, args.spread_clients, args.seconds)
     finally:
         _stop(process)
@@ -531,20 +561,26 @@ def _report(title: str, f: dict[str, Any]) -> None:
     def pick(*keys: str) -> str:
         return " ".join(f"{k}={f.get(k)}" for k in keys)
 
-    print(f"== {title} (latencies client-side, ms; bookings/s = successful bookings per second)")
+    print(f"== {title} (latencies in ms: client-side p50/p95/p99, server-side server_p50/p99; "
+          "bookings/s = successful bookings per second)")  # fmt: skip
     print("seed     ", pick("existing_bookings", "seed_s"))
+    print("quiet    ", pick("quiet_availability_count", "quiet_availability_ok", "quiet_availability_slots",
+                            "quiet_availability_server_p50_ms", "quiet_availability_server_p99_ms",
+                            "quiet_availability_p50_ms"), f"({DAYS} days of free times, one at a time)")  # fmt: skip
     print("rush     ", pick("rush_attempts", "rush_successes", "rush_5xx", "rush_429", "rush_all_answered_s",
-                            "rush_p50_ms", "rush_p95_ms", "rush_p99_ms"))  # fmt: skip
+                            "rush_p50_ms", "rush_p95_ms", "rush_p99_ms", "rush_server_p50_ms",
+                            "rush_server_p99_ms"))  # fmt: skip
     print("  refusals   ", f.get("rush_refusals", "-"))
     print("rush rate", pick("rush_bookings_per_s", "rush_answered_per_s"), "(successes, attempts / time to answer all)")
     print("spread   ", pick("spread_bookings_per_s", "spread_requests_per_s", "spread_5xx", "spread_429"))
     for op in MIX:
-        print(f"  {op:<12}", pick(*(f"spread_{op}_{s}" for s in ("count", "p50_ms", "p95_ms", "p99_ms"))))
+        stats = ("count", "p50_ms", "p95_ms", "p99_ms", "server_p50_ms", "server_p99_ms")
+        print(f"  {op:<12}", pick(*(f"spread_{op}_{s}" for s in stats)))
     print("  refusals   ", f.get("spread_refusals", "-"))
     print("ceiling  ", pick("ceiling_rush_sold", "ceiling_rush_all_answered_s", "ceiling_rush_bookings_per_s",
                             "ceiling_rush_p50_ms", "ceiling_rush_p99_ms", "ceiling_spread_bookings_per_s",
                             "ceiling_spread_p50_ms", "ceiling_spread_p99_ms"))  # fmt: skip
-    print("ratio    ", pick("ratio_rush", "ratio_spread"), f"availability_p50_ms={f.get('spread_availability_p50_ms')}")
+    print("ratio    ", pick("ratio_rush", "ratio_spread", "quiet_availability_server_p50_ms"))
     print("ledger   ", pick("oversold", "ledger_differences", "rush_cell_used"))
     for line in f.get("server_log", []):
         print("  server log:", line)
@@ -558,6 +594,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--spread-clients", type=int, default=50, help="concurrent clients in the spread load (C)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the spread load (T)")
     parser.add_argument("--existing", type=int, default=10_000, help="bookings seeded before the load")
+    parser.add_argument("--quiet", type=int, default=100, help="availability reads one at a time, before the rush")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--log-level", default="WARNING", help="the API's log level (INFO logs every request)")
     parser.add_argument("--json", action="store_true")

@@ -98,6 +98,7 @@ def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool
     import uvicorn  # noqa: PLC0415 - only the API process needs the web server
 
     from api.app import create_app  # noqa: PLC0415 - keep `worker` and `migrate` light
+    from api.middleware import ServerTiming  # noqa: PLC0415 - as above
 
     _exit_on_sigterm()
     started = time.monotonic()
@@ -123,7 +124,8 @@ def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool
         app.on_startup.append(announce)
         child = None if no_worker else _start_worker_child(ready)
         try:
-            uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=True, server_header=False)
+            uvicorn.run(ServerTiming(app), host=host, port=port, log_config=None, proxy_headers=True,
+                        server_header=False)  # fmt: skip
         finally:
             if child is not None:
                 _say("stopping the worker")
