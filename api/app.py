@@ -28,6 +28,7 @@ from api.controllers.bookings import BookingController
 from api.controllers.capacity import CapacityController
 from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
+from api.controllers.feeds import FeedController
 from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.home import home
@@ -115,6 +116,7 @@ def create_app(
             RosterController,
             FollowUpController,
             MeController,
+            FeedController,
             PersonController,
             ProxyLinkController,
             CoordinatorController,

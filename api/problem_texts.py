@@ -276,3 +276,21 @@ PROBLEMS.update(
         ),
     }
 )
+
+# Calendar feeds.
+PROBLEMS.update(
+    {
+        "feed_kind_not_allowed": ProblemText(
+            403,
+            "Du kan ikke lage en slik kalender. Den gjelder mottakere, pårørende med fullmakt eller ansatte",
+            "Du kan ikkje lage ein slik kalender. Han gjeld mottakarar, pårørande med fullmakt eller tilsette",
+            "You cannot make that kind of calendar. It is for recipients, proxies or staff",
+        ),
+        "feed_limit_reached": ProblemText(
+            409,
+            "Du har mange kalenderlenker allerede. Slett en du ikke bruker, og prøv igjen",
+            "Du har mange kalenderlenkjer alt. Slett ei du ikkje brukar, og prøv igjen",
+            "You already have many calendar links. Delete one you do not use and try again",
+        ),
+    }
+)

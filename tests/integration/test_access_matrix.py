@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.service import BookRequest, book
 from core.clock import utcnow
 from core.settings import Settings
+from notifications.feeds import create_feed
 from people.access import Principal
 from people.audit import Origin
 from people.tables import AuditEntry
@@ -200,6 +201,23 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/bookings"): Case(
         _get(lambda w: f"/api/v1/bookings?recipient_id={w.people['recipient']}"), OWN_OR_SERVING
     ),
+    # Calendar feeds are a person's own (tokens have none: 403); the world's recipient has one. The feed itself
+    # is public behind its secret address; a booking's calendar file is for whoever may see the booking.
+    ("POST", "/api/v1/feeds"): Case(
+        _post(lambda w: "/api/v1/feeds", lambda w: {"kind": "recipient"}),
+        ADMINS_ONLY | {"recipient": 201, "other_recipient": 201},
+    ),
+    ("GET", "/api/v1/feeds"): Case(
+        _get(lambda w: "/api/v1/feeds"), SIGNED_IN | {"token_admin": 403, "token_dept": 403}
+    ),
+    ("DELETE", "/api/v1/feeds/{feed_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/feeds/{w.links['feed']}"),
+        SIGNED_IN | dict.fromkeys(CALLERS[1:-1], 404) | {"recipient": 204, "token_admin": 403, "token_dept": 403},
+    ),
+    ("GET", "/ical/{filename:str}"): Case(_get(lambda w: f"/ical/{w.secrets['feed']}.ics"), PUBLIC),
+    ("GET", "/api/v1/bookings/{booking_id:uuid}/event.ics"): Case(
+        _get(lambda w: f"/api/v1/bookings/{w.links['booking']}/event.ics"), OWN_OR_SERVING
+    ),
     ("POST", "/api/v1/bookings/{booking_id:uuid}/move"): Case(
         _post(
             lambda w: f"/api/v1/bookings/{w.links['booking']}/move",
@@ -378,6 +396,11 @@ async def world(db_session: AsyncSession, settings: Settings) -> World:
     request = BookRequest(world.people["recipient"], service.id, at(bookable_day(), 9), 60)
     booking = await book(db_session, admin, Origin(), request, key="matrix-booking", now=utcnow())
     world.links["booking"], world.links["service"] = booking.id, service.id
+    recipient = Principal(municipality_id=world.municipality, person_id=world.people["recipient"],
+                          roles=frozenset({("recipient", None)}))  # fmt: skip
+    feed, world.secrets["feed"] = await create_feed(db_session, recipient, Origin(), "recipient", None, now=utcnow(),
+                                                    today=TODAY)  # fmt: skip
+    world.links["feed"] = feed.id
     await db_session.commit()
     return world
 
