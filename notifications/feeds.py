@@ -59,11 +59,23 @@ def _valid_proxy(proxy_id: ColumnElement[uuid.UUID] | uuid.UUID, now: datetime) 
     )
 
 
+def _links_near(now: datetime) -> ColumnElement[bool]:
+    """Proxy links valid on some date within a day of `now`'s UTC date: every time zone's today is among them."""
+    return (ProxyLink.valid_from <= now.date() + timedelta(days=1)) & or_(
+        ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= now.date() - timedelta(days=1)
+    )
+
+
 def _whose(feed: CalendarFeed, now: datetime) -> ColumnElement[bool]:
     if feed.kind == "recipient":
         return Booking.recipient_id == feed.person_id
     if feed.kind == "proxy":
-        return _valid_proxy(feed.person_id, now)
+        # The plain subquery lets PostgreSQL start from the proxy's few recipients (their bookings by index);
+        # the exact test, on the department's local date, then filters those.
+        near = select(ProxyLink.recipient_id).where(
+            ProxyLink.proxy_id == feed.person_id, ProxyLink.municipality_id == feed.municipality_id, _links_near(now)
+        )
+        return Booking.recipient_id.in_(near) & _valid_proxy(feed.person_id, now)
     return Booking.assigned_staff_id == feed.person_id
 
 
@@ -272,8 +284,7 @@ async def refresh_for_booking(
     proxies = select(ProxyLink.proxy_id).where(
         ProxyLink.municipality_id == booking.municipality_id,
         ProxyLink.recipient_id == booking.recipient_id,
-        ProxyLink.valid_from <= now.date() + timedelta(days=1),  # generous by a day: any local date of `now`
-        or_(ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= now.date() - timedelta(days=1)),
+        _links_near(now),  # a day too generous at most: rendering a feed that does not show the booking is harmless
     )
     condition = (CalendarFeed.municipality_id == booking.municipality_id) & or_(
         (CalendarFeed.kind == "recipient") & (CalendarFeed.person_id == booking.recipient_id),
