@@ -130,7 +130,11 @@ async def test_create_and_fetch_a_feed_with_etag(
     assert isinstance(event.start, datetime)
     assert event.start.astimezone(ZoneInfo("Europe/Oslo")).time() == time(10)
     etag = response.headers["etag"]
-    assert (await client.get(path, headers={"if-none-match": etag})).status_code == 304
+    not_modified = await client.get(path, headers={"if-none-match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified.headers["etag"] == etag
+    assert not_modified.headers["cache-control"] == "private, max-age=300"
     assert (await client.get(path, headers={"if-none-match": f'W/{etag}, "other"'})).status_code == 304
     assert (await client.get(path, headers={"if-none-match": '"other"'})).status_code == 200
     listed = (await client.get("/api/v1/feeds")).json()
