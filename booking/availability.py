@@ -8,6 +8,7 @@ other people's bookings, so it stays fast however busy the department is.
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -49,21 +50,58 @@ class Visit:
     buffer_after: int
 
 
+MINUTE = timedelta(minutes=1)
+
+
+def _minutes(moment: datetime) -> int:
+    """Whole minutes from the grid's epoch, rounded down."""
+    return (moment - rules.GRID_EPOCH) // MINUTE
+
+
+def _minutes_up(moment: datetime) -> int:
+    """Whole minutes from the grid's epoch, rounded up."""
+    return -((rules.GRID_EPOCH - moment) // MINUTE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Own:
+    """The recipient's bookings in whole minutes from the epoch, by start, with the latest end so far.
+
+    Exact for any datetimes: starts are rounded down and ends up, and the times compared with them are
+    whole minutes (`s < E` holds for a whole E exactly when `floor(s) < E`, and `e > S` when `ceil(e) > S`).
+    """
+
+    starts: list[int]
+    latest_end: list[int]  # latest_end[i]: the latest end among the first i + 1 bookings by start
+
+    @classmethod
+    def of(cls, own: Sequence[tuple[datetime, datetime]]) -> _Own:
+        spans = sorted((_minutes(start), _minutes_up(end)) for start, end in own)
+        latest, ends = -(2**62), []
+        for _, end in spans:
+            latest = max(latest, end)
+            ends.append(latest)
+        return cls([start for start, _ in spans], ends)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether a booking overlaps [start, end)."""
+        before = bisect_left(self.starts, end)
+        return before > 0 and self.latest_end[before - 1] > start
+
+
 def _status(  # noqa: PLR0913 - the parts of one decision, keyword-only
-    *, start: datetime, minutes: int, visit: Visit, cells: Mapping[datetime, LedgerCell],
-    own: Sequence[tuple[datetime, datetime]], minutes_left: int, grid: timedelta,
-) -> str | None:  # fmt: skip
-    span_start, span_end = rules.occupied(start, minutes, visit.buffer_before, visit.buffer_after)
-    step = span_start - (span_start - rules.GRID_EPOCH) % grid
-    full = False
+    *, start: int, minutes: int, visit: Visit, free: Mapping[int, int], own: _Own, minutes_left: int, grid: int
+) -> str | None:
+    """The status of one length at one start, all in whole minutes; None when it runs outside the opening hours."""
+    span_start, span_end = start - visit.buffer_before, start + minutes + visit.buffer_after
+    step, full = span_start - span_start % grid, False
     while step < span_end:
-        cell = cells.get(step)
-        if cell is None:
+        units = free.get(step)
+        if units is None:
             return None  # runs outside the opening hours: not offered at all
-        full = full or cell.free_units < visit.staff_units
+        full = full or units < visit.staff_units
         step += grid
-    end = start + timedelta(minutes=minutes)
-    if any(s < end and e > start for s, e in own):
+    if own.overlaps(start, start + minutes):
         return YOURS
     if full:
         return BUSY
@@ -76,6 +114,10 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
 ) -> dict[date, list[Slot]]:  # fmt: skip
     """Per local date, each grid start in the opening hours with the status of every allowed length.
 
+    The arithmetic runs on whole minutes from `rules.GRID_EPOCH` (cells start on whole minutes; one that does
+    not can be neither a start nor a step of the grid, so it is left out), which makes it several times faster
+    than datetime arithmetic; `tests/unit/test_free_times.py` holds it equal to the plain datetime version.
+
     Args:
         cells: The department's ledger cells in the range.
         own: The recipient's active bookings, [start, end).
@@ -86,26 +128,29 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
         now: The current instant.
 
     """
-    by_start = {cell.start: cell for cell in cells}
-    grid = timedelta(minutes=policy.grid_minutes)
-    allowed = list(visit.durations)
+    whole = [cell for cell in cells if not (cell.start - rules.GRID_EPOCH) % MINUTE]
+    free = {_minutes(cell.start): cell.free_units for cell in whole}
+    mine, grid = _Own.of(own), policy.grid_minutes
+    earliest = max(now, now + timedelta(hours=policy.notice_hours))  # `start_problem`: past, then notice
+    last_day = now.astimezone(policy.zone).date() + timedelta(days=policy.horizon_days)
     days: dict[date, list[Slot]] = {}
-    for cell in cells:
+    for cell in whole:
         local = cell.start.astimezone(policy.zone)
-        left = minutes_left.get(local.date())
-        if left is None:
+        day = local.date()
+        left = minutes_left.get(day)
+        if left is None or cell.start < earliest or day > last_day or local.second or local.microsecond:
             continue
-        # Grid, notice and horizon depend on the start only: one check a start, not one a length.
-        if rules.start_problem(cell.start, visit.durations[0], allowed, policy, now) is not None:
+        if (local.hour * 60 + local.minute) % grid:
             continue
+        start = _minutes(cell.start)
         statuses = {}
         for minutes in visit.durations:
-            status = _status(start=cell.start, minutes=minutes, visit=visit, cells=by_start, own=own,
-                             minutes_left=left, grid=grid)  # fmt: skip
+            status = _status(start=start, minutes=minutes, visit=visit, free=free, own=mine, minutes_left=left,
+                             grid=grid)  # fmt: skip
             if status is not None:
                 statuses[minutes] = status
         if statuses:
-            days.setdefault(local.date(), []).append(Slot(local, statuses))
+            days.setdefault(day, []).append(Slot(local, statuses))
     return days
 
 
@@ -116,31 +161,30 @@ def _dates(first: date, last: date) -> list[date]:
 async def _minutes_left(
     session: AsyncSession, recipient_id: uuid.UUID, service_id: uuid.UUID, first: date, last: date
 ) -> dict[date, int]:
-    allocations = (
-        await session.scalars(
-            select(Allocation).where(
-                Allocation.recipient_id == recipient_id, Allocation.service_id == service_id,
-                Allocation.valid_from <= last, or_(Allocation.valid_to.is_(None), Allocation.valid_to >= first),
-            )
+    """Minutes left on each date of [first, last] (a date without a valid decision has none), in one query."""
+    rows = (
+        await session.execute(
+            select(Allocation.id, Allocation.minutes, Allocation.period, Allocation.period_anchor,
+                   Allocation.valid_from, Allocation.valid_to, AllocationPeriod.period_start, AllocationPeriod.used)
+            .outerjoin(AllocationPeriod, (AllocationPeriod.allocation_id == Allocation.id)
+                       & (AllocationPeriod.period_end >= first) & (AllocationPeriod.period_start <= last))
+            .where(Allocation.recipient_id == recipient_id, Allocation.service_id == service_id,
+                   Allocation.valid_from <= last, or_(Allocation.valid_to.is_(None), Allocation.valid_to >= first))
         )
-    ).all()  # fmt: skip
-    used = {
-        (allocation_id, start): value
-        for allocation_id, start, value in (
-            await session.execute(
-                select(AllocationPeriod.allocation_id, AllocationPeriod.period_start, AllocationPeriod.used).where(
-                    AllocationPeriod.allocation_id.in_([a.id for a in allocations])
-                )
-            )
-        ).tuples()
-    }
+    ).tuples().all()  # fmt: skip
+    allocations: dict[uuid.UUID, tuple[int, str, date | None, date, date | None]] = {}
+    used: dict[tuple[uuid.UUID, date], int] = {}
+    for allocation_id, minutes, kind, anchor, valid_from, valid_to, period_start, period_used in rows:
+        allocations[allocation_id] = (minutes, kind, anchor, valid_from, valid_to)
+        if period_start is not None:
+            used[allocation_id, period_start] = period_used
     left: dict[date, int] = {}
     for day in _dates(first, last):
-        valid = [a for a in allocations if a.valid_from <= day and (a.valid_to is None or a.valid_to >= day)]
+        valid = [(a[3], key) for key, a in allocations.items() if a[3] <= day and (a[4] is None or a[4] >= day)]
         if valid:
-            allocation = max(valid, key=lambda a: a.valid_from)
-            period = rules.period_of(allocation.period, allocation.period_anchor, day)
-            left[day] = allocation.minutes - used.get((allocation.id, period.start), 0)
+            allocation_id = max(valid)[1]  # the latest decision valid that day
+            minutes, kind, anchor, _, _ = allocations[allocation_id]
+            left[day] = minutes - used.get((allocation_id, rules.period_of(kind, anchor, day).start), 0)
     return left
 
 
