@@ -1,10 +1,34 @@
-"""`/`: a plain page saying what runs here, until the web app is served from this address."""
+"""`/` and every deep link: the built web app from `frontend/dist`, or a plain page while it is not built."""
 
 from __future__ import annotations
 
-from litestar import MediaType, get
+import html
+import mimetypes
+from pathlib import Path
+
+from litestar import MediaType, Router, get
 from litestar.datastructures import State
-from litestar.response import Response
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import File, Response
+
+DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+# The app's own screens (its router's first path segments): a deep link to one answers the app's page.
+# Any other path is a 404 problem, so a mistyped API or feed address is never answered with HTML.
+SCREENS = frozenset({"bestill", "flytt", "timer", "vakt", "avdeling", "innstillinger", "kalender", "offline"})
+IMMUTABLE = "public, max-age=31536000, immutable"  # file names carry a content hash
+REVALIDATE = "no-cache"  # index.html, the service worker and the manifest: always ask
+# Module scripts are refused under any other type; the system's MIME table may lack the newer ones.
+TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".webmanifest": "application/manifest+json",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".json": "application/json",
+    ".html": "text/html",
+}
 
 PAGE = """<!doctype html>
 <html lang="nb"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -16,10 +40,63 @@ a{{color:#0062ba}}a:focus-visible{{outline:3px solid #0062ba;outline-offset:2px}
 <ul>{links}<li><a href="/schema">API-dokumentasjon</a></li></ul></main></body></html>"""
 
 
-@get("/", media_type=MediaType.HTML, include_in_schema=False, sync_to_thread=False)
-def home(state: State) -> Response[str]:
-    """Links to sign in (and, in demo mode, to the one-click demo sign-in) and to the API documentation."""
+def _plain_page(state: State) -> Response[str]:
     links = '<li><a href="/auth/login">Logg inn</a></li>'
     if state.settings.demo:
         links = '<li><a href="/auth/demo">Logg inn som en av demopersonene</a></li>' + links
-    return Response(PAGE.format(links=links), media_type=MediaType.HTML)
+    return Response(PAGE.format(links=links), media_type=MediaType.HTML, headers={"Cache-Control": REVALIDATE})
+
+
+def _inside(base: Path, relative: str) -> Path | None:
+    """The file `relative` names under `base`, or None (absent, a folder, or outside `base`)."""
+    candidate = (base / relative).resolve()
+    if not candidate.is_relative_to(base.resolve()) or not candidate.is_file():
+        return None
+    return candidate
+
+
+def _file(path: Path, cache: str) -> File:
+    media_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return File(path, content_disposition_type="inline", media_type=media_type, headers={"Cache-Control": cache})
+
+
+def _app_page(state: State) -> Response[str] | File:
+    index = DIST / "index.html"
+    if not index.is_file():
+        return _plain_page(state)
+    if not state.settings.demo:
+        return _file(index, REVALIDATE)
+    # Demo mode: the app lists the demo municipality's departments (the allocation list will say this).
+    meta = f'<meta name="tjenesteshop-municipality" content="{html.escape(state.settings.demo_municipality)}">'
+    page = index.read_text(encoding="utf-8").replace("</head>", meta + "</head>", 1)
+    return Response(page, media_type=MediaType.HTML, headers={"Cache-Control": REVALIDATE})
+
+
+@get("/", media_type=MediaType.HTML, include_in_schema=False, sync_to_thread=False)
+def index(state: State) -> Response[str] | File:
+    """The web app; before it is built, links to sign in and to the API documentation."""
+    return _app_page(state)
+
+
+@get("/assets/{name:path}", include_in_schema=False, sync_to_thread=False)
+def asset(name: FromPath[str]) -> File:
+    """A hashed build file: cached for a year, never revalidated."""
+    found = _inside(DIST / "assets", name.lstrip("/"))
+    if found is None:
+        raise NotFoundException
+    return _file(found, IMMUTABLE)
+
+
+@get("/{path:path}", include_in_schema=False, sync_to_thread=False)
+def deep_link(path: FromPath[str], state: State) -> Response[str] | File:
+    """A file at the build's top (manifest, service worker, icons), or one of the app's screens."""
+    relative = path.lstrip("/")
+    if relative.split("/", 1)[0] in SCREENS:
+        return _app_page(state)
+    found = _inside(DIST, relative) if "/" not in relative else None
+    if found is None:
+        raise NotFoundException
+    return _file(found, REVALIDATE)
+
+
+home = Router(path="/", route_handlers=[index, asset, deep_link])

@@ -1,0 +1,231 @@
+// The main flows in real Chromium against the real API with demo data: by mouse and by keyboard only,
+// on a phone (360x740) and a desktop (1280x800). Screenshots go to the artifacts folder.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { activate, apiAs, axe, BASE, DESKTOP, launch, open, PHONE, shot, signIn } from './lib.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const VARIANTS = [
+  { name: 'phone', viewport: PHONE, keyboard: false },
+  { name: 'desktop', viewport: DESKTOP, keyboard: false },
+  { name: 'phone-keyboard', viewport: PHONE, keyboard: true },
+];
+
+/** From the day step on: the first open day (or the `skip`-th), its first free time, then the confirm screen. */
+async function chooseDayAndTime(page, keyboard, { skip = 0 } = {}) {
+  await page.getByRole('heading', { level: 1, name: 'Hvilken dag passer?' }).waitFor();
+  const days = page.locator('.days button:not([disabled])');
+  await days.first().waitFor();
+  await activate(page, days.nth(skip), keyboard);
+  await page.getByRole('heading', { level: 1, name: 'Hvilket klokkeslett passer?' }).waitFor();
+  const time = page.locator('.times button').first();
+  const label = (await time.textContent()).trim();
+  await activate(page, time, keyboard);
+  await page.getByRole('heading', { level: 1, name: 'Se over og bekreft' }).waitFor();
+  return label;
+}
+
+for (const variant of VARIANTS) {
+  describe(`recipient on ${variant.name}`, () => {
+    test('books, moves and cancels a visit', async () => {
+      const { context, page, errors } = await open(browser, { viewport: variant.viewport });
+      const { keyboard } = variant;
+      await signIn(page, 'Kari Nordmann', { keyboard });
+      await page.getByRole('heading', { name: 'Hei, Kari' }).waitFor();
+      await page.getByText('Praktisk bistand i hjemmet').first().waitFor();
+      await shot(page, `${variant.name}-recipient-home`);
+
+      await activate(page, page.getByRole('link', { name: 'Bestill en time' }), keyboard);
+      await page.getByRole('heading', { level: 1, name: 'Hva trenger du hjelp til?' }).waitFor();
+      await shot(page, `${variant.name}-book-service`);
+      await activate(page, page.getByRole('button', { name: /Praktisk bistand i hjemmet/ }), keyboard);
+      await page.getByRole('heading', { level: 1, name: 'Hvor lang tid trenger du?' }).waitFor();
+      await activate(page, page.getByRole('button', { name: /^1 time/ }), keyboard);
+      await shot(page, `${variant.name}-book-day`);
+      // Two days on, so the cancellation deadline (24 hours before) is still ahead.
+      const time = await chooseDayAndTime(page, keyboard, { skip: 2 });
+      await page.getByText(/Du kan avlyse uten at timen telles, fram til/).waitFor();
+      await shot(page, `${variant.name}-book-confirm`);
+      await activate(page, page.getByRole('button', { name: 'Bestill timen' }), keyboard);
+      await page.getByRole('heading', { name: 'Timen er bestilt' }).waitFor();
+      await shot(page, `${variant.name}-book-done`);
+
+      await activate(page, page.getByRole('link', { name: 'Mine timer' }).last(), keyboard);
+      await page.getByRole('heading', { level: 1, name: 'Mine timer' }).waitFor();
+      const card = page.locator('.booking-card').filter({ hasText: `kl. ${time}` }).first();
+      await card.waitFor();
+      await card.getByText(/Avlys innen/).waitFor();
+      await shot(page, `${variant.name}-bookings`);
+
+      await activate(page, card.getByRole('button', { name: /^Flytt/ }), keyboard);
+      const moved = await chooseDayAndTime(page, keyboard, { skip: 3 });
+      await activate(page, page.getByRole('button', { name: 'Flytt timen hit' }), keyboard);
+      await page.getByRole('heading', { name: 'Timen er flyttet' }).waitFor();
+
+      await activate(page, page.getByRole('link', { name: 'Mine timer' }).last(), keyboard);
+      const movedCard = page.locator('.booking-card').filter({ hasText: `kl. ${moved}` }).first();
+      await activate(page, movedCard.getByRole('button', { name: /^Avlys/ }), keyboard);
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(/får du timene tilbake/).waitFor();
+      await shot(page, `${variant.name}-cancel-dialog`);
+      await activate(page, dialog.getByRole('button', { name: 'Ja, avlys timen' }), keyboard);
+      await page.getByText('Timen er avlyst.').waitFor();
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  });
+
+  describe(`proxy on ${variant.name}`, () => {
+    test('books respite for a child', async () => {
+      const { context, page, errors } = await open(browser, { viewport: variant.viewport });
+      const { keyboard } = variant;
+      await signIn(page, 'Liv Berg', { keyboard });
+      await page.getByText('Avlastning i hjemmet').first().waitFor();
+      await shot(page, `${variant.name}-proxy-home`);
+      await activate(page, page.getByRole('link', { name: 'Bestill en time' }), keyboard);
+      await page.getByRole('heading', { level: 1, name: 'Hva trenger du hjelp til?' }).waitFor();
+      await page.getByText('for Emma Berg').waitFor();
+      await activate(page, page.getByRole('button', { name: /Avlastning i hjemmet/ }), keyboard);
+      await activate(page, page.getByRole('button', { name: /^2 timer/ }), keyboard);
+      await chooseDayAndTime(page, keyboard, { skip: variant.name === 'desktop' ? 1 : 0 });
+      await page.locator('.summary').getByText('Emma Berg').waitFor();
+      await activate(page, page.getByRole('button', { name: 'Bestill timen' }), keyboard);
+      await page.getByRole('heading', { name: 'Timen er bestilt' }).waitFor();
+      await activate(page, page.getByRole('link', { name: 'Mine timer' }).last(), keyboard);
+      await page.locator('.booking-card').filter({ hasText: 'Emma Berg' }).first().waitFor();
+      await shot(page, `${variant.name}-proxy-bookings`);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  });
+}
+
+describe('slot just taken', () => {
+  test('offers the nearest free times', async () => {
+    const { context, page } = await open(browser);
+    await signIn(page, 'Kari Nordmann');
+    await page.getByRole('link', { name: 'Bestill en time' }).click();
+    await page.getByRole('button', { name: /Bistand med to ansatte/ }).click();
+    await chooseDayAndTime(page, false, { skip: 2 });
+    // Someone else takes capacity first: the department's staff are used up at that time (the API is the judge).
+    const chosen = await page.evaluate(() => document.querySelector('.summary dd:nth-of-type(1)')?.textContent);
+    assert.ok(chosen);
+    await page.route('**/api/v1/bookings', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 409, contentType: 'application/problem+json', body: JSON.stringify({ type: 'urn:tjenesteshop:problem:slot_full', title: 'Tiden er dessverre tatt. Velg en annen tid', status: 409 }) })
+        : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Bestill timen' }).click();
+    await page.getByRole('alert').getByText('Noen andre tok akkurat denne tiden.').waitFor();
+    await page.getByRole('heading', { name: 'Disse tidene er ledige like ved:' }).waitFor();
+    assert.ok((await page.locator('.nearest button').count()) >= 1);
+    await axe(page, 'slot taken');
+    await shot(page, 'phone-slot-taken');
+    await context.close();
+  });
+});
+
+describe('staff', () => {
+  for (const variant of [VARIANTS[0], VARIANTS[2]]) {
+    test(`marks an outcome with undo (${variant.name})`, async (t) => {
+      const seeded = process.env.TJENESTESHOP_SEEDED_VISIT;
+      const { context, page, errors } = await open(browser, { viewport: variant.viewport });
+      const { keyboard } = variant;
+      await signIn(page, 'Aisha Ahmed', { keyboard });
+      await page.getByRole('heading', { level: 1, name: 'Vakt' }).waitFor();
+      if (!seeded) {
+        t.diagnostic('no visit has started today yet (before opening): outcome buttons cannot be shown');
+        await page.getByText(/Ingen besøk denne dagen|Kan registreres når besøket har startet/).first().waitFor();
+        await context.close();
+        return;
+      }
+      const card = page.locator('.visit-card').filter({ hasText: seeded }).first();
+      await card.waitFor();
+      await shot(page, `${variant.name}-staff-roster`);
+      const open_ = await card.getByRole('button', { name: /^Utført/ }).count();
+      if (open_ === 0) {
+        await card.locator('.ds-tag').waitFor(); // marked by the first variant already
+        await context.close();
+        return;
+      }
+      await activate(page, card.getByRole('button', { name: /^Utført/ }), keyboard);
+      await page.getByText(/Registrert som utført/).waitFor();
+      await activate(page, page.getByRole('button', { name: 'Angre' }), keyboard);
+      await card.getByRole('button', { name: /^Ikke møtt/ }).waitFor();
+      await activate(page, card.getByRole('button', { name: /^Utført/ }), keyboard);
+      await shot(page, `${variant.name}-staff-marked`);
+      await card.getByText('Gjennomført').waitFor({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Angre' }).waitFor({ state: 'detached', timeout: 20_000 });
+      await page.reload();
+      await page.locator('.visit-card').filter({ hasText: seeded }).first().getByText('Gjennomført').waitFor();
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
+});
+
+describe('administrator', () => {
+  for (const variant of [VARIANTS[1], { name: 'desktop-keyboard', viewport: DESKTOP, keyboard: true }]) {
+    test(`changes opening hours and meets a conflict (${variant.name})`, async () => {
+      const kari = await apiAs(browser, 'Kari Nordmann');
+      const hanne = await apiAs(browser, 'Hanne Lie');
+      const departmentId = hanne.me.roles.find((r) => r.role === 'department_admin').department_id;
+      const original = await (await hanne.request.get(`${BASE}/api/v1/departments/${departmentId}/opening-hours`)).json();
+      // Kari holds a visit on the first weekday with free times, so closing that weekday is a conflict.
+      const services = await (await kari.request.get(`${BASE}/api/v1/departments/${departmentId}/services`)).json();
+      const practical = services.find((s) => s.durations.includes(60) && s.staff_units === 1);
+      const availability = await (await kari.request.get(`${BASE}/api/v1/availability?recipient_id=${kari.me.person.id}&service_id=${practical.id}`)).json();
+      const slot = availability.days.flatMap((d) => d.slots).find((s) => s.lengths.some((l) => l.minutes === 60 && l.status === 'free'));
+      const booked = await kari.request.post(`${BASE}/api/v1/bookings`, {
+        headers: { 'X-CSRF-Token': kari.csrf, 'Idempotency-Key': crypto.randomUUID() },
+        data: { recipient_id: kari.me.person.id, service_id: practical.id, start: slot.start, minutes: 60 },
+      });
+      assert.equal(booked.status(), 201, await booked.text());
+      const weekday = new Intl.DateTimeFormat('nb-NO', { weekday: 'long', timeZone: 'Europe/Oslo' }).format(new Date(slot.start));
+
+      const { context, page, errors } = await open(browser, { viewport: variant.viewport });
+      const { keyboard } = variant;
+      try {
+        await signIn(page, 'Hanne Lie', { keyboard });
+        await activate(page, page.getByRole('link', { name: 'Avdeling' }), keyboard);
+        await page.getByRole('heading', { level: 2, name: 'Åpningstider' }).waitFor();
+        await shot(page, `${variant.name}-admin-hours`);
+        // A plain change first: one more on duty in the first window.
+        const staff = page.getByRole('spinbutton').first();
+        const before_ = Number(await staff.inputValue());
+        await staff.fill(String(before_ + 1));
+        await activate(page, page.getByRole('button', { name: 'Lagre åpningstidene' }), keyboard);
+        await page.getByText('Åpningstidene er lagret.').waitFor();
+
+        // Then close Kari's weekday: the API refuses and names her booking.
+        const removers = page.getByRole('button', { name: new RegExp(`^Fjern ${weekday} `) });
+        while ((await removers.count()) > 0) await activate(page, removers.first(), keyboard);
+        await activate(page, page.getByRole('button', { name: 'Lagre åpningstidene' }), keyboard);
+        const conflicts = page.locator('.conflicts');
+        await conflicts.getByText('Kari Nordmann').first().waitFor();
+        await axe(page, 'opening-hours conflict');
+        await shot(page, `${variant.name}-admin-conflict`);
+        const buttons = conflicts.getByRole('button', { name: /^Avlys/ });
+        while ((await buttons.count()) > 0) {
+          await activate(page, buttons.first(), keyboard);
+          await page.waitForTimeout(300);
+        }
+        await activate(page, page.getByRole('button', { name: 'Lagre åpningstidene' }), keyboard);
+        await page.getByText('Åpningstidene er lagret.').waitFor();
+        assert.deepEqual(errors, []);
+      } finally {
+        const rules = original.map(({ weekday: w, start, end, staff: s }) => ({ weekday: w, start, end, staff: s }));
+        const restored = await hanne.request.put(`${BASE}/api/v1/departments/${departmentId}/opening-hours`, { headers: { 'X-CSRF-Token': hanne.csrf }, data: rules });
+        assert.equal(restored.status(), 200, await restored.text());
+        await Promise.all([context.close(), kari.context.close(), hanne.context.close()]);
+      }
+    });
+  }
+});

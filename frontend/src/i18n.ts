@@ -1,0 +1,30 @@
+import i18n from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import en from './locales/en';
+import nb from './locales/nb';
+import nn from './locales/nn';
+import { loadPrefs } from './prefs';
+
+export const LANGUAGES = [
+  { code: 'nb', name: 'Bokmål' },
+  { code: 'nn', name: 'Nynorsk' },
+  { code: 'en', name: 'English' },
+] as const;
+export type Language = (typeof LANGUAGES)[number]['code'];
+
+void i18n.use(initReactI18next).init({
+  resources: { nb: { translation: nb }, nn: { translation: nn }, en: { translation: en } },
+  lng: loadPrefs().language,
+  fallbackLng: 'nb',
+  interpolation: { escapeValue: false },
+  returnObjects: false,
+});
+
+if (typeof document !== 'undefined') {
+  i18n.on('languageChanged', (lng) => {
+    document.documentElement.lang = lng;
+  });
+  document.documentElement.lang = i18n.language;
+}
+
+export default i18n;

@@ -1,0 +1,403 @@
+// The department administrator's desk: weekly opening hours, exceptions, services, 14-day staffing.
+import { Alert, Button, Field, Heading, Input, Label, Paragraph, Select, Table, Tabs, Tag, Textfield } from '@digdir/designsystemet-react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiProblem, api, call, type RuleWrite, type Visit } from '../api/client';
+import { useDepartments, useMe } from '../api/queries';
+import { HoursBar } from '../components/HoursBar';
+import { Icon } from '../components/Icon';
+import { Loading, ProblemAlert } from '../components/Problem';
+import { addDays, formatDay, formatTime, formatWhen, localDate } from '../time';
+
+interface ConflictBooking {
+  id: string;
+  starts_at: string;
+  ends_at: string;
+}
+
+function useWeekdays(): string[] {
+  const { t } = useTranslation();
+  return t('weekday', { returnObjects: true }) as unknown as string[];
+}
+
+function Conflicts({ departmentId, bookings, onResolved }: { departmentId: string; bookings: ConflictBooking[]; onResolved: () => void }) {
+  const { t } = useTranslation();
+  const dates = [...new Set(bookings.map((b) => localDate(b.starts_at)))];
+  const rosters = useQuery({
+    queryKey: ['conflict-rosters', departmentId, dates.join(',')],
+    queryFn: async () => {
+      const lists = await Promise.all(dates.map((date) => call(api.GET('/api/v1/departments/{department_id}/roster', { params: { path: { department_id: departmentId }, query: { date } } }))));
+      return new Map(lists.flat().map((v) => [v.booking_id, v] as [string, Visit]));
+    },
+  });
+  const [error, setError] = useState<unknown>(null);
+  const [gone, setGone] = useState<Set<string>>(new Set());
+  const cancel = async (id: string) => {
+    try {
+      await call(api.POST('/api/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: id } } }));
+      setGone((g) => new Set(g).add(id));
+      onResolved();
+    } catch (problem) {
+      setError(problem);
+    }
+  };
+  return (
+    <Alert data-color="warning" className="conflicts">
+      <Heading level={3} data-size="xs" tabIndex={-1} ref={(el) => el?.focus()}>
+        {t('admin.conflictTitle')}
+      </Heading>
+      <Paragraph>{t('admin.conflictIntro')}</Paragraph>
+      {error !== null && <ProblemAlert error={error} />}
+      <ul className="plain-list stack-sm">
+        {bookings.map((b) => {
+          const visit = rosters.data?.get(b.id);
+          return (
+            <li key={b.id} className="conflict-line">
+              <span>
+                <strong>{formatWhen(b.starts_at)}</strong>–{formatTime(b.ends_at)}
+                {visit && (
+                  <>
+                    : {visit.recipient_name}, {visit.service_name}
+                  </>
+                )}
+              </span>
+              {gone.has(b.id) ? (
+                <Tag data-color="neutral">{t('bookings.status.cancelled')}</Tag>
+              ) : (
+                <Button variant="secondary" data-size="sm" data-color="danger" onClick={() => void cancel(b.id)}>
+                  {t('bookings.cancel')}
+                </Button>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </Alert>
+  );
+}
+
+function OpeningHours({ departmentId }: { departmentId: string }) {
+  const { t } = useTranslation();
+  const weekdays = useWeekdays();
+  const client = useQueryClient();
+  const rules = useQuery({
+    queryKey: ['opening-hours', departmentId],
+    queryFn: () => call(api.GET('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: departmentId } } })),
+  });
+  const [rows, setRows] = useState<RuleWrite[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [conflicts, setConflicts] = useState<ConflictBooking[]>([]);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (rules.data) setRows(rules.data.map((r) => ({ weekday: r.weekday, start: r.start, end: r.end, staff: r.staff })).sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start)));
+  }, [rules.data]);
+  if (rules.isPending) return <Loading />;
+  if (rules.error) return <ProblemAlert error={rules.error} />;
+
+  const change = (i: number, patch: Partial<RuleWrite>) => {
+    setSaved(false);
+    setRows((all) => all.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  };
+  const save = async () => {
+    setError(null);
+    setConflicts([]);
+    setSaved(false);
+    try {
+      await call(api.PUT('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: departmentId } }, body: rows }));
+      setSaved(true);
+      await client.invalidateQueries({ queryKey: ['opening-hours', departmentId] });
+      await client.invalidateQueries({ queryKey: ['capacity', departmentId] });
+    } catch (problem) {
+      setError(problem);
+      if (problem instanceof ApiProblem && problem.code === 'capacity_conflict') setConflicts((problem.body.bookings as ConflictBooking[] | undefined) ?? []);
+    }
+  };
+
+  return (
+    <section className="stack" aria-labelledby="hours-title">
+      <Heading level={2} data-size="sm" id="hours-title">
+        {t('admin.hours')}
+      </Heading>
+      <Paragraph>{t('admin.hoursIntro')}</Paragraph>
+      <Table className="hours-table" border>
+        <Table.Head>
+          <Table.Row>
+            <Table.HeaderCell>{t('admin.weekday')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.from')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.to')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.staffCount')}</Table.HeaderCell>
+            <Table.HeaderCell>
+              <span className="visually-hidden">{t('admin.removeRow')}</span>
+            </Table.HeaderCell>
+          </Table.Row>
+        </Table.Head>
+        <Table.Body>
+          {rows.map((row, i) => {
+            const day = weekdays[row.weekday] ?? '';
+            return (
+              <Table.Row key={i}>
+                <Table.Cell>
+                  <Select aria-label={`${t('admin.weekday')} ${i + 1}`} value={String(row.weekday)} onChange={(e) => change(i, { weekday: Number(e.target.value) })}>
+                    {weekdays.map((name, d) => (
+                      <Select.Option key={d} value={String(d)}>
+                        {name}
+                      </Select.Option>
+                    ))}
+                  </Select>
+                </Table.Cell>
+                <Table.Cell>
+                  <Input type="time" aria-label={`${t('admin.from')}, ${day} ${i + 1}`} value={row.start} step={300} onChange={(e) => change(i, { start: e.target.value })} />
+                </Table.Cell>
+                <Table.Cell>
+                  <Input type="time" aria-label={`${t('admin.to')}, ${day} ${i + 1}`} value={row.end === '24:00' ? '23:59' : row.end} step={300} onChange={(e) => change(i, { end: e.target.value })} />
+                </Table.Cell>
+                <Table.Cell>
+                  <Input type="number" min={1} max={50} aria-label={`${t('admin.staffCount')}, ${day} ${row.start}`} value={row.staff} onChange={(e) => change(i, { staff: Number(e.target.value) })} className="staff-input" />
+                </Table.Cell>
+                <Table.Cell>
+                  <Button variant="tertiary" data-size="sm" onClick={() => setRows((all) => all.filter((_, j) => j !== i))} aria-label={t('admin.removeRowLabel', { day, from: row.start, to: row.end })}>
+                    <Icon name="cross" />
+                    {t('admin.removeRow')}
+                  </Button>
+                </Table.Cell>
+              </Table.Row>
+            );
+          })}
+        </Table.Body>
+      </Table>
+      <div className="button-row">
+        <Button variant="secondary" onClick={() => setRows((all) => [...all, { weekday: 0, start: '08:00', end: '16:00', staff: 1 }])}>
+          {t('admin.addRow')}
+        </Button>
+        <Button onClick={() => void save()}>
+          <Icon name="check" />
+          {t('admin.save')}
+        </Button>
+      </div>
+      {saved && (
+        <Alert data-color="success" role="status">
+          {t('admin.saved')}
+        </Alert>
+      )}
+      {error !== null && <ProblemAlert error={error} />}
+      {conflicts.length > 0 && <Conflicts departmentId={departmentId} bookings={conflicts} onResolved={() => void client.invalidateQueries({ queryKey: ['capacity', departmentId] })} />}
+    </section>
+  );
+}
+
+function Exceptions({ departmentId }: { departmentId: string }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const list = useQuery({
+    queryKey: ['exceptions', departmentId],
+    queryFn: () => call(api.GET('/api/v1/departments/{department_id}/exceptions', { params: { path: { department_id: departmentId } } })),
+  });
+  const [day, setDay] = useState(addDays(localDate(new Date()), 7));
+  const [note, setNote] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const refresh = () => client.invalidateQueries({ queryKey: ['exceptions', departmentId] });
+  const add = async () => {
+    setError(null);
+    try {
+      await call(api.POST('/api/v1/departments/{department_id}/exceptions', { params: { path: { department_id: departmentId } }, body: { day, closed: true, note: note || null } }));
+      setNote('');
+      await refresh();
+    } catch (problem) {
+      setError(problem);
+    }
+  };
+  const remove = async (id: string) => {
+    setError(null);
+    try {
+      await call(api.DELETE('/api/v1/departments/{department_id}/exceptions/{exception_id}', { params: { path: { department_id: departmentId, exception_id: id } } }));
+      await refresh();
+    } catch (problem) {
+      setError(problem);
+    }
+  };
+  return (
+    <section className="stack" aria-labelledby="exceptions-title">
+      <Heading level={2} data-size="sm" id="exceptions-title">
+        {t('admin.exceptions')}
+      </Heading>
+      {list.isPending && <Loading />}
+      {list.data?.length === 0 && <Paragraph>{t('admin.noExceptions')}</Paragraph>}
+      <ul className="plain-list stack-sm">
+        {list.data?.map((x) => (
+          <li key={x.id} className="conflict-line">
+            <span>
+              <strong>{formatDay(x.day)}</strong>: {x.closed ? t('book.closed') : x.windows.map((w) => `${w.start}–${w.end}`).join(', ')}
+              {x.note && <> ({x.note})</>}
+            </span>
+            <Button variant="tertiary" data-size="sm" onClick={() => void remove(x.id)} aria-label={`${t('admin.remove')}: ${formatDay(x.day)}`}>
+              {t('admin.remove')}
+            </Button>
+          </li>
+        ))}
+      </ul>
+      <div className="form-row">
+        <Textfield label={t('admin.exceptionDay')} type="date" value={day} onChange={(e) => setDay(e.target.value)} />
+        <Textfield label={t('admin.exceptionNote')} value={note} onChange={(e) => setNote(e.target.value)} />
+        <Button onClick={() => void add()}>{t('admin.closeDay')}</Button>
+      </div>
+      {error !== null && <ProblemAlert error={error} />}
+    </section>
+  );
+}
+
+function Services({ departmentId }: { departmentId: string }) {
+  const { t } = useTranslation();
+  const list = useQuery({
+    queryKey: ['services-all', departmentId],
+    queryFn: () => call(api.GET('/api/v1/departments/{department_id}/services/all', { params: { path: { department_id: departmentId } } })),
+  });
+  if (list.isPending) return <Loading />;
+  if (list.error) return <ProblemAlert error={list.error} />;
+  return (
+    <section className="stack" aria-labelledby="services-title">
+      <Heading level={2} data-size="sm" id="services-title">
+        {t('admin.services')}
+      </Heading>
+      <Table border>
+        <Table.Head>
+          <Table.Row>
+            <Table.HeaderCell>{t('book.summaryService')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.durations')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.staffUnits')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('staff.homeVisit')}</Table.HeaderCell>
+            <Table.HeaderCell>Status</Table.HeaderCell>
+          </Table.Row>
+        </Table.Head>
+        <Table.Body>
+          {list.data.map((s) => (
+            <Table.Row key={s.id}>
+              <Table.Cell>
+                <strong>{s.name}</strong>
+                <br />
+                <span className="muted">{s.description}</span>
+              </Table.Cell>
+              <Table.Cell>{s.durations.map((m) => `${m} min`).join(', ')}</Table.Cell>
+              <Table.Cell>{s.staff_units}</Table.Cell>
+              <Table.Cell>{s.home_visit ? '✓' : '–'}</Table.Cell>
+              <Table.Cell>
+                <Tag data-color={s.active ? 'success' : 'neutral'}>{s.active ? t('admin.active') : t('admin.retired')}</Tag>
+              </Table.Cell>
+            </Table.Row>
+          ))}
+        </Table.Body>
+      </Table>
+    </section>
+  );
+}
+
+function Capacity({ departmentId }: { departmentId: string }) {
+  const { t } = useTranslation();
+  const today = localDate(new Date());
+  const to = addDays(today, 13);
+  const capacity = useQuery({
+    queryKey: ['capacity', departmentId],
+    queryFn: () => call(api.GET('/api/v1/departments/{department_id}/capacity', { params: { path: { department_id: departmentId }, query: { from: today, to } } })),
+  });
+  if (capacity.isPending) return <Loading />;
+  if (capacity.error) return <ProblemAlert error={capacity.error} />;
+  const grid = capacity.data.grid_minutes;
+  const days = new Map<string, { capacity: number; used: number; first: string; last: string }>();
+  for (const cell of capacity.data.cells) {
+    const d = days.get(cell.local_date) ?? { capacity: 0, used: 0, first: cell.start, last: cell.end };
+    d.capacity += cell.capacity * grid;
+    d.used += cell.used * grid;
+    if (cell.start < d.first) d.first = cell.start;
+    if (cell.end > d.last) d.last = cell.end;
+    days.set(cell.local_date, d);
+  }
+  const hours = (m: number) => (m / 60).toLocaleString(undefined, { maximumFractionDigits: 1 });
+  return (
+    <section className="stack" aria-labelledby="capacity-title">
+      <Heading level={2} data-size="sm" id="capacity-title">
+        {t('admin.capacity')}
+      </Heading>
+      <Table border>
+        <Table.Head>
+          <Table.Row>
+            <Table.HeaderCell>{t('admin.exceptionDay')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.hours')}</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.staffCount')}</Table.HeaderCell>
+          </Table.Row>
+        </Table.Head>
+        <Table.Body>
+          {Array.from({ length: 14 }, (_, i) => addDays(today, i)).map((date) => {
+            const d = days.get(date);
+            return (
+              <Table.Row key={date}>
+                <Table.Cell>{formatDay(date)}</Table.Cell>
+                <Table.Cell>{d && d.capacity > 0 ? `${formatTime(d.first)}–${formatTime(d.last)}` : t('book.closed')}</Table.Cell>
+                <Table.Cell>
+                  {d && d.capacity > 0 ? (
+                    <div className="capacity-cell">
+                      <span>{t('admin.capacityUsed', { used: hours(d.used), capacity: hours(d.capacity) })} t</span>
+                      <HoursBar used={d.used} granted={d.capacity} />
+                    </div>
+                  ) : (
+                    '–'
+                  )}
+                </Table.Cell>
+              </Table.Row>
+            );
+          })}
+        </Table.Body>
+      </Table>
+    </section>
+  );
+}
+
+export default function Admin() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const departments = useDepartments();
+  const own = me.data?.roles.find((r) => r.role === 'department_admin' && r.department_id)?.department_id;
+  const [chosen, setChosen] = useState<string | undefined>();
+  const departmentId = own ?? chosen ?? departments.data?.[0]?.id;
+  const name = departments.data?.find((d) => d.id === departmentId)?.name;
+  return (
+    <div className="stack">
+      <Heading level={1} data-size="lg">
+        {name ?? t('admin.title')}
+      </Heading>
+      {!own && (departments.data?.length ?? 0) > 1 && (
+        <Field className="narrow">
+          <Label>{t('admin.department')}</Label>
+          <Select value={departmentId} onChange={(e) => setChosen(e.target.value)}>
+            {departments.data?.map((d) => (
+              <Select.Option key={d.id} value={d.id}>
+                {d.name}
+              </Select.Option>
+            ))}
+          </Select>
+        </Field>
+      )}
+      {departmentId && (
+        <Tabs defaultValue="hours" key={departmentId}>
+          <Tabs.List>
+            <Tabs.Tab value="hours">{t('admin.hours')}</Tabs.Tab>
+            <Tabs.Tab value="exceptions">{t('admin.exceptions')}</Tabs.Tab>
+            <Tabs.Tab value="services">{t('admin.services')}</Tabs.Tab>
+            <Tabs.Tab value="capacity">{t('admin.capacity')}</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="hours">
+            <OpeningHours departmentId={departmentId} />
+          </Tabs.Panel>
+          <Tabs.Panel value="exceptions">
+            <Exceptions departmentId={departmentId} />
+          </Tabs.Panel>
+          <Tabs.Panel value="services">
+            <Services departmentId={departmentId} />
+          </Tabs.Panel>
+          <Tabs.Panel value="capacity">
+            <Capacity departmentId={departmentId} />
+          </Tabs.Panel>
+        </Tabs>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+import { Button, Card, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
+import { useTranslation } from 'react-i18next';
+import { useActor } from '../actor';
+import { bookedThisWeek, useAllocations } from '../api/allocations';
+import { hasRole, useBookings, useMe, useOffers, useServiceIndex, type Offer } from '../api/queries';
+import type { Booking } from '../api/client';
+import { ActorPicker } from '../components/ActorPicker';
+import { HoursBar } from '../components/HoursBar';
+import { Icon } from '../components/Icon';
+import { Loading, ProblemAlert } from '../components/Problem';
+import { Link } from '../router';
+import { durationWords, formatWhen } from '../time';
+
+function HoursCard({ offer, who, bookings }: { offer: Offer; who: string; bookings: Booking[] }) {
+  const { t } = useTranslation();
+  const allocations = useAllocations(who);
+  const allocation = allocations.data?.find((a) => a.service_id === offer.service.id);
+  const booked = bookedThisWeek(bookings, offer.service.id, who);
+  const used = allocation?.used_minutes ?? booked;
+  const period = t(`period.${allocation?.period ?? 'week'}`);
+  const left = allocation ? Math.max(0, allocation.minutes - used) : 0;
+  return (
+    <Card data-color="neutral" className="hours-card">
+      <Heading level={3} data-size="xs">
+        {offer.service.name}
+      </Heading>
+      {allocation ? (
+        <>
+          <Paragraph>
+            {left > 0
+              ? t('home.left', { left: durationWords(left), granted: durationWords(allocation.minutes), period })
+              : t('home.leftNone', { period })}
+          </Paragraph>
+          <HoursBar used={used} granted={allocation.minutes} />
+        </>
+      ) : (
+        <Paragraph>{booked > 0 ? t('home.bookedThisWeek', { booked: durationWords(booked) }) : t('home.bookedNone')}</Paragraph>
+      )}
+    </Card>
+  );
+}
+
+export function UpcomingList({ bookings, names, serviceNames, limit, showNames }: { bookings: Booking[]; names: Map<string, string>; serviceNames: Map<string, string>; limit?: number; showNames: boolean }) {
+  const { t } = useTranslation();
+  const now = new Date().toISOString();
+  const upcoming = bookings.filter((b) => b.status === 'booked' && b.end > now).slice(0, limit);
+  if (upcoming.length === 0) return <Paragraph>{t('home.noUpcoming')}</Paragraph>;
+  return (
+    <ul className="plain-list stack-sm">
+      {upcoming.map((b) => (
+        <li key={b.id} className="booking-line">
+          <Icon name="calendar" />
+          <span>
+            <strong>{formatWhen(b.start)}</strong>
+            <br />
+            {serviceNames.get(b.service_id) ?? ''}, {durationWords(b.minutes)}
+            {showNames && <> {t('home.forWhom', { name: names.get(b.recipient_id) ?? '' })}</>}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function Home() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const { people, selected } = useActor();
+  const offers = useOffers(selected?.id);
+  const all = useBookings(people.map((p) => p.id));
+  const names = new Map(people.map((p) => [p.id, p.name]));
+  const index = useServiceIndex();
+  const serviceNames = new Map([...index.services.values()].map((s) => [s.id, s.name]));
+  const person = me.data?.person;
+
+  if (!hasRole(me.data, 'recipient', 'proxy')) {
+    return (
+      <section className="stack">
+        <Heading level={1} data-size="lg">
+          {t('home.greeting', { name: person?.given_name ?? '' })}
+        </Heading>
+        <Button asChild data-size="lg">
+          <Link href="/avdeling">
+            <Icon name="building" />
+            {t('nav.admin')}
+          </Link>
+        </Button>
+      </section>
+    );
+  }
+
+  return (
+    <div className="stack">
+      <Heading level={1} data-size="lg">
+        {t('home.greeting', { name: person?.given_name ?? '' })}
+      </Heading>
+      <ActorPicker />
+      <section className="stack-sm" aria-labelledby="hours-title">
+        <Heading level={2} data-size="sm" id="hours-title">
+          {t('home.hoursTitle')}
+          {selected && !selected.self && <Tag data-color="info" className="for-tag">{selected.name}</Tag>}
+        </Heading>
+        {offers.pending && <Loading />}
+        {offers.error && <ProblemAlert error={offers.error} />}
+        {!offers.pending && offers.offers.length === 0 && <Paragraph>{t('home.noServices')}</Paragraph>}
+        {selected && offers.offers.map((offer) => <HoursCard key={offer.service.id} offer={offer} who={selected.id} bookings={all.bookings} />)}
+      </section>
+      {offers.offers.length > 0 && (
+        <Button asChild data-size="lg" className="cta">
+          <Link href="/bestill">
+            <Icon name="calendar" />
+            {t('home.book')}
+          </Link>
+        </Button>
+      )}
+      <section className="stack-sm" aria-labelledby="upcoming-title">
+        <Heading level={2} data-size="sm" id="upcoming-title">
+          {t('home.upcoming')}
+        </Heading>
+        {all.pending ? <Loading /> : <UpcomingList bookings={all.bookings} names={names} serviceNames={serviceNames} limit={3} showNames={people.some((p) => !p.self)} />}
+        <Link href="/timer" className="ds-link">
+          {t('home.allBookings')}
+        </Link>
+      </section>
+    </div>
+  );
+}

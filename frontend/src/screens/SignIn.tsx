@@ -1,0 +1,78 @@
+import { Button, Heading, Paragraph } from '@digdir/designsystemet-react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { problemOf } from '../api/client';
+import { ProblemAlert } from '../components/Problem';
+import { useTranslation } from 'react-i18next';
+import { keys } from '../api/queries';
+import { Icon } from '../components/Icon';
+
+interface DemoPerson {
+  action: string;
+  name: string;
+  roles: string;
+}
+
+/** In demo mode the server lists its made-up people on /auth/demo; read that list to offer one-tap sign-in. */
+async function demoPeople(): Promise<DemoPerson[]> {
+  const response = await fetch('/auth/demo/', { headers: { Accept: 'text/html' } });
+  if (!response.ok) return [];
+  const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+  return Array.from(page.querySelectorAll('form[action^="/auth/demo/"]')).map((form) => ({
+    action: form.getAttribute('action') ?? '',
+    name: (form.querySelector('button')?.textContent ?? '').replace(/^Logg inn som\s+/, '').trim(),
+    roles: (form.querySelector('span')?.textContent ?? '').replace(/[()]/g, '').trim(),
+  }));
+}
+
+export function SignIn() {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const demo = useQuery({ queryKey: ['demo-people'], queryFn: demoPeople, staleTime: Infinity });
+
+  const [error, setError] = useState<unknown>(null);
+  const signInAs = async (person: DemoPerson) => {
+    setError(null);
+    const response = await fetch(person.action, { method: 'POST', credentials: 'same-origin' }).catch(() => null);
+    if (!response?.ok) {
+      setError(response ? problemOf(response.status, await response.json().catch(() => ({}))) : problemOf(0, {}));
+      return;
+    }
+    sessionStorage.clear();
+    await client.invalidateQueries({ queryKey: keys.me });
+  };
+
+  return (
+    <section className="stack">
+      <Heading level={1} data-size="lg">
+        {t('signIn.title')}
+      </Heading>
+      <Paragraph>{t('signIn.intro')}</Paragraph>
+      <Button asChild data-size="lg">
+        <a href="/auth/login?next_path=/">
+          <Icon name="person" />
+          {t('signIn.button')}
+        </a>
+      </Button>
+      {(demo.data?.length ?? 0) > 0 && (
+        <section className="stack demo" aria-labelledby="demo-title">
+          <Heading level={2} data-size="sm" id="demo-title">
+            {t('signIn.demoTitle')}
+          </Heading>
+          <Paragraph>{t('signIn.demoIntro')}</Paragraph>
+          {error !== null && <ProblemAlert error={error} />}
+          <ul className="plain-list">
+            {demo.data?.map((person) => (
+              <li key={person.action}>
+                <Button variant="secondary" onClick={() => void signInAs(person)} className="wide-button">
+                  <span>{t('signIn.demoAs', { name: person.name })}</span>
+                  <span className="muted">{person.roles}</span>
+                </Button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </section>
+  );
+}

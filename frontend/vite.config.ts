@@ -1,0 +1,45 @@
+/// <reference types="vitest/config" />
+import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
+import { defineConfig } from 'vite';
+
+const api = process.env.TJENESTESHOP_URL ?? 'http://127.0.0.1:8000';
+
+export default defineConfig({
+  plugins: [
+    react(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script-defer',
+      includeAssets: ['icon.svg', 'offline.html'],
+      manifest: {
+        name: 'Tjenesteshop',
+        short_name: 'Tjenesteshop',
+        description: 'Bestill timene vedtaket ditt gir deg.',
+        lang: 'nb',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#ffffff',
+        theme_color: '#1e4b7a',
+        icons: [
+          { src: '/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: '/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        // The app shell and its hashed files; API answers are never cached (they are personal and live).
+        globPatterns: ['**/*.{js,css,html,svg,png,woff2}'],
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/(api|auth|ical|schema|health|metrics)(\/|$)/],
+      },
+    }),
+  ],
+  build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 600 },
+  server: {
+    proxy: Object.fromEntries(['/api', '/auth', '/ical', '/schema'].map((p) => [p, api])),
+  },
+  test: { environment: 'node', include: ['src/**/*.test.ts'] },
+});
