@@ -95,6 +95,9 @@ for (const language of ['nb', 'nn', 'en']) {
           await page.getByRole('dialog').waitFor();
           await check(page, `${mode} cancel dialog`, `axe-${mode}-cancel-dialog`);
           await page.keyboard.press('Escape');
+          await page.locator('a[href="/kalender"]').first().click();
+          await page.locator('.cta').waitFor();
+          await check(page, `${mode} calendar`, `axe-${mode}-calendar`);
         });
       });
 

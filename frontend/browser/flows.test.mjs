@@ -107,6 +107,31 @@ for (const variant of VARIANTS) {
   });
 }
 
+describe('calendar subscription', () => {
+  test('makes a secret feed link with webcal and QR, then deletes it', async () => {
+    const { context, page, errors } = await open(browser);
+    await signIn(page, 'Kari Nordmann');
+    await page.locator('nav a[href="/timer"]').click();
+    await page.getByRole('link', { name: 'Legg timene i kalenderen' }).click();
+    await page.getByRole('button', { name: 'Lag en kalenderlenke' }).click();
+    await page.getByRole('heading', { name: 'Lenken er klar' }).waitFor();
+    const url = await page.getByLabel('Kalenderlenke').inputValue();
+    assert.match(url, /\/ical\/.+\.ics$/);
+    assert.match(await page.getByRole('link', { name: 'Åpne i kalenderen' }).getAttribute('href'), /^webcal:\/\//);
+    await page.getByRole('img', { name: /QR-kode/ }).waitFor();
+    const feed = await page.request.get(url);
+    assert.equal(feed.status(), 200);
+    assert.match(await feed.text(), /BEGIN:VCALENDAR/);
+    await axe(page, 'calendar link');
+    await shot(page, 'phone-calendar');
+    await page.getByRole('button', { name: /^Slett lenken/ }).first().click();
+    await page.getByText(/Lenken er slettet/).waitFor();
+    assert.equal((await page.request.get(url)).status(), 404);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
+
 describe('slot just taken', () => {
   test('offers the nearest free times', async () => {
     const { context, page } = await open(browser);

@@ -15,6 +15,7 @@ import { SignIn } from './screens/SignIn';
 // Staff and administrators' screens load on demand: the booking page stays small on a phone.
 const Staff = lazy(() => import('./screens/Staff'));
 const Admin = lazy(() => import('./screens/Admin'));
+const Calendar = lazy(() => import('./screens/Calendar'));
 
 interface NavItem {
   href: string;
@@ -43,6 +44,7 @@ function Screen({ path }: { path: string }) {
   if (!me.data) return <SignIn />;
   if (path.startsWith('/bestill') || path.startsWith('/flytt/')) return <Book />;
   if (path === '/timer') return <Bookings />;
+  if (path === '/kalender') return <Calendar />;
   if (path === '/vakt') return <Staff />;
   if (path.startsWith('/avdeling')) return <Admin />;
   if (!hasRole(me.data, 'recipient', 'proxy') && hasRole(me.data, 'staff')) return <Staff />;

@@ -8,7 +8,7 @@ import { api, call, type Booking } from '../api/client';
 import { useBookings, useServiceIndex } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 import { durationWords, formatWhen } from '../time';
 
 function deadline(b: Booking, hours: number | undefined): Date | null {
@@ -80,6 +80,9 @@ export function Bookings() {
       <Heading level={1} data-size="lg">
         {t('bookings.title')}
       </Heading>
+      <Link href="/kalender" className="ds-link calendar-link">
+        <Icon name="calendar" /> {t('calendar.fromBookings')}
+      </Link>
       {notice && (
         <Alert data-color="success" role="status">
           {notice}
@@ -110,6 +113,9 @@ export function Bookings() {
                       <Icon name="clock" /> {t('bookings.deadline', { deadline: formatWhen(limit) })}
                     </Paragraph>
                   )}
+                  <a className="ds-link" href={`/api/v1/bookings/${b.id}/event.ics`} download>
+                    {t('bookings.download')}
+                  </a>
                   <div className="button-row">
                     <Button variant="secondary" onClick={() => navigate(`/flytt/${b.id}?for=${b.recipient_id}`)} aria-label={`${t('bookings.move')}: ${serviceName(b)} ${formatWhen(b.start)}`}>
                       <Icon name="move" />

@@ -7,6 +7,7 @@ import { api, call, type Visit } from '../api/client';
 import { useMe } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
+import { Link } from '../router';
 import { addDays, formatDay, formatTime, localDate } from '../time';
 
 const UNDO_SECONDS = 6;
@@ -180,6 +181,9 @@ export default function Staff() {
       <Heading level={1} data-size="lg">
         {t('staff.title')}
       </Heading>
+      <Link href="/kalender" className="ds-link calendar-link">
+        <Icon name="calendar" /> {t('calendar.fromBookings')}
+      </Link>
       {error !== null && <ProblemAlert error={error} />}
       <div role="status" aria-live="polite" className="undo-bar-wrap">
         {pending && (
@@ -197,15 +201,15 @@ export default function Staff() {
       ) : (
         <Tabs defaultValue="today">
           <Tabs.List>
-            <Tabs.Tab value="today">
-              {t('staff.today')} ({formatDay(today)})
-            </Tabs.Tab>
+            <Tabs.Tab value="today">{t('staff.today')}</Tabs.Tab>
             <Tabs.Tab value="tomorrow">{t('staff.tomorrow')}</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="today">
+            <Paragraph className="muted day-caption">{formatDay(today)}</Paragraph>
             <Day departmentId={departmentId} date={today} pending={marked} onMark={mark} />
           </Tabs.Panel>
           <Tabs.Panel value="tomorrow">
+            <Paragraph className="muted day-caption">{formatDay(addDays(today, 1))}</Paragraph>
             <Day departmentId={departmentId} date={addDays(today, 1)} pending={marked} onMark={mark} />
           </Tabs.Panel>
         </Tabs>

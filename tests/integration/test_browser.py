@@ -1,0 +1,189 @@
+"""The web app in real headless Chromium against `tjenesteshop serve --demo`: the node browser suite, run by pytest.
+
+The suite (frontend/browser/*.test.mjs) books, moves and cancels as a recipient, books for a child as a proxy,
+marks an outcome as staff and changes opening hours into a conflict as an administrator, by mouse and by
+keyboard only, on a phone and a desktop viewport; axe checks every page and dialog in both modes and all three
+languages; the booking page's JavaScript stays under its budget. Chromium is installed with apt when missing;
+without it the test fails, it never skips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from booking.service import BookRequest, book
+from core.clock import utcnow
+from core.settings import async_database_url
+from departments.tables import OpeningRule, Service
+from people.access import Principal
+from people.audit import Origin
+from people.tables import Person
+from tests.conftest import RunServers
+from tjenesteshop import embedded
+
+pytestmark = pytest.mark.slow
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
+CHROMIUM = Path("/usr/bin/chromium")
+READY_WITHIN_SECONDS = 120
+SUITE_SECONDS = 1200
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def _run(command: list[str], *, cwd: Path, timeout: int) -> None:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+
+
+def _chromium() -> Path:
+    """Debian's Chromium; installed with apt when it is missing (CI runs as root)."""
+    if not CHROMIUM.exists() and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=False, env=env, capture_output=True, timeout=600)  # noqa: S607
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "chromium"],  # noqa: S607
+            check=False,
+            env=env,
+            capture_output=True,
+            timeout=900,
+        )
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing and could not be installed: apt-get install -y chromium")
+    return CHROMIUM
+
+
+def _build() -> str:
+    """npm ci when node_modules is missing, then always a fresh build, so the app tested is the source."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is missing: the web app cannot be built (install Node 20)")
+    if not (FRONTEND / "node_modules" / ".package-lock.json").exists():
+        _run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, timeout=900)
+    _run([npm, "run", "build"], cwd=FRONTEND, timeout=600)
+    return npm
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _drop(admin_url: str, database: str) -> None:
+    import asyncpg  # noqa: PLC0415 - only here
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def served(servers: RunServers, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`serve --demo` on a free port, on a database of its own on the run's server; its URL and database URL."""
+    database = f"tjenesteshop_browser_{uuid.uuid4().hex[:8]}"
+    asyncio.run(embedded.ensure_database(servers.admin_url, database))
+    database_url = make_url(servers.admin_url).set(database=database).render_as_string(hide_password=False)
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=servers.redis_url)
+    env |= {"TJENESTESHOP_REDIS_PREFIX": f"{servers.key_prefix}browser:", "TJENESTESHOP_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "tjenesteshop", "serve", "--demo", "--no-worker", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path)  # noqa: S603 - our own CLI
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_WITHIN_SECONDS
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "serve exited before it was ready"
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail("serve did not become ready")
+        yield base, database_url
+    finally:
+        process.terminate()
+        process.wait(60)
+        asyncio.run(_drop(servers.admin_url, database))
+
+
+async def _opened_today(session: AsyncSession, department_id: uuid.UUID, now: datetime) -> datetime | None:
+    """When the department opened today (Oslo time), if it has."""
+    today = now.astimezone(OSLO).date()
+    query = select(OpeningRule.start_minute).where(
+        OpeningRule.department_id == department_id, OpeningRule.weekday == today.weekday()
+    )
+    first = min(await session.scalars(query), default=None)
+    if first is None:
+        return None
+    opened = datetime.combine(today, datetime.min.time(), tzinfo=OSLO) + timedelta(minutes=first)
+    return opened if opened <= now else None
+
+
+async def _seed_started_visit(database_url: str) -> str | None:
+    """A follow-up for Ola that started today (booked as of yesterday), so staff can mark it; None before opening."""
+    engine = create_async_engine(async_database_url(database_url))
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            ola = (await session.scalars(select(Person).where(Person.given_name == "Ola"))).one()
+            tor = (await session.scalars(select(Person).where(Person.given_name == "Tor"))).one()
+            services = await session.scalars(select(Service).where(Service.municipality_id == ola.municipality_id))
+            service = next(s for s in services if s.name.get("nb") == "Oppfølgingssamtale")
+            now = utcnow()
+            start = await _opened_today(session, service.department_id, now)
+            if start is None or start + timedelta(minutes=30) > now:
+                return None
+            admin = Principal(
+                municipality_id=ola.municipality_id, person_id=tor.id, roles=frozenset({("municipality_admin", None)})
+            )
+            request = BookRequest(ola.id, service.id, start, 30)
+            await book(session, admin, Origin(), request, key="browser-started-visit", now=start - timedelta(days=1))
+            await session.commit()
+            return f"{ola.given_name} {ola.family_name}"
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.timeout(SUITE_SECONDS + 600)
+def test_browser_suite(served: tuple[str, str], tmp_path: Path) -> None:
+    chromium = _chromium()
+    npm = _build()
+    base, database_url = served
+    seeded = asyncio.run(_seed_started_visit(database_url))
+    env = dict(os.environ, TJENESTESHOP_URL=base, CHROMIUM=str(chromium))
+    if seeded:
+        env["TJENESTESHOP_SEEDED_VISIT"] = seeded
+    env.setdefault("TJENESTESHOP_ARTIFACTS", str(FRONTEND / "artifacts"))
+    done = subprocess.run(  # noqa: S603 - npm, our own suite
+        [npm, "run", "--silent", "browser"],
+        cwd=FRONTEND,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SUITE_SECONDS,
+        check=False,
+    )
+    (tmp_path / "browser.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        pytest.fail(f"the browser suite failed ({done.returncode}):\n{done.stdout[-12000:]}\n{done.stderr[-3000:]}")
