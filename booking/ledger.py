@@ -2,23 +2,33 @@
 
 Every booking change goes through here, so the lock order is the same everywhere and two transactions
 never wait on each other in a cycle (DESIGN.md: lock the allocation row first, then the cells by id).
+A new booking takes its rows and is inserted in one round trip, by the SQL function `book_visit`
+(migration 0008), which keeps the same order.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.errors import BookingRefusedError
-from booking.tables import Allocation, AllocationPeriod
+from booking.tables import Allocation, AllocationPeriod, Booking
 from departments.tables import CapacityCell
 
-LOCK_TIMEOUT = "2s"  # past this, answer "busy, try again" rather than queue without bound
+LOCK_TIMEOUT = "2s"  # past this, answer "busy, try again" rather than queue without bound (book_visit too)
+REFUSED = "TJ409"  # the SQLSTATE of book_visit's refusals: the code is the message, the fields JSON in the detail
+BOOK_VISIT = text(
+    "SELECT * FROM book_visit(:id, :municipality, :recipient, :department, :service, :allocation, :period_start, "
+    ":period_end, :granted, :starts, :ends, :span_start, :span_end, :minutes, :units, :cells, :acted_by, "
+    ":actor_person, :actor_token, :key, :scope)"
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,50 @@ class Claim:
     span_end: datetime
     staff_units: int
     cells_needed: int
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    """Who books which visit of a claim, and under which Idempotency-Key."""
+
+    id: uuid.UUID
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    acted_by: str
+    actor_person_id: uuid.UUID | None
+    actor_token_id: uuid.UUID | None
+    idempotency_key: str | None
+    idempotency_scope: str
+
+
+async def book_visit(session: AsyncSession, claim: Claim, new: NewBooking) -> Booking:
+    """Take the claim's minutes and cells and insert the booking, in one round trip (`book_visit`, migration 0008).
+
+    Returns the inserted booking, or the booking another request with the same Idempotency-Key committed
+    meanwhile (its id then differs from `new.id`). A refusal (`BookingRefusedError`) leaves the transaction
+    aborted: roll it back, as the API does when it answers 409.
+    """
+    allocation = claim.allocation
+    params = {
+        "id": new.id, "municipality": allocation.municipality_id, "recipient": new.recipient_id,
+        "department": claim.department_id, "service": new.service_id, "allocation": allocation.id,
+        "period_start": claim.period_start, "period_end": claim.period_end, "granted": allocation.minutes,
+        "starts": new.starts_at, "ends": new.ends_at, "span_start": claim.span_start, "span_end": claim.span_end,
+        "minutes": claim.minutes, "units": claim.staff_units, "cells": claim.cells_needed, "acted_by": new.acted_by,
+        "actor_person": new.actor_person_id, "actor_token": new.actor_token_id, "key": new.idempotency_key,
+        "scope": new.idempotency_scope,
+    }  # fmt: skip
+    try:
+        booking: Booking = (await session.scalars(select(Booking).from_statement(BOOK_VISIT), params)).one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != REFUSED:
+            raise
+        refusal = exc.orig.__cause__ if exc.orig is not None else None
+        fields = json.loads(getattr(refusal, "detail", None) or "{}")
+        raise BookingRefusedError(str(getattr(refusal, "message", "")), **fields) from exc
+    return booking
 
 
 async def lock_timeout(session: AsyncSession) -> None:
@@ -85,29 +139,6 @@ def _cells(department_id: uuid.UUID, span_start: datetime, span_end: datetime) -
         & (CapacityCell.starts_at < span_end)
         & (CapacityCell.ends_at > span_start)
     )
-
-
-async def refuse_if_full(session: AsyncSession, claim: Claim) -> None:
-    """Without locking, refuse a span that is already full or closed.
-
-    In a rush most requests stop here, before they wait on the hot rows; the locked check in
-    `take_cells` still decides.
-    """
-    rows = (
-        (
-            await session.execute(
-                select(CapacityCell.used, CapacityCell.capacity).where(
-                    _cells(claim.department_id, claim.span_start, claim.span_end)
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
-    if len(rows) < claim.cells_needed or any(capacity == 0 for _, capacity in rows):
-        raise BookingRefusedError("outside_opening_hours")
-    if any(used + claim.staff_units > capacity for used, capacity in rows):
-        raise BookingRefusedError("slot_full")
 
 
 async def take_cells(session: AsyncSession, claim: Claim) -> None:

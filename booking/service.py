@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Date, cast, func, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booking import ledger, outbox, rules
 from booking.access import visible_person
@@ -60,44 +61,85 @@ async def acting_as(session: AsyncSession, principal: Principal, recipient: Pers
 async def service_and_department(
     session: AsyncSession, principal: Principal, service_id: uuid.UUID
 ) -> tuple[Service, Department]:
-    """An active service of the principal's municipality and its department (404 / `service_retired`)."""
-    service = await session.get(Service, service_id)
-    if service is None or service.municipality_id != principal.municipality_id:
+    """An active service of the principal's municipality and its department (404 / `service_retired`), in one query."""
+    found = (
+        (
+            await session.execute(
+                select(Service, Department)
+                .join(Department, Department.id == Service.department_id)
+                .where(Service.id == service_id, Service.municipality_id == principal.municipality_id)
+            )
+        )
+        .tuples()
+        .first()
+    )
+    if found is None:
         raise NotFoundError(service_id=str(service_id))
+    service, department = found
     if not service.active:
         raise BookingRefusedError("service_retired")
-    department = await session.get(Department, service.department_id)
-    assert department is not None  # noqa: S101 - a foreign key guarantees it
     return service, department
 
 
-async def _allocation(session: AsyncSession, recipient_id: uuid.UUID, service_id: uuid.UUID, day: date) -> Allocation:
-    allocation = await session.scalar(
-        select(Allocation)
-        .where(
-            Allocation.recipient_id == recipient_id,
-            Allocation.service_id == service_id,
-            Allocation.valid_from <= day,
-            or_(Allocation.valid_to.is_(None), Allocation.valid_to >= day),
-        )
-        .order_by(Allocation.valid_from.desc())
+@dataclass(frozen=True)
+class Context:
+    """What a booking needs to know first, read in one query.
+
+    An active service of the principal's municipality, its department, the recipient's decision valid on the
+    visit's local date (if any), and the booking an earlier request with the same Idempotency-Key made (if any).
+    """
+
+    service: Service
+    department: Department
+    allocation: Allocation | None
+    earlier_id: uuid.UUID | None
+
+
+async def context_of(
+    session: AsyncSession, principal: Principal, request: BookRequest, key: str | None = None
+) -> Context:
+    """The request's context in one round trip (404 for an unknown service, `service_retired` for a retired one)."""
+    day = cast(func.timezone(Department.timezone, request.start), Date)  # the visit's local date
+    valid = aliased(Allocation)
+    current = (
+        select(valid.id)
+        .where(valid.recipient_id == request.recipient_id, valid.service_id == Service.id, valid.valid_from <= day,
+               or_(valid.valid_to.is_(None), valid.valid_to >= day))
+        .order_by(valid.valid_from.desc())
         .limit(1)
-    )
-    if allocation is None:
-        raise BookingRefusedError("no_valid_allocation", date=day.isoformat())
-    return allocation
+        .scalar_subquery()
+    )  # fmt: skip
+    earlier = null() if key is None else select(Booking.id).where(
+        Booking.municipality_id == principal.municipality_id,
+        Booking.idempotency_scope == idempotency_scope(principal),
+        Booking.idempotency_key == key,
+    ).scalar_subquery()  # fmt: skip
+    found = (
+        await session.execute(
+            select(Service, Department, Allocation, earlier)
+            .join(Department, Department.id == Service.department_id)
+            .outerjoin(Allocation, Allocation.id == current)
+            .where(Service.id == request.service_id, Service.municipality_id == principal.municipality_id)
+        )
+    ).tuples().first()  # fmt: skip
+    if found is None:
+        raise NotFoundError(service_id=str(request.service_id))
+    context = Context(*found)
+    if not context.service.active and context.earlier_id is None:
+        raise BookingRefusedError("service_retired")
+    return context
 
 
-async def plan(
-    session: AsyncSession, service: Service, department: Department, request: BookRequest, now: datetime
-) -> ledger.Claim:
-    """Check everything that needs no lock, and work out what the visit would take."""
+def plan(context: Context, request: BookRequest, now: datetime) -> ledger.Claim:
+    """Check everything that needs no lock (the pure rules, the decision), and work out what the visit would take."""
+    service, department, allocation = context.service, context.department, context.allocation
     policy = policy_of(department)
     problem = rules.start_problem(request.start, request.minutes, list(service.durations), policy, now)
     if problem is not None:
         raise BookingRefusedError(problem)
     day = request.start.astimezone(policy.zone).date()
-    allocation = await _allocation(session, request.recipient_id, service.id, day)
+    if allocation is None:
+        raise BookingRefusedError("no_valid_allocation", date=day.isoformat())
     period = rules.period_of(allocation.period, allocation.period_anchor, day)
     span_start, span_end = rules.occupied(request.start, request.minutes, service.buffer_before, service.buffer_after)
     return ledger.Claim(
@@ -129,62 +171,57 @@ async def _refuse_own_overlap(
         raise BookingRefusedError("overlaps_own_booking", starts_at=clash.isoformat())
 
 
-async def find_idempotent(session: AsyncSession, principal: Principal, key: str) -> Booking | None:
-    """The booking an earlier request with this key made, if any."""
-    found: Booking | None = await session.scalar(
-        select(Booking).where(
-            Booking.municipality_id == principal.municipality_id,
-            Booking.idempotency_scope == idempotency_scope(principal),
-            Booking.idempotency_key == key,
-        )
-    )
-    return found
-
-
 def idempotency_scope(principal: Principal) -> str:
     """Keys are the sender's own: one person's key never finds another's booking."""
     return str(principal.person_id or principal.token_id)
 
 
-async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed
+async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is needed
     session: AsyncSession, principal: Principal, origin: Origin, request: BookRequest, *, key: str, now: datetime
-) -> Booking:
-    """Book a visit: charge the allocation period, then the cells, then insert (DESIGN.md's order)."""
-    service, department = await service_and_department(session, principal, request.service_id)
+) -> tuple[Booking, bool]:
+    """Book a visit, or find the booking an earlier request with the same Idempotency-Key made.
+
+    Round trips: the context (one query), then `ledger.book_visit` (one: pre-checks, the allocation period,
+    the cells in id order, the insert); the outbox event and the audit entry go with the commit.
+
+    Returns:
+        The booking, and whether it was an earlier request's (a retry, answered with the first answer).
+
+    """
+    context = await context_of(session, principal, request, key)
+    if context.earlier_id is not None:
+        return await _earlier(session, context.earlier_id), True
+    department = context.department
     today = now.astimezone(ZoneInfo(department.timezone)).date()
     recipient = await visible_person(session, principal, request.recipient_id, today)
     acted_by = await acting_as(session, principal, recipient, today)
-    claim = await plan(session, service, department, request, now)
-    end = request.start + timedelta(minutes=request.minutes)
-    await _refuse_own_overlap(session, recipient.id, request.start, end)
-    await ledger.refuse_if_full(session, claim)
-    await ledger.lock_timeout(session)
-    await ledger.take_minutes(session, claim)
-    await ledger.take_cells(session, claim)
-    booking = Booking(
-        municipality_id=principal.municipality_id,
-        recipient_id=recipient.id,
-        department_id=department.id,
-        service_id=request.service_id,
-        allocation_id=claim.allocation.id,
-        period_start=claim.period_start,
-        starts_at=request.start,
-        ends_at=end,
-        span_start=claim.span_start,
-        span_end=claim.span_end,
-        minutes=request.minutes,
-        staff_units=claim.staff_units,
-        acted_by=acted_by,
-        actor_person_id=principal.person_id,
-        actor_token_id=principal.token_id,
-        idempotency_key=key,
+    claim = plan(context, request, now)
+    new = ledger.NewBooking(
+        id=uuid.uuid4(), recipient_id=recipient.id, service_id=request.service_id, starts_at=request.start,
+        ends_at=request.start + timedelta(minutes=request.minutes), acted_by=acted_by,
+        actor_person_id=principal.person_id, actor_token_id=principal.token_id, idempotency_key=key,
         idempotency_scope=idempotency_scope(principal),
-    )
-    session.add(booking)
-    await session.flush()
+    )  # fmt: skip
+    booking = await ledger.book_visit(session, claim, new)
+    if booking.id != new.id:
+        return booking, True  # the same key won a moment ago
     outbox.emit(session, booking, "created")
     await record(session, principal, origin, action="booking.create", object_type="booking",
                  object_id=booking.id, subject_person_id=recipient.id)  # fmt: skip
+    return booking, False
+
+
+async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed
+    session: AsyncSession, principal: Principal, origin: Origin, request: BookRequest, *, key: str, now: datetime
+) -> Booking:
+    """Book a visit (DESIGN.md's order: the allocation period, then the cells, then the insert); see `book_once`."""
+    booking, _ = await book_once(session, principal, origin, request, key=key, now=now)
+    return booking
+
+
+async def _earlier(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
+    booking = await session.get(Booking, booking_id)
+    assert booking is not None  # noqa: S101 - found a moment ago; bookings are never deleted
     return booking
 
 
@@ -245,8 +282,7 @@ async def move(  # noqa: PLR0913 - keyword-only; each is needed
         raise BookingRefusedError("in_the_past")
     previous_start = booking.starts_at
     request = BookRequest(booking.recipient_id, booking.service_id, start, minutes or booking.minutes)
-    service, department = await service_and_department(session, principal, booking.service_id)
-    claim = await plan(session, service, department, request, now)
+    claim = plan(await context_of(session, principal, request), request, now)
     end = start + timedelta(minutes=request.minutes)
     await _refuse_own_overlap(session, booking.recipient_id, start, end, ignore=booking.id)
     await ledger.lock_timeout(session)

@@ -40,16 +40,23 @@ def _valid_on(model: type[ProxyLink | Coordinator], day: date) -> ColumnElement[
 
 
 async def person_principal(session: AsyncSession, person_id: uuid.UUID) -> Principal | None:
-    """The principal of a signed-in person, with their roles as they are now (revocation is immediate)."""
-    person = await session.get(Person, person_id)
-    if person is None:
-        return None
-    rows = await session.execute(
-        select(RoleAssignment.role, RoleAssignment.department_id).where(
-            RoleAssignment.person_id == person_id, RoleAssignment.municipality_id == person.municipality_id
+    """The principal of a signed-in person, with their roles as they are now (revocation is immediate).
+
+    One query: the person (kept in the session, so later access checks on them cost nothing) and their roles.
+    """
+    rows = (
+        await session.execute(
+            select(Person, RoleAssignment.role, RoleAssignment.department_id)
+            .outerjoin(RoleAssignment, (RoleAssignment.person_id == Person.id)
+                       & (RoleAssignment.municipality_id == Person.municipality_id))
+            .where(Person.id == person_id)
         )
-    )
-    return Principal(municipality_id=person.municipality_id, person_id=person.id, roles=frozenset(rows.tuples().all()))
+    ).tuples().all()  # fmt: skip
+    if not rows:
+        return None
+    person = rows[0][0]
+    roles = frozenset((role, department) for _, role, department in rows if role is not None)
+    return Principal(municipality_id=person.municipality_id, person_id=person.id, roles=roles)
 
 
 async def represented(session: AsyncSession, principal: Principal, day: date) -> list[Person]:

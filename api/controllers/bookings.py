@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from api.dependencies import Current, DbSession, Where
 from api.ratelimit import Admission, per_ip, per_person
@@ -53,23 +52,9 @@ class BookingController(Controller):
         key: IdempotencyKey, data: JSONBody[BookingCreate],
     ) -> Response[BookingRead]:  # fmt: skip
         """201 with the booking; 409/422 problem details saying exactly why not."""
-        earlier = await service.find_idempotent(db_session, current, key)
-        if earlier is not None:
-            return Response(
-                BookingRead.of(earlier, _zone(state)), status_code=201, headers={"Idempotent-Replayed": "true"}
-            )
         request = service.BookRequest(data.recipient_id, data.service_id, data.start, data.minutes)
-        try:
-            async with db_session.begin_nested():  # a lost race on the key undoes only this attempt
-                booking = await service.book(db_session, current, origin, request, key=key, now=utcnow())
-        except (IntegrityError, BookingRefusedError):
-            # The same request may have won a moment ago (a retry sent while the first was in flight):
-            # then its answer is the answer. Otherwise the refusal stands.
-            earlier = await service.find_idempotent(db_session, current, key)
-            if earlier is None:
-                raise
-            return Response(BookingRead.of(earlier, _zone(state)), status_code=201, headers=REPLAYED)
-        return Response(BookingRead.of(booking, _zone(state)), status_code=201)
+        booking, replayed = await service.book_once(db_session, current, origin, request, key=key, now=utcnow())
+        return Response(BookingRead.of(booking, _zone(state)), status_code=201, headers=REPLAYED if replayed else {})
 
     @get("/", summary="My bookings, or those of a recipient I may see")
     async def list_bookings(
