@@ -48,6 +48,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from bench.phones import Phone
 from booking.consistency import ledger_differences
 from booking.tables import Allocation
 from core.settings import async_database_url, plain_database_url
@@ -63,11 +64,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CEILING = ROOT.parent / "shared" / "bench" / "ceiling.py"
 RESULTS = ROOT / "bench" / "results"
 ZONE = ZoneInfo("Europe/Oslo")
-POOL = 10  # the API's database connections, and the ceiling's
+POOL = 10  # the API's database connections (shared out among its processes), and the ceiling's
 OPEN, CLOSE, CELL = 8 * 60, 16 * 60, 15
 RUSH_STAFF, BUSY_STAFF, MAX_FILLERS = 3, 50, 40  # fillers hold at most 40 of the 50 staff on later days
 MIX = {"availability": 60, "book": 25, "cancel": 10, "move": 5}
 RUSH_MINUTES, SPREAD_MINUTES, DAYS = 15, 30, 14  # the rush's visit, the spread's, and the days it reads
+OK, CREATED, REDIRECT = 200, 201, 300
 QUIET_WARMUP = 10  # unmeasured first requests of the quiet availability reads (connections, statement caches)
 FILL = text("""
 WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
@@ -123,10 +125,11 @@ class Answer:
 
 @dataclass
 class Player:
-    """A spread-load client: its recipients (indexes), their bookings, and the free starts it last saw."""
+    """A spread-load client: its recipients (indexes), its connection, their bookings, the free starts it last saw."""
 
     recipients: list[int]
     rng: random.Random
+    phone: Phone
     own: dict[int, list[str]] = field(default_factory=dict)
     free: list[str] = field(default_factory=list)
     turn: int = 0
@@ -229,13 +232,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_api(url: str, redis_url: str, prefix: str, log: Path, level: str) -> tuple[subprocess.Popen[bytes], str]:
-    """`tjenesteshop serve` (uvicorn) in a subprocess, its output in `log`."""
+def start_api(
+    url: str, redis_url: str, prefix: str, log: Path, args: argparse.Namespace
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`tjenesteshop serve --workers W` (uvicorn) in a subprocess, its output in `log`; POOL connections in all."""
     port = _free_port()
+    pool = max(1, POOL // args.workers)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TJENESTESHOP_REDIS_PREFIX": prefix,
-           "TJENESTESHOP_DB_POOL_SIZE": str(POOL), "TJENESTESHOP_LOG_LEVEL": level}  # fmt: skip
+           "TJENESTESHOP_DB_POOL_SIZE": str(pool), "TJENESTESHOP_LOG_LEVEL": args.log_level}  # fmt: skip
     command = [sys.executable, "-m", "tjenesteshop", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--no-worker", "--no-migrate"]  # fmt: skip
+               "--no-worker", "--no-migrate", "--workers", str(args.workers)]  # fmt: skip
     with log.open("wb") as sink:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
     return process, f"http://127.0.0.1:{port}"
@@ -288,37 +294,39 @@ async def sign_in(redis_url: str, prefix: str, world: World) -> list[dict[str, s
 
 @dataclass(frozen=True)
 class Load:
-    """An HTTP client on the API, the seeded world and each recipient's headers (by recipient index)."""
+    """The seeded world and each recipient's headers (by recipient index); requests go out on a given phone."""
 
-    client: httpx.AsyncClient
     world: World
     headers: list[dict[str, str]]
 
-    async def call(self, method: str, url: str, who: int, extra: dict[str, str] | None = None, **kwargs: Any) -> Answer:  # noqa: ANN401
+    async def call(  # noqa: PLR0913 - keyword-only after the recipient
+        self, phone: Phone, method: str, url: str, who: int, extra: dict[str, str] | None = None, *,
+        body: object = None, params: dict[str, str] | None = None,
+    ) -> Answer:  # fmt: skip
         """Send as recipient `who`; label the answer `ok`, or `<status>:<problem type>`."""
         sent = time.perf_counter()
         try:
-            response = await self.client.request(method, url, headers=self.headers[who] | (extra or {}), **kwargs)
-        except httpx.HTTPError as exc:
+            reply = await phone.request(method, url, self.headers[who] | (extra or {}), body=body, params=params)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             return Answer(sent, time.perf_counter(), 0, type(exc).__name__, None)
         done = time.perf_counter()
-        body = response.json() if "json" in response.headers.get("content-type", "") else None
+        payload = reply.json() if "json" in reply.headers.get("content-type", "") else None
         kind = "ok"
-        if not response.is_success:
-            problem = body.get("type", "") if isinstance(body, dict) else ""
-            kind = f"{response.status_code}:{str(problem).rsplit(':', 1)[-1]}"
-        return Answer(sent, done, response.status_code, kind, body, _server_ms(response))
+        if not OK <= reply.status < REDIRECT:
+            problem = payload.get("type", "") if isinstance(payload, dict) else ""
+            kind = f"{reply.status}:{str(problem).rsplit(':', 1)[-1]}"
+        return Answer(sent, done, reply.status, kind, payload, _server_ms(reply.headers))
 
-    async def book(self, who: int, start: str, minutes: int) -> Answer:
+    async def book(self, phone: Phone, who: int, start: str, minutes: int) -> Answer:
         """POST /api/v1/bookings with a fresh Idempotency-Key."""
         body = {"recipient_id": str(self.world.recipients[who]), "service_id": str(self.world.service_id),
                 "start": start, "minutes": minutes}  # fmt: skip
-        return await self.call("POST", "/api/v1/bookings", who, {"Idempotency-Key": uuid.uuid4().hex}, json=body)
+        return await self.call(phone, "POST", "/api/v1/bookings", who, {"Idempotency-Key": uuid.uuid4().hex}, body=body)
 
 
-def _server_ms(response: httpx.Response) -> float | None:
-    """The `dur` of the response's `Server-Timing: app;dur=<ms>` header, if it has one."""
-    for metric in response.headers.get("server-timing", "").split(","):
+def _server_ms(headers: dict[str, str]) -> float | None:
+    """The `dur` of a `Server-Timing: app;dur=<ms>` header, if there is one."""
+    for metric in headers.get("server-timing", "").split(","):
         name, _, params = metric.strip().partition(";")
         if name == "app" and params.startswith("dur="):
             return float(params.removeprefix("dur="))
@@ -345,34 +353,34 @@ def _errors(name: str, answers: list[Answer]) -> dict[str, int]:
 
 async def quiet_availability(base: str, world: World, headers: list[dict[str, str]], count: int) -> dict[str, Any]:
     """14-day free times, one request at a time with nothing else running: the answer time itself."""
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        load, player = Load(client, world, headers), Player([], random.Random(0))
-        answers = [await _availability(load, player, who % len(headers)) for who in range(QUIET_WARMUP + count)]
+    load, player = Load(world, headers), Player([], random.Random(0), Phone(base))
+    answers = [await _availability(load, player, who % len(headers)) for who in range(QUIET_WARMUP + count)]
+    await player.phone.close()
     measured = answers[QUIET_WARMUP:]
-    slots = [sum(len(day["slots"]) for day in a.body["days"]) for a in measured if a.status == httpx.codes.OK]
+    slots = [sum(len(day["slots"]) for day in a.body["days"]) for a in measured if a.status == OK]
     return {"quiet_availability_count": len(measured), "quiet_availability_ok": len(slots),
             "quiet_availability_slots": statistics.median(slots) if slots else 0,
             **_latency("quiet_availability", measured)}  # fmt: skip
 
 
 async def rush(base: str, world: World, headers: list[dict[str, str]]) -> dict[str, Any]:
-    """Every recipient books the same 15-minute cell at once, on warm keep-alive connections."""
+    """Every recipient books the same 15-minute cell at once, each on a warm keep-alive connection of its own."""
     n = len(world.recipients)
-    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
-        await asyncio.gather(*(client.get("/health/live") for _ in range(n)))  # open the connections first
-        load, gate = Load(client, world, headers), asyncio.Event()
+    phones = [Phone(base, timeout=120) for _ in range(n)]
+    await asyncio.gather(*(phone.request("GET", "/health/live", {}) for phone in phones))  # connect first
+    load, gate = Load(world, headers), asyncio.Event()
 
-        async def one(who: int) -> Answer:
-            await gate.wait()
-            return await load.book(who, world.rush_start.isoformat(), RUSH_MINUTES)
+    async def one(who: int) -> Answer:
+        await gate.wait()
+        return await load.book(phones[who], who, world.rush_start.isoformat(), RUSH_MINUTES)
 
-        tasks = [asyncio.create_task(one(who)) for who in range(n)]
-        await asyncio.sleep(0.2)
-        gate.set()
-        answers = await asyncio.gather(*tasks)
+    tasks = [asyncio.create_task(one(who)) for who in range(n)]
+    await asyncio.sleep(0.2)
+    gate.set()
+    answers = await asyncio.gather(*tasks)
+    await asyncio.gather(*(phone.close() for phone in phones))
     wall = max(a.done for a in answers) - min(a.sent for a in answers)
-    successes = sum(a.status == httpx.codes.CREATED for a in answers)
+    successes = sum(a.status == CREATED for a in answers)
     refusals = Counter(a.kind for a in answers if a.kind != "ok")
     return {"rush_attempts": n, "rush_successes": successes, "rush_all_answered_s": round(wall, 3),
             "rush_bookings_per_s": round(successes / wall, 2), "rush_answered_per_s": round(n / wall, 1),
@@ -392,29 +400,29 @@ async def _availability(load: Load, player: Player, who: int) -> Answer:
     world = load.world
     params = {"recipient_id": str(world.recipients[who]), "service_id": str(world.service_id),
               "from": str(world.today), "to": str(world.today + timedelta(days=DAYS - 1))}  # fmt: skip
-    answer = await load.call("GET", "/api/v1/availability", who, params=params)
-    if answer.status == httpx.codes.OK:
+    answer = await load.call(player.phone, "GET", "/api/v1/availability", who, params=params)
+    if answer.status == OK:
         wanted = {"minutes": SPREAD_MINUTES, "status": "free"}
         player.free = [s["start"] for d in answer.body["days"] for s in d["slots"] if wanted in s["lengths"]]
     return answer
 
 
 async def _book(load: Load, player: Player, who: int) -> Answer:
-    answer = await load.book(who, _start(load.world, player), SPREAD_MINUTES)
-    if answer.status == httpx.codes.CREATED:
+    answer = await load.book(player.phone, who, _start(load.world, player), SPREAD_MINUTES)
+    if answer.status == CREATED:
         player.own.setdefault(who, []).append(answer.body["id"])
     return answer
 
 
 async def _cancel(load: Load, player: Player, who: int) -> Answer:
     booking = player.own[who].pop(player.rng.randrange(len(player.own[who])))
-    return await load.call("POST", f"/api/v1/bookings/{booking}/cancel", who)
+    return await load.call(player.phone, "POST", f"/api/v1/bookings/{booking}/cancel", who)
 
 
 async def _move(load: Load, player: Player, who: int) -> Answer:
     booking = player.rng.choice(player.own[who])
     body = {"start": _start(load.world, player)}
-    return await load.call("POST", f"/api/v1/bookings/{booking}/move", who, json=body)
+    return await load.call(player.phone, "POST", f"/api/v1/bookings/{booking}/move", who, body=body)
 
 
 OPS = {"availability": _availability, "book": _book, "cancel": _cancel, "move": _move}
@@ -437,20 +445,20 @@ async def spread(
 ) -> dict[str, Any]:
     """`clients` concurrent clients run the mix for `seconds`, each over its own share of the recipients."""
     calls: dict[str, list[Answer]] = {op: [] for op in MIX}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        load, started = Load(client, world, headers), time.perf_counter()
+    shares = [list(range(i, len(headers), clients)) for i in range(min(clients, len(headers)))]
+    players = [Player(share, random.Random(i), Phone(base)) for i, share in enumerate(shares)]
+    load, started = Load(world, headers), time.perf_counter()
 
-        async def run(player: Player) -> None:
-            while time.perf_counter() < started + seconds:
-                op, answer = await _step(load, player)
-                calls[op].append(answer)
+    async def run(player: Player) -> None:
+        while time.perf_counter() < started + seconds:
+            op, answer = await _step(load, player)
+            calls[op].append(answer)
+        await player.phone.close()
 
-        shares = [list(range(i, len(headers), clients)) for i in range(min(clients, len(headers)))]
-        await asyncio.gather(*(run(Player(share, random.Random(i))) for i, share in enumerate(shares)))
-        wall = time.perf_counter() - started
+    await asyncio.gather(*(run(player) for player in players))
+    wall = time.perf_counter() - started
     every = [a for answers in calls.values() for a in answers]
-    booked = sum(a.status == httpx.codes.CREATED for a in calls["book"])
+    booked = sum(a.status == CREATED for a in calls["book"])
     figures: dict[str, Any] = {"spread_seconds": round(wall, 2), "spread_requests_per_s": round(len(every) / wall, 1),
                                "spread_bookings": booked, "spread_bookings_per_s": round(booked / wall, 1),
                                **_errors("spread", every)}  # fmt: skip
@@ -506,7 +514,7 @@ def _ratios(figures: dict[str, Any]) -> dict[str, float | None]:
 
 async def _load(url: str, redis_url: str, prefix: str, world: World, args: argparse.Namespace) -> dict[str, Any]:
     log = args.scratch / f"api-{prefix.strip(':').replace(':', '-')}.log"
-    process, base = start_api(plain_database_url(url), redis_url, prefix, log, args.log_level)
+    process, base = start_api(plain_database_url(url), redis_url, prefix, log, args)
     try:
         await _wait_ready(base, process, log)
         headers = await sign_in(redis_url, prefix, world)
@@ -542,7 +550,9 @@ async def measure(admin_url: str, redis_url: str, args: argparse.Namespace) -> d
         started = time.perf_counter()
         world = await seed(url, args.clients, args.existing)
         seeded = round(time.perf_counter() - started, 2)
-        figures: dict[str, Any] = {"existing_bookings": world.existing, "seed_s": seeded}
+        pool = max(1, POOL // args.workers)
+        figures: dict[str, Any] = {"existing_bookings": world.existing, "seed_s": seeded,
+                                   "api_processes": args.workers, "api_pool_each": pool}  # fmt: skip
         figures |= await _load(url, redis_url, prefix, world, args)
         figures |= await check_ledger(url, world)
         figures |= await asyncio.to_thread(ceiling, plain_database_url(url), args)
@@ -563,7 +573,7 @@ def _report(title: str, f: dict[str, Any]) -> None:
 
     print(f"== {title} (latencies in ms: client-side p50/p95/p99, server-side server_p50/p99; "
           "bookings/s = successful bookings per second)")  # fmt: skip
-    print("seed     ", pick("existing_bookings", "seed_s"))
+    print("seed     ", pick("existing_bookings", "seed_s", "api_processes", "api_pool_each"))
     print("quiet    ", pick("quiet_availability_count", "quiet_availability_ok", "quiet_availability_slots",
                             "quiet_availability_server_p50_ms", "quiet_availability_server_p99_ms",
                             "quiet_availability_p50_ms"), f"({DAYS} days of free times, one at a time)")  # fmt: skip
@@ -597,6 +607,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", type=int, default=100, help="availability reads one at a time, before the rush")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--log-level", default="WARNING", help="the API's log level (INFO logs every request)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help=f"API processes (serve --workers), sharing the {POOL} connections")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     return parser
 

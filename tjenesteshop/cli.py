@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import SecretStr
@@ -20,12 +24,15 @@ from booking.consistency import Difference, ledger_differences
 from core.db import make_engine, make_sessionmaker
 from core.logging import configure_logging
 from core.settings import Settings, plain_database_url
-from tjenesteshop import frontend
 from tjenesteshop import migrate as migrations
 from tjenesteshop.runtime import servers
 
+if TYPE_CHECKING:
+    from api.middleware import ServerTiming
+
 log = logging.getLogger("tjenesteshop")
 WORKER_STOP_SECONDS = 10
+SETTINGS_ENV = "TJENESTESHOP_SERVE_SETTINGS"  # what `serve --workers N` hands its API processes
 
 
 def _say(message: str) -> None:
@@ -94,15 +101,16 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Load demo data (departments, services, people) before serving.")
 @click.option("--no-worker", is_flag=True, help="Do not run the background worker beside the API.")
 @click.option("--no-migrate", is_flag=True, help="Do not migrate the database on start (a separate job does it).")
-def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="API processes sharing the port (default: the CPU count). Each has TJENESTESHOP_DB_POOL_SIZE connections.",
+)
+def serve(  # noqa: PLR0913 - one parameter a command-line option
+    host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool, workers: int | None
+) -> None:
     """Run the API (and, unless --no-worker, the worker beside it)."""
-    import uvicorn  # noqa: PLC0415 - only the API process needs the web server
-
-    from api.app import create_app  # noqa: PLC0415 - keep `worker` and `migrate` light
-    from api.middleware import ServerTiming  # noqa: PLC0415 - as above
-
     _exit_on_sigterm()
-    frontend.ensure_built(_say)  # the web app at /: npm ci and npm run build when frontend/dist is missing
     started = time.monotonic()
     settings = _load_settings()
     if "base_url" not in settings.model_fields_set:
@@ -114,7 +122,6 @@ def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool
         if demo:
             _load_demo(running)
             ready = _with_demo_sign_in(running, stack)
-        app = create_app(ready)
         base = ready.base_url
 
         def announce() -> None:
@@ -123,16 +130,57 @@ def serve(host: str, port: int, *, demo: bool, no_worker: bool, no_migrate: bool
                 _say(f"demo sign-in: {base}/auth/demo (one click), or through the demo ID provider: {base}/auth/login")
             _say("press Ctrl-C to stop")
 
-        app.on_startup.append(announce)
         child = None if no_worker else _start_worker_child(ready)
         try:
-            uvicorn.run(ServerTiming(app), host=host, port=port, log_config=None, proxy_headers=True,
-                        server_header=False)  # fmt: skip
+            _run_api(ready, host, port, workers or os.cpu_count() or 1, announce)
         finally:
             if child is not None:
                 _say("stopping the worker")
                 _stop_child(child)
             _say("stopping")
+
+
+def _run_api(settings: Settings, host: str, port: int, workers: int, announce: Callable[[], None]) -> None:
+    """Uvicorn in this process, or `workers` processes on one socket, each with the app built from `settings`."""
+    import uvicorn  # noqa: PLC0415 - only the API process needs the web server
+
+    # One access line a request only when INFO is wanted: at WARNING they cost CPU and say nothing asked for.
+    access_log = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO) <= logging.INFO
+    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "proxy_headers": True,
+                               "server_header": False, "access_log": access_log}  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_api(settings, on_startup=announce), **options)
+        return
+    os.environ[SETTINGS_ENV] = _settings_json(settings)
+    with tempfile.TemporaryDirectory(prefix="tjenesteshop-metrics-") as metrics:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # /metrics adds up every process's counts
+        _say(f"starting {workers} API processes")
+        announce()  # the socket is bound next: requests wait in its backlog until a process takes them
+        uvicorn.run(f"{__name__}:api_process_app", factory=True, workers=workers, **options)
+
+
+def create_api(settings: Settings, *, on_startup: Callable[[], None] | None = None) -> ServerTiming:
+    """The app as served: `api.app.create_app` inside the Server-Timing middleware."""
+    from api.app import create_app  # noqa: PLC0415 - keep `worker` and `migrate` light
+    from api.middleware import ServerTiming  # noqa: PLC0415 - as above
+
+    app = create_app(settings)
+    if on_startup is not None:
+        app.on_startup.append(on_startup)
+    return ServerTiming(app)
+
+
+def api_process_app() -> ServerTiming:
+    """The app of one API process of `serve --workers N` (uvicorn's factory), from the settings serve handed down."""
+    settings = Settings(**json.loads(os.environ[SETTINGS_ENV]))
+    configure_logging(settings.log_level)
+    return create_api(settings)
+
+
+def _settings_json(settings: Settings) -> str:
+    """The settings as JSON for the API processes, secrets in clear (they inherit this process's environment)."""
+    values = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in settings.model_dump().items()}
+    return json.dumps(values, default=str)
 
 
 def _url(host: str, port: int) -> str:
