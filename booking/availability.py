@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import rules
@@ -158,20 +158,35 @@ def _dates(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+# The queries are built once, so SQLAlchemy keys and compiles each once; a request only binds its values.
+_ALLOCATIONS = (
+    select(Allocation.id, Allocation.minutes, Allocation.period, Allocation.period_anchor, Allocation.valid_from,
+           Allocation.valid_to, AllocationPeriod.period_start, AllocationPeriod.used)
+    .outerjoin(AllocationPeriod, (AllocationPeriod.allocation_id == Allocation.id)
+               & (AllocationPeriod.period_end >= bindparam("first"))
+               & (AllocationPeriod.period_start <= bindparam("last")))
+    .where(Allocation.recipient_id == bindparam("recipient"), Allocation.service_id == bindparam("service"),
+           Allocation.valid_from <= bindparam("last"),
+           or_(Allocation.valid_to.is_(None), Allocation.valid_to >= bindparam("first")))
+)  # fmt: skip
+_CELLS = (
+    select(CapacityCell.starts_at, CapacityCell.ends_at, CapacityCell.capacity, CapacityCell.used)
+    .where(CapacityCell.department_id == bindparam("department"), CapacityCell.starts_at >= bindparam("start"),
+           CapacityCell.starts_at < bindparam("end"), CapacityCell.capacity > 0)
+    .order_by(CapacityCell.starts_at)
+)  # fmt: skip
+_OWN = select(Booking.starts_at, Booking.ends_at).where(
+    Booking.recipient_id == bindparam("recipient"), Booking.ends_at > bindparam("start"),
+    Booking.starts_at < bindparam("end"), Booking.status.in_([literal_column(f"'{s}'") for s in ACTIVE_STATUSES]),
+)  # fmt: skip
+
+
 async def _minutes_left(
     session: AsyncSession, recipient_id: uuid.UUID, service_id: uuid.UUID, first: date, last: date
 ) -> dict[date, int]:
     """Minutes left on each date of [first, last] (a date without a valid decision has none), in one query."""
-    rows = (
-        await session.execute(
-            select(Allocation.id, Allocation.minutes, Allocation.period, Allocation.period_anchor,
-                   Allocation.valid_from, Allocation.valid_to, AllocationPeriod.period_start, AllocationPeriod.used)
-            .outerjoin(AllocationPeriod, (AllocationPeriod.allocation_id == Allocation.id)
-                       & (AllocationPeriod.period_end >= first) & (AllocationPeriod.period_start <= last))
-            .where(Allocation.recipient_id == recipient_id, Allocation.service_id == service_id,
-                   Allocation.valid_from <= last, or_(Allocation.valid_to.is_(None), Allocation.valid_to >= first))
-        )
-    ).tuples().all()  # fmt: skip
+    params = {"recipient": recipient_id, "service": service_id, "first": first, "last": last}
+    rows = (await session.execute(_ALLOCATIONS, params)).tuples().all()
     allocations: dict[uuid.UUID, tuple[int, str, date | None, date, date | None]] = {}
     used: dict[tuple[uuid.UUID, date], int] = {}
     for allocation_id, minutes, kind, anchor, valid_from, valid_to, period_start, period_used in rows:
@@ -196,25 +211,12 @@ async def load_free_times(  # noqa: PLR0913 - keyword-only; each is needed
     zone = policy.zone
     start = datetime.combine(first, time(0), tzinfo=zone) - timedelta(minutes=service.buffer_before)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone) + timedelta(minutes=24 * 60)
+    span = {"start": start, "end": end}
     cells = [
         LedgerCell(s, e, capacity - used)
-        for s, e, capacity, used in (
-            await session.execute(
-                select(CapacityCell.starts_at, CapacityCell.ends_at, CapacityCell.capacity, CapacityCell.used)
-                .where(CapacityCell.department_id == department.id, CapacityCell.starts_at >= start,
-                       CapacityCell.starts_at < end, CapacityCell.capacity > 0)
-                .order_by(CapacityCell.starts_at)
-            )
-        ).tuples()
-    ]  # fmt: skip
-    own = (
-        await session.execute(
-            select(Booking.starts_at, Booking.ends_at).where(
-                Booking.recipient_id == recipient_id, Booking.status.in_(ACTIVE_STATUSES),
-                Booking.ends_at > start, Booking.starts_at < end,
-            )
-        )
-    ).tuples().all()  # fmt: skip
+        for s, e, capacity, used in (await session.execute(_CELLS, {"department": department.id, **span})).tuples()
+    ]
+    own = (await session.execute(_OWN, {"recipient": recipient_id, **span})).tuples().all()
     visit = Visit(tuple(sorted(service.durations)), service.staff_units, service.buffer_before, service.buffer_after)
     left = await _minutes_left(session, recipient_id, service.id, first, last)
     days = free_times(cells=cells, own=list(own), visit=visit, policy=policy, minutes_left=left, now=now)

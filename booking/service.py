@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, func, null, or_, select
+from sqlalchemy import Date, DateTime, Select, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,21 +58,19 @@ async def acting_as(session: AsyncSession, principal: Principal, recipient: Pers
     return "staff"
 
 
+_SERVICE_AND_DEPARTMENT = (
+    select(Service, Department)
+    .join(Department, Department.id == Service.department_id)
+    .where(Service.id == bindparam("service"), Service.municipality_id == bindparam("municipality"))
+)
+
+
 async def service_and_department(
     session: AsyncSession, principal: Principal, service_id: uuid.UUID
 ) -> tuple[Service, Department]:
     """An active service of the principal's municipality and its department (404 / `service_retired`), in one query."""
-    found = (
-        (
-            await session.execute(
-                select(Service, Department)
-                .join(Department, Department.id == Service.department_id)
-                .where(Service.id == service_id, Service.municipality_id == principal.municipality_id)
-            )
-        )
-        .tuples()
-        .first()
-    )
+    params = {"service": service_id, "municipality": principal.municipality_id}
+    found = (await session.execute(_SERVICE_AND_DEPARTMENT, params)).tuples().first()
     if found is None:
         raise NotFoundError(service_id=str(service_id))
     service, department = found
@@ -95,33 +93,45 @@ class Context:
     earlier_id: uuid.UUID | None
 
 
-async def context_of(
-    session: AsyncSession, principal: Principal, request: BookRequest, key: str | None = None
-) -> Context:
-    """The request's context in one round trip (404 for an unknown service, `service_retired` for a retired one)."""
-    day = cast(func.timezone(Department.timezone, request.start), Date)  # the visit's local date
+def _context_statement() -> Select[tuple[Service, Department, Allocation, uuid.UUID]]:
+    """Built once: SQLAlchemy then keys and compiles it once, and each call only binds its values."""
+    day = cast(func.timezone(Department.timezone, bindparam("start", type_=DateTime(timezone=True))), Date)
     valid = aliased(Allocation)
     current = (
         select(valid.id)
-        .where(valid.recipient_id == request.recipient_id, valid.service_id == Service.id, valid.valid_from <= day,
+        .where(valid.recipient_id == bindparam("recipient"), valid.service_id == Service.id, valid.valid_from <= day,
                or_(valid.valid_to.is_(None), valid.valid_to >= day))
         .order_by(valid.valid_from.desc())
         .limit(1)
         .scalar_subquery()
     )  # fmt: skip
-    earlier = null() if key is None else select(Booking.id).where(
-        Booking.municipality_id == principal.municipality_id,
-        Booking.idempotency_scope == idempotency_scope(principal),
-        Booking.idempotency_key == key,
-    ).scalar_subquery()  # fmt: skip
-    found = (
-        await session.execute(
-            select(Service, Department, Allocation, earlier)
-            .join(Department, Department.id == Service.department_id)
-            .outerjoin(Allocation, Allocation.id == current)
-            .where(Service.id == request.service_id, Service.municipality_id == principal.municipality_id)
-        )
-    ).tuples().first()  # fmt: skip
+    earlier = (
+        select(Booking.id)
+        .where(Booking.municipality_id == bindparam("municipality"), Booking.idempotency_scope == bindparam("scope"),
+               Booking.idempotency_key == bindparam("key"))
+        .scalar_subquery()
+    )  # fmt: skip
+    return (
+        select(Service, Department, Allocation, earlier)
+        .join(Department, Department.id == Service.department_id)
+        .outerjoin(Allocation, Allocation.id == current)
+        .where(Service.id == bindparam("service"), Service.municipality_id == bindparam("municipality"))
+    )
+
+
+CONTEXT = _context_statement()
+
+
+async def context_of(
+    session: AsyncSession, principal: Principal, request: BookRequest, key: str | None = None
+) -> Context:
+    """The request's context in one round trip (404 for an unknown service, `service_retired` for a retired one).
+
+    Without a key (`= NULL` matches nothing) no earlier booking is looked for.
+    """
+    params = {"start": request.start, "recipient": request.recipient_id, "service": request.service_id,
+              "municipality": principal.municipality_id, "scope": idempotency_scope(principal), "key": key}  # fmt: skip
+    found = (await session.execute(CONTEXT, params)).tuples().first()
     if found is None:
         raise NotFoundError(service_id=str(request.service_id))
     context = Context(*found)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
@@ -39,19 +39,21 @@ def _valid_on(model: type[ProxyLink | Coordinator], day: date) -> ColumnElement[
     return (model.valid_from <= day) & or_(model.valid_to.is_(None), model.valid_to >= day)
 
 
+# Built once, so SQLAlchemy keys and compiles it once; each sign-in check only binds the person's id.
+_PERSON_AND_ROLES = (
+    select(Person, RoleAssignment.role, RoleAssignment.department_id)
+    .outerjoin(RoleAssignment, (RoleAssignment.person_id == Person.id)
+               & (RoleAssignment.municipality_id == Person.municipality_id))
+    .where(Person.id == bindparam("person"))
+)  # fmt: skip
+
+
 async def person_principal(session: AsyncSession, person_id: uuid.UUID) -> Principal | None:
     """The principal of a signed-in person, with their roles as they are now (revocation is immediate).
 
     One query: the person (kept in the session, so later access checks on them cost nothing) and their roles.
     """
-    rows = (
-        await session.execute(
-            select(Person, RoleAssignment.role, RoleAssignment.department_id)
-            .outerjoin(RoleAssignment, (RoleAssignment.person_id == Person.id)
-                       & (RoleAssignment.municipality_id == Person.municipality_id))
-            .where(Person.id == person_id)
-        )
-    ).tuples().all()  # fmt: skip
+    rows = (await session.execute(_PERSON_AND_ROLES, {"person": person_id})).tuples().all()
     if not rows:
         return None
     person = rows[0][0]

@@ -15,7 +15,7 @@ from litestar.params import QueryParameter
 from api.dependencies import DbSession
 from api.problems import Problem
 from booking.access import visible_person
-from booking.availability import load_free_times
+from booking.availability import Slot, load_free_times
 from booking.service import policy_of, service_and_department
 from core.clock import utcnow
 from people.access import Principal
@@ -86,11 +86,25 @@ class AvailabilityController(Controller):
             first=first, last=last, policy=policy, now=now,
         )  # fmt: skip
         return AvailabilityRead(
-            recipient_id=recipient_id,
-            service_id=service.id,
-            timezone=department.timezone,
-            days=[
-                DayRead(day, [SlotRead(s.start, [LengthRead(m, st) for m, st in s.durations.items()]) for s in slots])  # type: ignore[arg-type]
-                for day, slots in sorted(days.items())
-            ],
+            recipient_id=recipient_id, service_id=service.id, timezone=department.timezone, days=_days(days)
         )
+
+
+def _days(days: dict[date, list[Slot]]) -> list[DayRead]:
+    """The days in order, each distinct list of lengths built once and shared.
+
+    A 14-day answer has hundreds of starts but a handful of distinct length lists; they are only read (to be
+    encoded), so sharing them saves a few structs a start.
+    """
+    shared: dict[tuple[tuple[int, str], ...], list[LengthRead]] = {}
+
+    def lengths(durations: dict[int, str]) -> list[LengthRead]:
+        key = tuple(durations.items())
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = [LengthRead(minutes, status) for minutes, status in key]  # type: ignore[arg-type]
+        return found
+
+    return [
+        DayRead(day, [SlotRead(s.start, lengths(s.durations)) for s in slots]) for day, slots in sorted(days.items())
+    ]

@@ -30,9 +30,10 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 STATUSES = "^(booked|cancelled|late_cancelled|delivered|no_show)$"
 BOOKING_PER_PERSON = per_person("booking", 60)
 BOOKING_PER_IP = per_ip("booking", 1200)
-# A bounded queue: with a pool of 10 connections and ~10 ms a booking, the last admitted waits a few
-# tenths of a second; beyond it, callers are told at once to retry (429, Retry-After).
-BOOKING_ADMISSION = Admission(limit=100)
+# A bounded queue a process: with its pool of 5-10 connections and each request holding one for 10-50 ms
+# under load, 32 in flight drain within a few tenths of a second; beyond that, callers are told at once to
+# retry (429, Retry-After). At 100 the last of a rush waited 3 s for a connection (bench.rush, 2 processes).
+BOOKING_ADMISSION = Admission(limit=32)
 
 
 def _zone(state: State) -> ZoneInfo:
