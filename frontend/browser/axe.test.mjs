@@ -37,6 +37,9 @@ async function check(page, label, name) {
   await page.waitForLoadState('networkidle');
   await page.locator('.loading').first().waitFor({ state: 'detached' }).catch(() => undefined);
   await axe(page, label);
+  // Reflow (WCAG 1.4.10): nothing may need sideways scrolling, in easy-read's larger text too.
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (scroll > width) throw new Error(`${label}: the page is ${scroll}px wide in a ${width}px window`);
   if (name) await shot(page, name);
 }
 

@@ -2,7 +2,7 @@
 // on a phone (360x740) and a desktop (1280x800). Screenshots go to the artifacts folder.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { activate, apiAs, axe, BASE, DESKTOP, launch, open, PHONE, shot, signIn } from './lib.mjs';
+import { activate, apiAs, axe, BASE, DESKTOP, launch, open, PHONE, shot, signIn, tabTo } from './lib.mjs';
 
 let browser;
 before(async () => {
@@ -55,6 +55,7 @@ for (const variant of VARIANTS) {
       await shot(page, `${variant.name}-book-confirm`);
       await activate(page, page.getByRole('button', { name: 'Bestill timen' }), keyboard);
       await page.getByRole('heading', { name: 'Timen er bestilt' }).waitFor();
+      await axe(page, 'booked');
       await shot(page, `${variant.name}-book-done`);
 
       await activate(page, page.getByRole('link', { name: 'Mine timer' }).last(), keyboard);
@@ -68,6 +69,7 @@ for (const variant of VARIANTS) {
       const moved = await chooseDayAndTime(page, keyboard, { skip: 3 });
       await activate(page, page.getByRole('button', { name: 'Flytt timen hit' }), keyboard);
       await page.getByRole('heading', { name: 'Timen er flyttet' }).waitFor();
+      await axe(page, 'moved');
 
       await activate(page, page.getByRole('link', { name: 'Mine timer' }).last(), keyboard);
       const movedCard = page.locator('.booking-card').filter({ hasText: `kl. ${moved}` }).first();
@@ -185,6 +187,7 @@ describe('staff', () => {
       await activate(page, page.getByRole('button', { name: 'Angre' }), keyboard);
       await card.getByRole('button', { name: /^Ikke møtt/ }).waitFor();
       await activate(page, card.getByRole('button', { name: /^Utført/ }), keyboard);
+      await axe(page, 'marked, with undo');
       await shot(page, `${variant.name}-staff-marked`);
       await card.getByText('Gjennomført').waitFor({ timeout: 20_000 });
       await page.getByRole('button', { name: 'Angre' }).waitFor({ state: 'detached', timeout: 20_000 });
@@ -244,6 +247,31 @@ describe('administrator', () => {
         }
         await activate(page, page.getByRole('button', { name: 'Lagre åpningstidene' }), keyboard);
         await page.getByText('Åpningstidene er lagret.').waitFor();
+
+        // The service catalogue: retire a service and bring it back.
+        if (keyboard) {
+          // Tabs are one stop in the Tab order; the arrow keys move between them (WAI-ARIA tabs pattern).
+          await tabTo(page, page.getByRole('tab', { name: 'Åpningstider' }));
+          await page.keyboard.press('ArrowRight');
+          await page.keyboard.press('ArrowRight');
+          await page.keyboard.press('Enter');
+        } else {
+          await page.getByRole('tab', { name: 'Tjenester' }).click();
+        }
+        const retire = page.getByRole('button', { name: 'Ta ut av bruk: Bistand med to ansatte' });
+        await activate(page, retire, keyboard);
+        await activate(page, page.getByRole('button', { name: 'Ta i bruk igjen: Bistand med to ansatte' }), keyboard);
+        await retire.waitFor();
+        await shot(page, `${variant.name}-admin-services`);
+        if (!keyboard) {
+          // Public holidays are closed unless the department stays open: open the first one, then close it again.
+          await page.getByRole('tab', { name: 'Stengte dager og avvik' }).click();
+          const keepOpen = page.getByRole('button', { name: /^Hold åpent: / }).first();
+          const holiday = (await keepOpen.getAttribute('aria-label')).replace('Hold åpent: ', '');
+          await keepOpen.click();
+          await page.getByRole('button', { name: `Steng igjen: ${holiday}` }).click();
+          await page.getByRole('button', { name: `Hold åpent: ${holiday}` }).waitFor();
+        }
         assert.deepEqual(errors, []);
       } finally {
         const rules = original.map(({ weekday: w, start, end, staff: s }) => ({ weekday: w, start, end, staff: s }));

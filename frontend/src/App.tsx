@@ -72,7 +72,7 @@ export function App() {
   return (
     <>
       <SkipLink href="#main">{t('app.skip')}</SkipLink>
-      <header className="top">
+      <header className={path.startsWith('/avdeling') ? 'top wide' : 'top'}>
         <div className="top-inner">
           <Link href="/" className="brand">
             <img src="/icon.svg" alt="" width={32} height={32} />

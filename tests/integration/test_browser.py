@@ -98,8 +98,16 @@ async def _drop(admin_url: str, database: str) -> None:
 
 
 @pytest.fixture
-def served(servers: RunServers, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def npm() -> str:
+    """Chromium present and the app built before `serve` starts (so serve need not build it in its start-up)."""
+    _chromium()
+    return _build()
+
+
+@pytest.fixture
+def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[tuple[str, str]]:
     """`serve --demo` on a free port, on a database of its own on the run's server; its URL and database URL."""
+    del npm  # built above
     database = f"tjenesteshop_browser_{uuid.uuid4().hex[:8]}"
     asyncio.run(embedded.ensure_database(servers.admin_url, database))
     database_url = make_url(servers.admin_url).set(database=database).render_as_string(hide_password=False)
@@ -166,12 +174,10 @@ async def _seed_started_visit(database_url: str) -> str | None:
 
 
 @pytest.mark.timeout(SUITE_SECONDS + 600)
-def test_browser_suite(served: tuple[str, str], tmp_path: Path) -> None:
-    chromium = _chromium()
-    npm = _build()
+def test_browser_suite(served: tuple[str, str], npm: str, tmp_path: Path) -> None:
     base, database_url = served
     seeded = asyncio.run(_seed_started_visit(database_url))
-    env = dict(os.environ, TJENESTESHOP_URL=base, CHROMIUM=str(chromium))
+    env = dict(os.environ, TJENESTESHOP_URL=base, CHROMIUM=str(CHROMIUM))
     if seeded:
         env["TJENESTESHOP_SEEDED_VISIT"] = seeded
     env.setdefault("TJENESTESHOP_ARTIFACTS", str(FRONTEND / "artifacts"))

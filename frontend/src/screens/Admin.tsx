@@ -65,7 +65,13 @@ function Conflicts({ departmentId, bookings, onResolved }: { departmentId: strin
               {gone.has(b.id) ? (
                 <Tag data-color="neutral">{t('bookings.status.cancelled')}</Tag>
               ) : (
-                <Button variant="secondary" data-size="sm" data-color="danger" onClick={() => void cancel(b.id)}>
+                <Button
+                  variant="secondary"
+                  data-size="sm"
+                  data-color="danger"
+                  onClick={() => void cancel(b.id)}
+                  aria-label={`${t('bookings.cancel')}: ${formatWhen(b.starts_at)}${visit ? `, ${visit.recipient_name}` : ''}`}
+                >
                   {t('bookings.cancel')}
                 </Button>
               )}
@@ -242,6 +248,54 @@ function Exceptions({ departmentId }: { departmentId: string }) {
         <Button onClick={() => void add()}>{t('admin.closeDay')}</Button>
       </div>
       {error !== null && <ProblemAlert error={error} />}
+      <Holidays departmentId={departmentId} />
+    </section>
+  );
+}
+
+function Holidays({ departmentId }: { departmentId: string }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const list = useQuery({
+    queryKey: ['holidays', departmentId],
+    queryFn: () => call(api.GET('/api/v1/departments/{department_id}/holiday-openings', { params: { path: { department_id: departmentId } } })),
+  });
+  const [error, setError] = useState<unknown>(null);
+  const change = async (day: string, openingId: string | null | undefined) => {
+    setError(null);
+    try {
+      if (openingId) {
+        await call(api.DELETE('/api/v1/departments/{department_id}/holiday-openings/{opening_id}', { params: { path: { department_id: departmentId, opening_id: openingId } } }));
+      } else {
+        await call(api.POST('/api/v1/departments/{department_id}/holiday-openings', { params: { path: { department_id: departmentId } }, body: { day } }));
+      }
+      await client.invalidateQueries({ queryKey: ['holidays', departmentId] });
+      await client.invalidateQueries({ queryKey: ['capacity', departmentId] });
+    } catch (problem) {
+      setError(problem);
+    }
+  };
+  if (list.isPending) return <Loading />;
+  if (list.error) return <ProblemAlert error={list.error} />;
+  return (
+    <section className="stack-sm" aria-labelledby="holidays-title">
+      <Heading level={3} data-size="xs" id="holidays-title">
+        {t('admin.holidays')}
+      </Heading>
+      <Paragraph>{t('admin.holidaysIntro')}</Paragraph>
+      {error !== null && <ProblemAlert error={error} />}
+      <ul className="plain-list stack-sm">
+        {list.data.map((h) => (
+          <li key={h.day} className="conflict-line">
+            <span>
+              <strong>{formatDay(h.day)}</strong>: {h.name} <Tag data-color={h.open ? 'success' : 'neutral'}>{h.open ? t('admin.holidayOpen') : t('book.closed')}</Tag>
+            </span>
+            <Button variant="tertiary" data-size="sm" onClick={() => void change(h.day, h.opening_id)} aria-label={`${h.open ? t('admin.holidayClose') : t('admin.holidayKeepOpen')}: ${h.name}`}>
+              {h.open ? t('admin.holidayClose') : t('admin.holidayKeepOpen')}
+            </Button>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
@@ -252,10 +306,23 @@ function Services({ departmentId }: { departmentId: string }) {
     queryKey: ['services-all', departmentId],
     queryFn: () => call(api.GET('/api/v1/departments/{department_id}/services/all', { params: { path: { department_id: departmentId } } })),
   });
+  const client = useQueryClient();
+  const [error, setError] = useState<unknown>(null);
+  const toggle = async (id: string, active: boolean) => {
+    setError(null);
+    try {
+      await call(api.PATCH('/api/v1/departments/{department_id}/services/{service_id}', { params: { path: { department_id: departmentId, service_id: id } }, body: { active } }));
+      await client.invalidateQueries({ queryKey: ['services-all', departmentId] });
+      await client.invalidateQueries({ queryKey: ['services'] });
+    } catch (problem) {
+      setError(problem);
+    }
+  };
   if (list.isPending) return <Loading />;
   if (list.error) return <ProblemAlert error={list.error} />;
   return (
     <section className="stack" aria-labelledby="services-title">
+      {error !== null && <ProblemAlert error={error} />}
       <Heading level={2} data-size="sm" id="services-title">
         {t('admin.services')}
       </Heading>
@@ -281,7 +348,12 @@ function Services({ departmentId }: { departmentId: string }) {
               <Table.Cell>{s.staff_units}</Table.Cell>
               <Table.Cell>{s.home_visit ? '✓' : '–'}</Table.Cell>
               <Table.Cell>
-                <Tag data-color={s.active ? 'success' : 'neutral'}>{s.active ? t('admin.active') : t('admin.retired')}</Tag>
+                <div className="service-status">
+                  <Tag data-color={s.active ? 'success' : 'neutral'}>{s.active ? t('admin.active') : t('admin.retired')}</Tag>
+                  <Button variant="tertiary" data-size="sm" onClick={() => void toggle(s.id, !s.active)} aria-label={`${s.active ? t('admin.retire') : t('admin.activate')}: ${s.name}`}>
+                    {s.active ? t('admin.retire') : t('admin.activate')}
+                  </Button>
+                </div>
               </Table.Cell>
             </Table.Row>
           ))}

@@ -225,7 +225,7 @@ export function Book() {
                 }}
               >
                 <strong>{s.name}</strong>
-                <span className="choice-description">{s.description}</span>
+                <span className="choice-description service-description">{s.description}</span>
               </ChoiceButton>
             ))}
           </ul>
