@@ -24,6 +24,7 @@ from booking.consistency import Difference, ledger_differences
 from core.db import make_engine, make_sessionmaker
 from core.logging import configure_logging
 from core.settings import Settings, plain_database_url
+from tjenesteshop import frontend
 from tjenesteshop import migrate as migrations
 from tjenesteshop.runtime import servers
 
@@ -111,6 +112,7 @@ def serve(  # noqa: PLR0913 - one parameter a command-line option
 ) -> None:
     """Run the API (and, unless --no-worker, the worker beside it)."""
     _exit_on_sigterm()
+    frontend.ensure_built(_say)  # the web app at /: npm ci and npm run build when frontend/dist is missing
     started = time.monotonic()
     settings = _load_settings()
     if "base_url" not in settings.model_fields_set:
