@@ -109,6 +109,33 @@ for (const variant of VARIANTS) {
   });
 }
 
+describe('easy read', () => {
+  test('is switched on in settings, remembered, and reads the screen aloud in the chosen language', async () => {
+    const { context, page, errors } = await open(browser);
+    await context.addInitScript(() => {
+      window.__spoken = [];
+      window.speechSynthesis.speak = (utterance) => window.__spoken.push({ text: utterance.text, lang: utterance.lang });
+    });
+    await signIn(page, 'Ola Hansen');
+    await page.locator('nav a[href="/innstillinger"]').click();
+    await page.getByRole('radio', { name: 'Nynorsk' }).check();
+    await page.getByRole('switch', { name: /Lettlest/ }).check();
+    await page.reload();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.easy), 'true');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'nn');
+    await page.locator('nav a[href="/"]').click();
+    await page.getByRole('heading', { name: 'Hei, Ola' }).waitFor();
+    await page.getByRole('button', { name: 'Les opp' }).click();
+    const spoken = await page.evaluate(() => window.__spoken);
+    assert.equal(spoken.length, 1);
+    assert.equal(spoken[0].lang, 'nn-NO');
+    assert.match(spoken[0].text, /Hei, Ola/);
+    await shot(page, 'phone-easy-read-nn-home');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
+
 describe('calendar subscription', () => {
   test('makes a secret feed link with webcal and QR, then deletes it', async () => {
     const { context, page, errors } = await open(browser);
