@@ -46,7 +46,8 @@ def _serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env["TJENESTESHOP_DATA_DIR"] = str(data)
     command = [sys.executable, "-m", "tjenesteshop", "serve", "--demo", "--no-worker", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+    log = (data / "serve.log").open("wb")  # the server's own log stays out of the figures
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - our own CLI
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + READY_TIMEOUT
     while not _ready(base):
