@@ -31,3 +31,19 @@ test('the booking page loads under 200 kB of gzipped JavaScript', async (t) => {
   assert.ok(total < BUDGET, `${(total / 1024).toFixed(1)} kB gzipped is over the 200 kB budget`);
   await context.close();
 });
+
+test('installable: manifest with icons, a service worker and an offline page', async () => {
+  const { context, page } = await open(browser);
+  const manifest = await (await page.request.get(`${BASE}/manifest.webmanifest`)).json();
+  assert.equal(manifest.lang, 'nb');
+  assert.equal(manifest.display, 'standalone');
+  assert.ok(manifest.icons.some((icon) => icon.sizes === '512x512' && icon.purpose === 'maskable'));
+  for (const icon of manifest.icons) assert.equal((await page.request.get(`${BASE}${icon.src}`)).status(), 200, icon.src);
+  const worker = await page.request.get(`${BASE}/sw.js`);
+  assert.equal(worker.headers()['cache-control'], 'no-cache');
+  assert.match(await worker.text(), /precache/i);
+  assert.match(await (await page.request.get(`${BASE}/offline.html`)).text(), /uten nett/);
+  const asset = (await (await page.request.get(`${BASE}/`)).text()).match(/\/assets\/[^"]+\.js/)[0];
+  assert.equal((await page.request.get(`${BASE}${asset}`)).headers()['cache-control'], 'public, max-age=31536000, immutable');
+  await context.close();
+});

@@ -138,6 +138,8 @@ const en: Texts = {
     durations: 'Lengths',
     retire: 'Retire',
     activate: 'Bring back',
+    yes: 'Yes',
+    no: 'No',
     staffUnits: 'Staff per visit',
   },
   settings: {

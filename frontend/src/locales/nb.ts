@@ -136,6 +136,8 @@ const nb = {
     durations: 'Varigheter',
     retire: 'Ta ut av bruk',
     activate: 'Ta i bruk igjen',
+    yes: 'Ja',
+    no: 'Nei',
     staffUnits: 'Ansatte per besøk',
   },
   settings: {

@@ -138,6 +138,8 @@ const nn: Texts = {
     durations: 'Lengder',
     retire: 'Ta ut av bruk',
     activate: 'Ta i bruk att',
+    yes: 'Ja',
+    no: 'Nei',
     staffUnits: 'Tilsette per besøk',
   },
   settings: {

@@ -346,7 +346,7 @@ function Services({ departmentId }: { departmentId: string }) {
               </Table.Cell>
               <Table.Cell>{s.durations.map((m) => `${m} min`).join(', ')}</Table.Cell>
               <Table.Cell>{s.staff_units}</Table.Cell>
-              <Table.Cell>{s.home_visit ? '✓' : '–'}</Table.Cell>
+              <Table.Cell>{s.home_visit ? t('admin.yes') : t('admin.no')}</Table.Cell>
               <Table.Cell>
                 <div className="service-status">
                   <Tag data-color={s.active ? 'success' : 'neutral'}>{s.active ? t('admin.active') : t('admin.retired')}</Tag>
