@@ -6,7 +6,7 @@ import html
 import mimetypes
 from pathlib import Path
 
-from litestar import MediaType, Router, get
+from litestar import HttpMethod, MediaType, Router, get, route
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -99,4 +99,15 @@ def deep_link(path: FromPath[str], state: State) -> Response[str] | File:
     return _file(found, REVALIDATE)
 
 
-home = Router(path="/", route_handlers=[index, asset, deep_link])
+@route(
+    "/{path:path}",
+    http_method=[HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE],
+    include_in_schema=False,
+    sync_to_thread=False,
+)
+def no_such_path(path: FromPath[str]) -> None:  # noqa: ARG001 - the route's parameter
+    """Any other method on a path nothing else answers: 404, not the catch-all's 405 (no path to act on)."""
+    raise NotFoundException
+
+
+home = Router(path="/", route_handlers=[index, asset, deep_link, no_such_path])

@@ -82,6 +82,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     # The web app: its screens answer its page for everyone (it asks /api/v1/me who you are); a build file
     # that is not there is a 404 problem.
     ("GET", "/{path:path}"): Case(_get(lambda w: "/timer"), PUBLIC),
+    **{
+        (method, "/{path:path}"): Case(
+            _post(lambda w: f"/no-such-place/{uuid.uuid4()}", lambda w: {}), dict.fromkeys(CALLERS, 404)
+        )
+        for method in ("POST", "PUT", "PATCH", "DELETE")
+    },
     ("GET", "/assets/{name:path}"): Case(_get(lambda w: "/assets/not-built-0000.js"), dict.fromkeys(CALLERS, 404)),
     ("GET", "/health/live"): Case(_get(lambda w: "/health/live"), PUBLIC),
     ("GET", "/metrics"): Case(_get(lambda w: "/metrics"), PUBLIC),
@@ -285,6 +291,43 @@ MATRIX: dict[tuple[str, str], Case] = {
         ADMINS_ONLY | dict.fromkeys(FOLLOWERS, 404),
     ),
     ("GET", "/api/v1/me"): Case(_get(lambda w: "/api/v1/me"), SIGNED_IN),
+    # Reminder settings and push devices are a person's own: tokens have no person (403).
+    ("GET", "/api/v1/me/reminder-settings"): Case(
+        _get(lambda w: "/api/v1/me/reminder-settings"), SIGNED_IN | {"token_admin": 403, "token_dept": 403}
+    ),
+    ("PUT", "/api/v1/me/reminder-settings"): Case(
+        lambda w: ("/api/v1/me/reminder-settings", {"json": {"channel": "none", "reminders_for": []}}),
+        SIGNED_IN | {"token_admin": 403, "token_dept": 403},
+    ),
+    ("GET", "/api/v1/me/push-subscriptions/public-key"): Case(
+        _get(lambda w: "/api/v1/me/push-subscriptions/public-key"),
+        ADMINS_ONLY | dict.fromkeys(CALLERS[1:], 404) | {"token_revoked": 401},
+    ),
+    ("POST", "/api/v1/me/push-subscriptions"): Case(
+        _post(
+            lambda w: "/api/v1/me/push-subscriptions",
+            lambda w: {
+                "endpoint": f"https://push.example/{uuid.uuid4()}",
+                "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
+            },
+        ),
+        {k: 201 if v == 200 else v for k, v in (SIGNED_IN | {"token_admin": 403, "token_dept": 403}).items()},
+    ),
+    ("DELETE", "/api/v1/me/push-subscriptions/{subscription_id:uuid}"): Case(
+        lambda w: (f"/api/v1/me/push-subscriptions/{uuid.uuid4()}", {}),
+        SIGNED_IN | dict.fromkeys(CALLERS[1:-1], 404) | {"token_admin": 403, "token_dept": 403},
+    ),
+    # Dead letters: administrators (a department's sees its own); the world has no dead reminder to retry.
+    ("GET", "/api/v1/notifications/dead-letters"): Case(
+        _get(lambda w: "/api/v1/notifications/dead-letters"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+    ),
+    ("POST", "/api/v1/notifications/dead-letters/reminders/{reminder_id:int}/retry"): Case(
+        _post(lambda w: "/api/v1/notifications/dead-letters/reminders/1/retry", lambda w: {}),
+        ADMINS_ONLY
+        | {"dept_admin": 404, "muni_admin": 404, "foreign_admin": 404, "token_admin": 404, "token_dept": 404},
+    ),
     ("GET", "/api/v1/me/access-log"): Case(
         _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | {"token_admin": 404, "token_dept": 404}
     ),
