@@ -33,6 +33,7 @@ from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.home import home
 from api.controllers.me import MeController
+from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.roster import RosterController
 from api.i18n import request_language
@@ -117,6 +118,8 @@ def create_app(
             FollowUpController,
             MeController,
             FeedController,
+            MyRemindersController,
+            DeadLetterController,
             PersonController,
             ProxyLinkController,
             CoordinatorController,

@@ -277,6 +277,30 @@ PROBLEMS.update(
     }
 )
 
+# Reminders and notifications.
+PROBLEMS.update(
+    {
+        "reminder_channel_unreachable": ProblemText(
+            422,
+            "Vi har ingen adresse å sende påminnelser til på den måten. Legg inn e-post eller telefonnummer først",
+            "Vi har ingen adresse å sende påminningar til på den måten. Legg inn e-post eller telefonnummer først",
+            "We have nowhere to send reminders that way. Add an e-mail address or phone number first",
+        ),
+        "not_represented": ProblemText(
+            422,
+            "Du kan bare få påminnelser for personer du er pårørende eller verge for",
+            "Du kan berre få påminningar for personar du er pårørande eller verje for",
+            "You can only get reminders for people you act for",
+        ),
+        "reminder_not_retryable": ProblemText(
+            409,
+            "Besøket er endret eller har startet, så påminnelsen sendes ikke på nytt",
+            "Besøket er endra eller har starta, så påminninga blir ikkje send på nytt",
+            "The visit has changed or started, so the reminder is not sent again",
+        ),
+    }
+)
+
 # Calendar feeds.
 PROBLEMS.update(
     {

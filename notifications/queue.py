@@ -7,21 +7,28 @@ arq runs a job at least once, so every job must be idempotent and keep its state
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq import cron
-from arq.connections import RedisSettings
-from arq.worker import Worker
+from arq.connections import ArqRedis, RedisSettings
+from arq.worker import Worker, func
 
 from core.clock import utcnow
 from core.db import make_engine, make_sessionmaker
 from core.logging import request_id_var
 from core.settings import Settings
+from notifications import dispatch, feeds, sending
+from notifications.channels import channels_from_settings
 from notifications.daily import open_days_job
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TTL_SECONDS = 180
+# Redis holds only the reminders due within this window; the database holds the rest (DESIGN.md, invariant 6).
+QUEUE_WINDOW = timedelta(minutes=10)
+TICK_SECONDS = set(range(0, 60, 5))  # how often the outbox is dispatched and due reminders are queued
 
 
 def queue_name(settings: Settings) -> str:
@@ -41,10 +48,56 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
     return now
 
 
+def scheduler(ctx: dict[str, Any]) -> dispatch.Schedule:
+    """Queue `send_reminder` for one attempt of a reminder, at its time by the worker's clock; once per attempt."""
+    redis: ArqRedis = ctx["redis"]
+    name = queue_name(ctx["settings"])
+
+    async def schedule(reminder_id: int, attempt: int, when: datetime) -> None:
+        delay = max(0.0, (when - ctx["clock"]()).total_seconds())
+        await redis.enqueue_job("send_reminder", reminder_id, _job_id=f"reminder:{reminder_id}:{attempt}",
+                                _defer_by=timedelta(seconds=delay), _queue_name=name)  # fmt: skip
+
+    return schedule
+
+
+async def send_reminder(ctx: dict[str, Any], reminder_id: int) -> str:
+    """Arq job: send one reminder, at most once."""
+    return await sending.send_reminder(
+        ctx["sessionmaker"], ctx["channels"], reminder_id, now=ctx["clock"], base_url=ctx["settings"].base_url
+    )
+
+
+async def tick(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job, every few seconds: dispatch the outbox, queue the reminders due soon."""
+    events = await dispatch.dispatch_events(ctx["sessionmaker"], ctx["clock"]())
+    queued = await dispatch.queue_due(ctx["sessionmaker"], ctx["clock"](), ctx["window"], scheduler(ctx))
+    return {"events": events, "queued": queued}
+
+
+async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job: rebuild the schedule from the database (after Redis lost its data, say), then queue what is due."""
+    result = await dispatch.reconcile(ctx["sessionmaker"], ctx["clock"])
+    result["queued"] = await dispatch.queue_due(ctx["sessionmaker"], ctx["clock"](), ctx["window"], scheduler(ctx))
+    log.info("reconciled: %s", result)
+    return result
+
+
+async def refresh_feeds(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job, daily: re-render every calendar feed (cancelled visits leave the feed after 30 days)."""
+    result = await dispatch.reconcile(ctx["sessionmaker"], ctx["clock"], feeds.refresh_all)
+    log.info("feeds refreshed: %s", result)
+    return result
+
+
 async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
-    ctx["engine"] = make_engine(settings)
-    ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+    if "sessionmaker" not in ctx:  # tests hand in their own
+        ctx["engine"] = make_engine(settings)
+        ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+    ctx.setdefault("clock", utcnow)
+    ctx.setdefault("window", QUEUE_WINDOW)
+    ctx.setdefault("channels", channels_from_settings(settings))
     await heartbeat(ctx)
     log.info("worker started on queue %s", queue_name(settings))
 
@@ -59,15 +112,25 @@ async def _job_start(ctx: dict[str, Any]) -> None:
     request_id_var.set(f"job:{ctx.get('job_id', '-')}")
 
 
-def create_worker(settings: Settings, **overrides: object) -> Worker:
-    """An arq worker for `settings` (both URLs set)."""
+def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, **overrides: object) -> Worker:
+    """An arq worker for `settings` (both URLs set); `ctx` may add a clock, channels or a sessionmaker."""
     if settings.redis_url is None:
         msg = "the worker needs REDIS_URL"
         raise RuntimeError(msg)
     options: dict[str, Any] = {
-        "functions": [heartbeat, open_days_job],
+        "functions": [
+            heartbeat,
+            open_days_job,
+            func(send_reminder, keep_result=0),
+            func(tick, keep_result=0),
+            func(reconcile, keep_result=0),
+            func(refresh_feeds, keep_result=0),
+        ],
         "cron_jobs": [
             cron(heartbeat, second=0, run_at_startup=False, unique=True),
+            cron(tick, second=TICK_SECONDS, run_at_startup=True, unique=True, keep_result=0),
+            cron(reconcile, minute={0, 10, 20, 30, 40, 50}, second=30, run_at_startup=True, unique=True, keep_result=0),
+            cron(refresh_feeds, hour=3, minute=15, second=0, run_at_startup=False, unique=True, keep_result=0),
             # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
             cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
         ],
@@ -76,7 +139,7 @@ def create_worker(settings: Settings, **overrides: object) -> Worker:
         "on_startup": _startup,
         "on_shutdown": _shutdown,
         "on_job_start": _job_start,
-        "ctx": {"settings": settings},
+        "ctx": {"settings": settings, **(ctx or {})},
         "max_jobs": 20,
         "job_timeout": 60,
     }

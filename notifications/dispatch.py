@@ -1,0 +1,104 @@
+"""The worker's periodic work: dispatch the outbox, queue the reminders due soon, reconcile with the database."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.tables import BookingEvent
+from notifications import feeds, planning
+from notifications.tables import Reminder
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_EVENT_ATTEMPTS = 10  # an event that fails this often stops being retried and shows as a dead letter
+UNCERTAIN_AFTER = timedelta(minutes=15)  # a send claimed this long ago and never acknowledged: the worker died
+QUEUE_AT_MOST = 5000  # reminders queued per pass; the next pass takes the rest
+
+Schedule = Callable[[int, int, datetime], Awaitable[None]]  # (reminder id, attempt, when): queue it, once
+
+
+async def _dispatch_batch(session: AsyncSession, now: datetime) -> int:
+    events = (
+        await session.scalars(
+            select(BookingEvent)
+            .where(BookingEvent.processed_at.is_(None), BookingEvent.attempts < MAX_EVENT_ATTEMPTS)
+            .order_by(BookingEvent.id)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not events:
+        return 0
+    booking_ids = sorted({event.booking_id for event in events})
+    await planning.skip_obsolete(session, now, booking_ids)
+    await planning.plan(session, now, booking_ids)
+    refreshed: set[tuple[uuid.UUID, object]] = set()
+    for event in events:
+        key = (event.booking_id, event.details.get("previous_staff_id"))
+        try:
+            if key not in refreshed:
+                async with session.begin_nested():
+                    await feeds.refresh_for_booking(session, event.booking_id, event.details, now)
+                refreshed.add(key)
+            event.processed_at = now
+        except Exception:  # one bad event must not stop the others; it is retried, then shown
+            log.exception("booking event %s (%s) failed", event.id, event.kind)
+            event.attempts += 1
+    return len(events)
+
+
+async def dispatch_events(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Handle committed booking events in batches: plan their reminders, refresh their feeds, mark them done."""
+    handled = 0
+    while True:
+        async with sessionmaker.begin() as session:
+            count = await _dispatch_batch(session, now)
+        handled += count
+        if count < BATCH:
+            return handled
+
+
+async def queue_due(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, window: timedelta, schedule: Schedule
+) -> int:
+    """Put the reminders due within `window` on the queue (a job already queued is not queued twice)."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Reminder.id, Reminder.attempts, Reminder.next_attempt_at)
+                .where(Reminder.status == "scheduled", Reminder.next_attempt_at <= now + window)
+                .order_by(Reminder.next_attempt_at)
+                .limit(QUEUE_AT_MOST)
+            )
+        ).all()
+    for reminder_id, attempts, when in rows:
+        await schedule(reminder_id, attempts + 1, when)
+    return len(rows)
+
+
+async def reconcile(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    refresh_feeds: Callable[[AsyncSession, datetime], Awaitable[int]] | None = None,
+) -> dict[str, int]:
+    """Make the schedule match the bookings, whatever Redis lost: the database is the source of truth.
+
+    Dispatches any waiting events, plans every missing reminder of every upcoming booking, skips obsolete
+    ones, and turns sends that never came back into dead letters. Queueing what is due is `queue_due`'s.
+    """
+    now = clock()
+    result = {"events": await dispatch_events(sessionmaker, now)}
+    async with sessionmaker.begin() as session:
+        result["skipped"] = await planning.skip_obsolete(session, now)
+        result["planned"] = await planning.plan(session, now)
+        result["uncertain"] = await planning.give_up_uncertain(session, now, UNCERTAIN_AFTER)
+        if refresh_feeds is not None:
+            result["feeds"] = await refresh_feeds(session, now)
+    return result

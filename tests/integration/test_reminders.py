@@ -1,0 +1,347 @@
+"""Reminders through the real arq worker, real Redis (a private server, so FLUSHALL harms nobody) and real SMTP.
+
+Time is a controllable clock handed to the worker, never a sleep: each step sets the clock and runs the
+worker in burst mode until its queue is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from arq.connections import RedisSettings, create_pool
+from redis.asyncio import Redis
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from booking.service import BookRequest, book, cancel, move
+from booking.tables import Allocation
+from core.clock import utcnow
+from core.settings import Settings
+from notifications import planning, sending
+from notifications.channels import channels_from_settings
+from notifications.dispatch import queue_due
+from notifications.queue import create_worker, queue_name, scheduler
+from notifications.tables import ContactProblem, Reminder
+from people.access import Principal
+from people.audit import Origin
+from people.tables import Person
+from tests.booking_world import at, bookable_day, open_department, service_of
+from tests.world import World, build_world
+from tjenesteshop.embedded import start_valkey
+
+ORIGIN = Origin(ip="127.0.0.1", user_agent="test", request_id="test")
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message; some addresses refuse for good or for now."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.hold: asyncio.Event | None = None  # when set: wait here before answering, as a slow server would
+        self.received = asyncio.Event()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name and signature
+        self,
+        server: SMTP,  # noqa: ARG002
+        session: Session,  # noqa: ARG002
+        envelope: Envelope,
+        address: str,
+        options: list[str],  # noqa: ARG002
+    ) -> str:
+        if address.startswith("gone@"):
+            return "550 5.1.1 No such user"
+        if address.startswith("busy@"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802, ARG002
+        message = email.message_from_bytes(bytes(envelope.original_content or b""), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        self.received.set()
+        if self.hold is not None:
+            await self.hold.wait()
+        return "250 OK"
+
+
+@dataclass
+class Clock:
+    """The worker's clock, moved by the test."""
+
+    now: datetime = field(default_factory=utcnow)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = start_valkey(Path(tmp_path_factory.mktemp("redis")), persist=False)
+    try:
+        yield server.connection_url
+    finally:
+        server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Rig:
+    """Everything a test needs to book and to run the worker."""
+
+    settings: Settings
+    world: World
+    session: AsyncSession
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    inbox: Inbox
+    ctx: dict[str, Any]
+
+    async def run_worker(self, job: str = "tick") -> None:
+        """Queue `job` and run the worker until nothing is left to run."""
+        pool = await create_pool(RedisSettings.from_dsn(self.settings.redis_url or ""))
+        try:
+            await pool.enqueue_job(job, _queue_name=queue_name(self.settings))
+        finally:
+            await pool.aclose()
+        worker = create_worker(self.settings, ctx=self.ctx, burst=True, cron_jobs=[], handle_signals=False,
+                               poll_delay=0.01, max_jobs=1)  # fmt: skip
+        try:
+            await worker.main()
+            assert worker.jobs_failed == 0
+        finally:
+            await worker.close()
+
+
+@pytest.fixture
+async def rig(
+    db_session: AsyncSession, connection: AsyncConnection, settings: Settings, private_redis: str,
+    inbox: tuple[Inbox, int],
+) -> Rig:  # fmt: skip
+    handler, port = inbox
+    own = settings.model_copy(
+        update={"redis_url": private_redis, "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none",
+                "mail_from": "Tjenesteshop <ikke-svar@kommune.example>"}
+    )  # fmt: skip
+    world = await build_world(db_session, own)
+    department = await open_department(db_session, world.departments["d1"], staff=2)
+    recipient = await db_session.get(Person, world.people["recipient"])
+    assert recipient is not None
+    recipient.email = "kari@example.no"
+    await db_session.execute(  # room for every booking these tests make
+        update(Allocation).where(Allocation.recipient_id == recipient.id).values(minutes=6000)
+    )
+    await db_session.commit()
+    redis = Redis.from_url(private_redis)
+    await redis.flushall()
+    await redis.aclose()
+    clock = Clock()
+    maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    ctx = {"sessionmaker": maker, "clock": clock, "window": timedelta(0), "channels": channels_from_settings(own)}
+    assert department.reminder_lead_minutes == [1440, 120]
+    return Rig(own, world, db_session, maker, clock, handler, ctx)
+
+
+async def _book(rig: Rig, start: datetime) -> uuid.UUID:
+    service = await service_of(rig.session, rig.world.departments["d1"])
+    principal = Principal(municipality_id=rig.world.municipality, person_id=rig.world.people["recipient"])
+    booking = await book(rig.session, principal, ORIGIN, BookRequest(rig.world.people["recipient"], service.id,
+                         start, 60), key=uuid.uuid4().hex, now=utcnow())  # fmt: skip
+    await rig.session.commit()
+    return booking.id
+
+
+def _principal(rig: Rig) -> Principal:
+    return Principal(municipality_id=rig.world.municipality, person_id=rig.world.people["recipient"])
+
+
+async def _statuses(rig: Rig, booking_id: uuid.UUID) -> list[tuple[int, str]]:
+    rows = await rig.session.execute(
+        select(Reminder.lead_minutes, Reminder.status).where(Reminder.booking_id == booking_id)
+        .order_by(Reminder.starts_at, Reminder.lead_minutes.desc())
+    )  # fmt: skip
+    return [(lead, status) for lead, status in rows.all()]
+
+
+async def test_a_booking_25_hours_ahead_gets_exactly_two_reminders_at_their_times(rig: Rig) -> None:
+    start = at(bookable_day(2), 10)
+    booking_id = await _book(rig, start)
+    rig.clock.now = start - timedelta(hours=25)
+    await rig.run_worker()
+    assert await _statuses(rig, booking_id) == [(1440, "scheduled"), (120, "scheduled")]
+    rig.clock.now = start - timedelta(hours=24, minutes=1)
+    await rig.run_worker()
+    assert rig.inbox.messages == []
+    rig.clock.now = start - timedelta(hours=24)
+    await rig.run_worker()
+    assert len(rig.inbox.messages) == 1
+    first = rig.inbox.messages[0]
+    assert first["To"] == "kari@example.no"
+    assert "kl. 10.00" in str(first["Subject"])
+    assert first.get_body(preferencelist=("plain",)) is not None
+    assert first.get_body(preferencelist=("html",)) is not None
+    rig.clock.now = start - timedelta(hours=2)
+    await rig.run_worker()
+    await rig.run_worker()  # a second pass finds nothing more to send
+    assert len(rig.inbox.messages) == 2
+    sent = (await rig.session.execute(select(Reminder.sent_at).where(Reminder.booking_id == booking_id)
+                                      .order_by(Reminder.sent_at))).scalars().all()  # fmt: skip
+    assert sent == [start - timedelta(hours=24), start - timedelta(hours=2)]
+
+
+async def test_a_moved_booking_is_reminded_at_its_new_time_and_a_cancelled_one_never(rig: Rig) -> None:
+    day = bookable_day(2)
+    moved_id = await _book(rig, at(day, 10))
+    cancelled_id = await _book(rig, at(day, 13))
+    rig.clock.now = at(day, 10) - timedelta(hours=25)
+    await rig.run_worker()
+    await move(rig.session, _principal(rig), ORIGIN, moved_id, start=at(day, 11), minutes=None, now=utcnow())
+    await cancel(rig.session, _principal(rig), ORIGIN, cancelled_id, now=utcnow())
+    await rig.session.commit()
+    await rig.run_worker()
+    assert await _statuses(rig, moved_id) == [
+        (1440, "skipped"), (120, "skipped"), (1440, "scheduled"), (120, "scheduled")
+    ]  # fmt: skip
+    assert await _statuses(rig, cancelled_id) == [(1440, "skipped"), (120, "skipped")]
+    steps = [at(day, hour) - timedelta(hours=24) for hour in (10, 11, 13)] + [at(day, 9), at(day, 11)]
+    for when in steps:
+        rig.clock.now = when
+        await rig.run_worker()
+    subjects = [str(message["Subject"]) for message in rig.inbox.messages]
+    assert len(subjects) == 2, subjects
+    assert all("kl. 11.00" in subject for subject in subjects)
+
+
+async def test_a_rolled_back_booking_causes_nothing(rig: Rig) -> None:
+    service = await service_of(rig.session, rig.world.departments["d1"])
+    start = at(bookable_day(2), 9)
+    savepoint = await rig.session.begin_nested()
+    await book(rig.session, _principal(rig), ORIGIN, BookRequest(rig.world.people["recipient"], service.id, start, 60),
+               key="rolled-back", now=utcnow())  # fmt: skip
+    await savepoint.rollback()
+    rig.clock.now = start - timedelta(hours=2)
+    await rig.run_worker()
+    assert await rig.session.scalar(select(func.count()).select_from(Reminder)) == 0
+    assert rig.inbox.messages == []
+
+
+async def test_a_crash_between_send_and_acknowledgement_does_not_send_twice(rig: Rig) -> None:
+    start = at(bookable_day(2), 10)
+    booking_id = await _book(rig, start)
+    rig.clock.now = start - timedelta(hours=2)
+    await rig.run_worker()  # plans both; the day-before one is already past, so only the 2-hour one exists
+    assert await _statuses(rig, booking_id) == [(120, "sent")]
+    # A second booking's reminder: the SMTP server holds the message, and the worker dies before it hears back.
+    other = await _book(rig, start + timedelta(hours=3))
+    rig.clock.now = start + timedelta(hours=1)
+    async with rig.sessionmaker.begin() as session:  # planned by hand: the worker would send at once
+        await planning.plan(session, rig.clock.now, [other])
+    reminder_id = await rig.session.scalar(select(Reminder.id).where(Reminder.booking_id == other))
+    assert reminder_id is not None
+    rig.inbox.hold, rig.inbox.received = asyncio.Event(), asyncio.Event()
+    rig.clock.now = start + timedelta(hours=1)
+    send = sending.send_reminder(rig.sessionmaker, rig.ctx["channels"], reminder_id, now=rig.clock,
+                                 base_url=rig.settings.base_url)  # fmt: skip
+    job = asyncio.create_task(send)
+    await asyncio.wait_for(rig.inbox.received.wait(), 10)
+    job.cancel()  # the worker process dies here: sent, never acknowledged
+    rig.inbox.hold.set()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    rig.inbox.hold = None
+    await rig.run_worker()  # arq would run the job again: it finds the claim and sends nothing
+    again = await sending.send_reminder(rig.sessionmaker, rig.ctx["channels"], reminder_id, now=rig.clock,
+                                        base_url=rig.settings.base_url)  # fmt: skip
+    assert again == "gone"
+    assert len(rig.inbox.messages) == 2
+    rig.clock.now += timedelta(minutes=16)
+    await rig.run_worker("reconcile")
+    status, error = (await rig.session.execute(select(Reminder.status, Reminder.last_error)
+                                               .where(Reminder.id == reminder_id))).one()  # fmt: skip
+    assert status == "dead"
+    assert error is not None
+    assert error.startswith("uncertain")
+
+
+async def test_redis_losing_everything_loses_no_reminder(rig: Rig) -> None:
+    day = bookable_day(2)
+    ids = [await _book(rig, at(day, hour)) for hour in (9, 11, 14)]
+    rig.clock.now = at(day, 9) - timedelta(hours=30)
+    await rig.run_worker()  # the outbox: six reminders planned
+    pool = await create_pool(RedisSettings.from_dsn(rig.settings.redis_url or ""))
+    try:  # queue all six in Redis, deferred to their times, as a long window would
+        ctx = {**rig.ctx, "redis": pool, "settings": rig.settings}
+        assert await queue_due(rig.sessionmaker, rig.clock.now, timedelta(days=3), scheduler(ctx)) == 6
+        assert await pool.zcard(queue_name(rig.settings)) == 6
+        await pool.flushall()  # Redis restarts without persistence
+        assert await pool.zcard(queue_name(rig.settings)) == 0
+    finally:
+        await pool.aclose()
+    await rig.run_worker("reconcile")
+    for when in sorted({at(day, hour) - timedelta(minutes=lead) for hour in (9, 11, 14) for lead in (1440, 120)}):
+        rig.clock.now = when
+        await rig.run_worker()
+    assert len(rig.inbox.messages) == 6
+    for booking_id in ids:
+        assert await _statuses(rig, booking_id) == [(1440, "sent"), (120, "sent")]
+
+
+async def test_failures_retry_with_backoff_then_dead_letter_and_bad_addresses_are_recorded(rig: Rig) -> None:
+    recipient = await rig.session.get(Person, rig.world.people["recipient"])
+    assert recipient is not None
+    recipient.email = "busy@example.no"
+    await rig.session.commit()
+    start = at(bookable_day(2), 10)
+    booking_id = await _book(rig, start)
+    second = await _book(rig, start + timedelta(hours=4))
+    third = await _book(rig, start + timedelta(hours=5))
+    rig.clock.now = start - timedelta(hours=3)
+    await rig.run_worker()  # plans the two-hour reminders of all three
+    for attempt in range(sending.MAX_ATTEMPTS):
+        rig.clock.now = start - timedelta(hours=2) + sum(sending.BACKOFF[:attempt], timedelta(0))
+        await rig.run_worker()
+    status, attempts = (await rig.session.execute(select(Reminder.status, Reminder.attempts)
+                                                  .where(Reminder.booking_id == booking_id))).one()  # fmt: skip
+    assert (status, attempts) == ("dead", sending.MAX_ATTEMPTS)
+    recipient.email = "gone@example.no"
+    await rig.session.commit()
+    rig.clock.now = start + timedelta(hours=2)
+    await rig.run_worker()
+    assert await _statuses(rig, second) == [(120, "dead")]
+    problem = await rig.session.scalar(select(ContactProblem).where(ContactProblem.person_id == recipient.id))
+    assert problem is not None
+    assert problem.address == "gone@example.no"
+    rig.clock.now = start + timedelta(hours=3)
+    await rig.run_worker()
+    assert await _statuses(rig, third) == [(120, "skipped")]  # known bad: not tried again
+    assert rig.inbox.messages == []
