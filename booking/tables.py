@@ -48,6 +48,10 @@ class Allocation(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     kind: Mapped[str] = mapped_column(String(16), default="ordinary", server_default="ordinary")
     evaluation_date: Mapped[date | None] = mapped_column(Date)  # for trial decisions (utprøvingsvedtak)
     external_ref: Mapped[str | None] = mapped_column(String(100))  # the case system's reference
+    # The yearly review (default: Monday of ISO week 47, as in the seed's yearly cycle).
+    review_date: Mapped[date | None] = mapped_column(Date)
+    # The case worker (saksbehandler) reminded before a trial decision's evaluation date.
+    case_worker_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
 
     __table_args__ = (
         UniqueConstraint("municipality_id", "external_ref", name="uq_allocation_external_ref"),
@@ -157,7 +161,7 @@ class FollowUp(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     note: Mapped[str | None] = mapped_column(String(1000))
 
     __table_args__ = (
-        CheckConstraint("kind IN ('repeated_no_show')", name="kind_known"),
+        CheckConstraint("kind IN ('repeated_no_show', 'evaluation_due')", name="kind_known"),
         # One open follow-up of a kind per recipient and department.
         Index(
             "uq_follow_up_open",

@@ -105,6 +105,9 @@ class OpeningException(IdMixin, MunicipalityMixin, Base):
     )
 
 
+SERVICE_CATEGORIES = ("ordinary", "respite", "bpa")
+
+
 class Service(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     """A service (tjeneste) in a department's catalogue, described in plain language in nb, nn and en."""
 
@@ -119,9 +122,12 @@ class Service(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     buffer_after: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     home_visit: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # What kind of help it is, for the coordinating committee's thresholds: ordinary, respite (avlastning), BPA.
+    category: Mapped[str] = mapped_column(String(16), default="ordinary", server_default="ordinary")
 
     __table_args__ = (
         CheckConstraint("staff_units IN (1, 2)", name="staff_units_known"),
+        CheckConstraint(f"category IN {SERVICE_CATEGORIES}", name="category_known"),
         CheckConstraint("cardinality(durations) > 0 AND 0 < ALL(durations)", name="durations_positive"),
         CheckConstraint("buffer_before BETWEEN 0 AND 240 AND buffer_after BETWEEN 0 AND 240", name="buffers_range"),
         CheckConstraint("name ? 'nb'", name="name_in_bokmal"),

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 # Every domain's tables, so autogenerate sees them all. (Importing registers them on Base.metadata.)
 import booking.tables  # noqa: F401
 import departments.tables  # noqa: F401
+import insight.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import people.tables  # noqa: F401
 from core.db import Base

@@ -13,6 +13,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
     Uuid,
@@ -40,8 +42,20 @@ class Municipality(IdMixin, CreatedMixin, Base):
 
     number: Mapped[str] = mapped_column(String(4), unique=True)  # kommunenummer, e.g. 3907
     name: Mapped[str] = mapped_column(String(200))
+    # Coordinating committee (koordinerende utvalg) thresholds, after Molde and Kristiansund: more than
+    # 15 hours a week, respite above 50 % of the week's hours, any BPA.
+    committee_weekly_minutes: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
+    committee_respite_percent: Mapped[int] = mapped_column(SmallInteger, default=50, server_default="50")
+    committee_bpa: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # The case worker is reminded this many days before a trial decision's evaluation date.
+    evaluation_reminder_days: Mapped[int] = mapped_column(SmallInteger, default=14, server_default="14")
 
-    __table_args__ = (CheckConstraint("number ~ '^[0-9]{4}$'", name="number_digits"),)
+    __table_args__ = (
+        CheckConstraint("number ~ '^[0-9]{4}$'", name="number_digits"),
+        CheckConstraint("committee_weekly_minutes > 0", name="committee_weekly_positive"),
+        CheckConstraint("committee_respite_percent BETWEEN 1 AND 100", name="committee_respite_percent_range"),
+        CheckConstraint("evaluation_reminder_days BETWEEN 0 AND 365", name="evaluation_reminder_days_range"),
+    )
 
 
 class Person(IdMixin, CreatedMixin, MunicipalityMixin, Base):
