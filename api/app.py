@@ -32,6 +32,7 @@ from api.controllers.feeds import FeedController
 from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.home import home
+from api.controllers.insight_people import InsightPeopleController
 from api.controllers.me import MeController
 from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
@@ -116,6 +117,7 @@ def create_app(
             AvailabilityController,
             RosterController,
             FollowUpController,
+            InsightPeopleController,
             MeController,
             FeedController,
             MyRemindersController,

@@ -318,3 +318,45 @@ PROBLEMS.update(
         ),
     }
 )
+
+# Visit feedback ("Min stemme teller") and the shared plan.
+PROBLEMS.update(
+    {
+        "visit_not_delivered": ProblemText(
+            409,
+            "Du kan svare på spørsmålet når besøket er gjennomført",
+            "Du kan svare på spørsmålet når besøket er gjennomført",
+            "You can answer once the visit has taken place",
+        ),
+        "feedback_exists": ProblemText(
+            409,
+            "Det er allerede svart på dette besøket",
+            "Det er alt svart på dette besøket",
+            "This visit has already been answered",
+        ),
+        "feedback_own_voice": ProblemText(
+            403,
+            "Spørsmålet er til den som fikk besøket. Svar for hen bare hvis hen ikke kan svare selv",
+            "Spørsmålet er til den som fekk besøket. Svar for hen berre om hen ikkje kan svare sjølv",
+            "The question is for the person who had the visit. Answer for them only if they cannot answer themselves",
+        ),
+        "invalid_month_range": ProblemText(
+            422,
+            "Velg en periode der første måned ikke er etter siste, og som er høyst 36 måneder",
+            "Vel ein periode der første månad ikkje er etter siste, og som er høgst 36 månader",
+            "Choose a period whose first month is not after its last, of at most 36 months",
+        ),
+    }
+)
+
+# Report views: evaluation, reviews, coverage, coordinating committee.
+PROBLEMS.update(
+    {
+        "invalid_thresholds": ProblemText(
+            422,
+            "Tersklene er ikke gyldige: minutter per uke må være 1 til 10080, og prosent 1 til 100",
+            "Tersklane er ikkje gyldige: minutt per veke må vere 1 til 10080, og prosent 1 til 100",
+            "The thresholds are not valid: minutes a week must be 1 to 10080, and the percentage 1 to 100",
+        ),
+    }
+)

@@ -56,6 +56,8 @@ OWN_OR_SERVING = {  # who may see (and act for) the world's recipient: the rest 
 WRITES_FOR_RECIPIENT = {k: 201 if v == 200 else v for k, v in OWN_OR_SERVING.items()}
 DEPARTMENT_STAFF = ADMINS_ONLY | {"staff": 200, "dept_admin": 200, "muni_admin": 200, "foreign_admin": 404,
                                   "token_admin": 200, "token_dept": 200}  # fmt: skip
+ANSWER_READERS = dict.fromkeys(CALLERS, 404) | {"anonymous": 401, "token_revoked": 401, "recipient": 200,
+                                               "coordinator": 200}  # fmt: skip
 TODAY = date.today()  # noqa: DTZ011 - only used to make periods that are valid around now
 
 
@@ -414,6 +416,36 @@ MATRIX: dict[tuple[str, str], Case] = {
         _get(lambda w: "/api/v1/audit-log"),
         ADMINS_ONLY
         | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+    ),
+    # Visit feedback: the recipient answers (a proxy only on behalf; staff and administrators never), and the
+    # individual answers are the recipient's and their coordinator's only. The world's visit is not delivered yet.
+    ("GET", "/api/v1/feedback/pending"): Case(
+        _get(lambda w: f"/api/v1/feedback/pending?recipient_id={w.people['recipient']}"),
+        ANSWER_READERS | {"coordinator": 404, "proxy": 200},
+    ),
+    ("GET", "/api/v1/feedback"): Case(
+        _get(lambda w: f"/api/v1/feedback?recipient_id={w.people['recipient']}"), ANSWER_READERS
+    ),
+    ("GET", "/api/v1/bookings/{booking_id:uuid}/feedback"): Case(
+        _get(lambda w: f"/api/v1/bookings/{w.links['booking']}/feedback"), ANSWER_READERS
+    ),
+    ("POST", "/api/v1/bookings/{booking_id:uuid}/feedback"): Case(
+        _post(lambda w: f"/api/v1/bookings/{w.links['booking']}/feedback", lambda w: {"answer": "yes"}),
+        OWN_OR_SERVING | {k: 403 for k, v in OWN_OR_SERVING.items() if v == 200} | {"recipient": 409},
+    ),
+    ("GET", "/api/v1/departments/{department_id:uuid}/feedback"): Case(
+        _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/feedback?from_month=2026-01&to_month=2026-03"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 404, "token_admin": 200, "token_dept": 200},
+    ),
+    # The shared plan: the recipient, their proxies and coordinator, and the municipality's administrators.
+    ("GET", "/api/v1/recipients/{recipient_id:uuid}/plan"): Case(
+        _get(lambda w: f"/api/v1/recipients/{w.people['recipient']}/plan"),
+        ANSWER_READERS | {"proxy": 200, "muni_admin": 200, "token_admin": 200},
+    ),
+    ("GET", "/api/v1/coordinators/me/recipients"): Case(
+        _get(lambda w: "/api/v1/coordinators/me/recipients"),
+        ADMINS_ONLY | {"staff": 200, "other_staff": 200, "coordinator": 200},
     ),
     ("GET", "/auth/login"): Case(_get(lambda w: "/auth/login?provider=nowhere"), PUBLIC | dict.fromkeys(CALLERS, 404)),
     ("GET", "/auth/callback"): Case(
