@@ -33,6 +33,7 @@ from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.home import home
 from api.controllers.insight_people import InsightPeopleController
+from api.controllers.insight_reports import InsightReportController
 from api.controllers.me import MeController
 from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
@@ -118,6 +119,7 @@ def create_app(
             RosterController,
             FollowUpController,
             InsightPeopleController,
+            InsightReportController,
             MeController,
             FeedController,
             MyRemindersController,

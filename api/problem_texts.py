@@ -360,3 +360,15 @@ PROBLEMS.update(
         ),
     }
 )
+
+# Report views: evaluation, reviews, coverage, coordinating committee.
+PROBLEMS.update(
+    {
+        "invalid_thresholds": ProblemText(
+            422,
+            "Tersklene er ikke gyldige: minutter per uke må være 1 til 10080, og prosent 1 til 100",
+            "Tersklane er ikkje gyldige: minutt per veke må vere 1 til 10080, og prosent 1 til 100",
+            "The thresholds are not valid: minutes a week must be 1 to 10080, and the percentage 1 to 100",
+        ),
+    }
+)

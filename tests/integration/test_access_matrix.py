@@ -116,6 +116,59 @@ MATRIX: dict[tuple[str, str], Case] = {
             "token_dept": 200,
         },
     ),
+    # Report views. A decision's evaluation: administrators of its department and municipality, its case worker
+    # and the recipient's coordinator; everyone else 404. Reviews and coverage: administrators; the committee:
+    # municipality administrators (a neighbour's sees its own municipality's list).
+    ("GET", "/api/v1/allocations/{allocation_id:uuid}/evaluation"): Case(
+        _get(lambda w: f"/api/v1/allocations/{w.links['allocation']}/evaluation"),
+        dict.fromkeys(CALLERS, 404)
+        | {
+            "anonymous": 401,
+            "token_revoked": 401,
+            "coordinator": 200,
+            "dept_admin": 200,
+            "muni_admin": 200,
+            "token_admin": 200,
+            "token_dept": 200,
+        },
+    ),
+    ("GET", "/api/v1/allocations/{allocation_id:uuid}/evaluation.csv"): Case(
+        _get(lambda w: f"/api/v1/allocations/{w.links['allocation']}/evaluation.csv"),
+        dict.fromkeys(CALLERS, 404)
+        | {
+            "anonymous": 401,
+            "token_revoked": 401,
+            "coordinator": 200,
+            "dept_admin": 200,
+            "muni_admin": 200,
+            "token_admin": 200,
+            "token_dept": 200,
+        },
+    ),
+    ("GET", "/api/v1/reviews"): Case(
+        _get(lambda w: "/api/v1/reviews?before=2030-01-01"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+    ),
+    ("GET", "/api/v1/departments/{department_id:uuid}/coverage"): Case(
+        _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/coverage"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 404, "token_admin": 200, "token_dept": 200},
+    ),
+    ("GET", "/api/v1/committee"): Case(
+        _get(lambda w: "/api/v1/committee"), ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200}
+    ),
+    ("GET", "/api/v1/committee/thresholds"): Case(
+        _get(lambda w: "/api/v1/committee/thresholds"),
+        ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
+    ),
+    ("PUT", "/api/v1/committee/thresholds"): Case(
+        lambda w: (
+            "/api/v1/committee/thresholds",
+            {"json": {"weekly_minutes": 900, "respite_percent": 50, "bpa": True}},
+        ),
+        ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
+    ),
     # Department administration: municipality and department administrators of d1 (sessions and tokens);
     # a neighbour municipality's administrator gets 404, everyone else in the municipality 403.
     ("POST", "/api/v1/departments"): Case(
@@ -475,6 +528,7 @@ async def world(db_session: AsyncSession, settings: Settings) -> World:
     request = BookRequest(world.people["recipient"], service.id, at(bookable_day(), 9), 60)
     booking = await book(db_session, admin, Origin(), request, key="matrix-booking", now=utcnow())
     world.links["booking"], world.links["service"] = booking.id, service.id
+    world.links["allocation"] = booking.allocation_id
     recipient = Principal(municipality_id=world.municipality, person_id=world.people["recipient"],
                           roles=frozenset({("recipient", None)}))  # fmt: skip
     feed, world.secrets["feed"] = await create_feed(db_session, recipient, Origin(), "recipient", None, now=utcnow(),
