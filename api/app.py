@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.auth import provide_current, provide_origin, provide_principal, provide_today
 from api.controllers.admin import AuditController, TokenController
+from api.controllers.allocations import AllocationController
 from api.controllers.auth import AuthController
 from api.controllers.availability import AvailabilityController
 from api.controllers.bookings import BookingController
@@ -115,6 +116,7 @@ def create_app(
             DepartmentController,
             CapacityController,
             BookingController,
+            AllocationController,
             AvailabilityController,
             RosterController,
             FollowUpController,

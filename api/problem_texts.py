@@ -277,6 +277,42 @@ PROBLEMS.update(
     }
 )
 
+# Decisions (vedtak).
+PROBLEMS.update(
+    {
+        "allocation_reference_taken": ProblemText(
+            409,
+            "Saksnummeret er allerede brukt på et annet vedtak. Endre det vedtaket i stedet",
+            "Saksnummeret er allereie brukt på eit anna vedtak. Endre det vedtaket i staden",
+            "The case reference is already used by another decision. Change that decision instead",
+        ),
+        "allocation_overlaps": ProblemText(
+            409,
+            "Personen har allerede et vedtak om denne tjenesten i den perioden",
+            "Personen har allereie eit vedtak om denne tenesta i den perioden",
+            "The person already has a decision for this service in that period",
+        ),
+        "allocation_bookings_in_the_way": ProblemText(
+            409,
+            "Endringen tar bort tid som allerede er bestilt. Flytt eller avlys disse timene først",
+            "Endringa tek bort tid som alt er bestilt. Flytt eller avlys desse timane først",
+            "The change takes away time that is already booked. Move or cancel these bookings first",
+        ),
+        "allocation_anchor": ProblemText(
+            422,
+            "Et vedtak per fire uker trenger en startdato for periodene (og bare da)",
+            "Eit vedtak per fire veker treng ein startdato for periodane (og berre då)",
+            "A decision per four weeks needs a start date for its periods (and only then)",
+        ),
+        "allocation_evaluation_date": ProblemText(
+            422,
+            "Et utprøvingsvedtak trenger en evalueringsdato innenfor vedtaksperioden (og bare det)",
+            "Eit utprøvingsvedtak treng ein evalueringsdato innanfor vedtaksperioden (og berre det)",
+            "A trial decision needs an evaluation date within its period (and only a trial decision)",
+        ),
+    }
+)
+
 # Reminders and notifications.
 PROBLEMS.update(
     {
@@ -345,18 +381,6 @@ PROBLEMS.update(
             "Velg en periode der første måned ikke er etter siste, og som er høyst 36 måneder",
             "Vel ein periode der første månad ikkje er etter siste, og som er høgst 36 månader",
             "Choose a period whose first month is not after its last, of at most 36 months",
-        ),
-    }
-)
-
-# Report views: evaluation, reviews, coverage, coordinating committee.
-PROBLEMS.update(
-    {
-        "invalid_thresholds": ProblemText(
-            422,
-            "Tersklene er ikke gyldige: minutter per uke må være 1 til 10080, og prosent 1 til 100",
-            "Tersklane er ikkje gyldige: minutt per veke må vere 1 til 10080, og prosent 1 til 100",
-            "The thresholds are not valid: minutes a week must be 1 to 10080, and the percentage 1 to 100",
         ),
     }
 )

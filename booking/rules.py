@@ -86,3 +86,30 @@ def cells_covering(span_start: datetime, span_end: datetime, grid_minutes: int) 
 def is_late_cancellation(start: datetime, now: datetime, policy: Policy) -> bool:
     """Cancelled within the department's cancellation deadline before the visit."""
     return now > start - timedelta(hours=policy.cancel_deadline_hours)
+
+
+REVIEW_WEEK = 47  # the yearly review starts in ISO week 47 (Molde and Kristiansund's resource allocation cycle)
+
+
+def default_review_date(valid_from: date) -> date:
+    """The Monday of ISO week 47 on or after `valid_from`: when a decision is first reviewed."""
+    this_year = date.fromisocalendar(valid_from.isocalendar().year, REVIEW_WEEK, 1)
+    return this_year if this_year >= valid_from else date.fromisocalendar(this_year.year + 1, REVIEW_WEEK, 1)
+
+
+def allocation_problem(  # noqa: PLR0913 - keyword-only; one value each
+    *, period: str, period_anchor: date | None, valid_from: date, valid_to: date | None, kind: str,
+    evaluation_date: date | None,
+) -> str | None:  # fmt: skip
+    """Why a decision's shape is not valid (a problem code), or None."""
+    if (period == FOUR_WEEKS) != (period_anchor is not None):
+        return "allocation_anchor"
+    if valid_to is not None and valid_to < valid_from:
+        return "invalid_range"
+    if (kind == "trial") != (evaluation_date is not None):
+        return "allocation_evaluation_date"
+    if evaluation_date is not None and (
+        evaluation_date < valid_from or (valid_to is not None and evaluation_date > valid_to)
+    ):
+        return "allocation_evaluation_date"
+    return None

@@ -345,6 +345,32 @@ MATRIX: dict[tuple[str, str], Case] = {
         _post(lambda w: f"/api/v1/follow-ups/{uuid.uuid4()}/resolve", lambda w: {"note": "Ringt"}),
         ADMINS_ONLY | dict.fromkeys(FOLLOWERS, 404),
     ),
+    # Decisions: the recipient's are seen like their bookings; administrators of the department change them.
+    ("GET", "/api/v1/allocations"): Case(
+        _get(lambda w: f"/api/v1/allocations?recipient_id={w.people['recipient']}"), OWN_OR_SERVING
+    ),
+    ("GET", "/api/v1/allocations/{allocation_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/allocations/{w.links['allocation']}"), OWN_OR_SERVING
+    ),
+    ("POST", "/api/v1/allocations"): Case(
+        _post(
+            lambda w: "/api/v1/allocations",
+            lambda w: {
+                "recipient_id": str(w.people["new_person"]),
+                "service_id": str(w.links["service"]),
+                "minutes": 60,
+                "period": "week",
+                "valid_from": TODAY.isoformat(),
+            },
+        ),
+        ADMINS_ONLY
+        | {"dept_admin": 201, "muni_admin": 201, "token_admin": 201, "token_dept": 201, "foreign_admin": 404},
+    ),
+    ("PATCH", "/api/v1/allocations/{allocation_id:uuid}"): Case(
+        lambda w: (f"/api/v1/allocations/{w.links['allocation']}", {"json": {"review_date": TODAY.isoformat()}}),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "token_admin": 200, "token_dept": 200, "foreign_admin": 404},
+    ),
     ("GET", "/api/v1/me"): Case(_get(lambda w: "/api/v1/me"), SIGNED_IN),
     # Reminder settings and push devices are a person's own: tokens have no person (403).
     ("GET", "/api/v1/me/reminder-settings"): Case(

@@ -1,0 +1,387 @@
+"""Decisions (vedtak): create (idempotent on the case system's reference), change, end, list. Never commits.
+
+A change never silently drops a booking: lowering the minutes below what a period has already used, or
+ending a decision before bookings it pays for, is refused with those bookings listed, so the administrator
+can move or cancel them first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Date, cast, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import rules
+from booking.access import visible_person
+from booking.errors import BookingRefusedError
+from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking
+from core.errors import ConflictError, NotFoundError
+from departments.service import administered_department
+from departments.tables import Department, Service
+from people.access import Principal, is_coordinator_for, is_proxy_for, represented
+from people.audit import Origin, record
+from people.errors import ForbiddenError
+from people.tables import Person
+
+CHANGEABLE = frozenset(
+    {"minutes", "valid_from", "valid_to", "kind", "evaluation_date", "review_date", "case_worker_id"}
+)
+
+
+@dataclass(frozen=True)
+class AllocationInput:
+    """A new decision, as an administrator or the case system sends it."""
+
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    minutes: int
+    period: str
+    valid_from: date
+    period_anchor: date | None = None
+    valid_to: date | None = None
+    kind: str = "ordinary"
+    evaluation_date: date | None = None
+    external_ref: str | None = None
+    review_date: date | None = None
+    case_worker_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class AllocationView:
+    """A decision with what its current period has used (none when it is not valid today)."""
+
+    allocation: Allocation
+    period_start: date | None
+    period_end: date | None
+    used_minutes: int | None
+
+
+class AllocationReferenceTakenError(ConflictError):
+    """The case system's reference names another decision than the one sent."""
+
+    code = "allocation_reference_taken"
+
+
+class AllocationOverlapError(ConflictError):
+    """The recipient already has a decision for this service in (part of) that time."""
+
+    code = "allocation_overlaps"
+
+
+class AllocationBookingsInTheWayError(ConflictError):
+    """The change would take away time that bookings already hold; they are listed."""
+
+    code = "allocation_bookings_in_the_way"
+
+
+def _check_shape(values: Mapping[str, Any]) -> None:
+    problem = rules.allocation_problem(
+        period=values["period"], period_anchor=values["period_anchor"], valid_from=values["valid_from"],
+        valid_to=values["valid_to"], kind=values["kind"], evaluation_date=values["evaluation_date"],
+    )  # fmt: skip
+    if problem is not None:
+        raise BookingRefusedError(problem)
+
+
+async def _person_in(session: AsyncSession, principal: Principal, person_id: uuid.UUID, field: str) -> Person:
+    person = await session.get(Person, person_id)
+    if person is None or person.municipality_id != principal.municipality_id:
+        raise NotFoundError(**{field: str(person_id)})
+    return person
+
+
+async def _administered_service(session: AsyncSession, principal: Principal, service_id: uuid.UUID) -> Service:
+    service = await session.get(Service, service_id)
+    if service is None or service.municipality_id != principal.municipality_id:
+        raise NotFoundError(service_id=str(service_id))
+    await administered_department(session, principal, service.department_id)
+    return service
+
+
+async def _serialise(session: AsyncSession, recipient_id: uuid.UUID, service_id: uuid.UUID) -> None:
+    """Two changes to one recipient's decisions for one service run one after the other (overlap check)."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"allocation:{recipient_id}:{service_id}"},
+    )
+
+
+async def _refuse_overlap(session: AsyncSession, values: Mapping[str, Any], ignore: uuid.UUID | None = None) -> None:
+    far = date.max
+    query = select(Allocation.id).where(
+        Allocation.recipient_id == values["recipient_id"],
+        Allocation.service_id == values["service_id"],
+        Allocation.valid_from <= (values["valid_to"] or far),
+        func.coalesce(Allocation.valid_to, far) >= values["valid_from"],
+    )
+    if ignore is not None:
+        query = query.where(Allocation.id != ignore)
+    other = await session.scalar(query.limit(1))
+    if other is not None:
+        raise AllocationOverlapError(allocation_id=str(other))
+
+
+def _same(existing: Allocation, values: Mapping[str, Any]) -> bool:
+    return all(getattr(existing, name) == value for name, value in values.items() if name != "review_date")
+
+
+async def create_allocation(
+    session: AsyncSession, principal: Principal, origin: Origin, data: AllocationInput
+) -> tuple[Allocation, bool]:
+    """A new decision, or the one already made under the same external reference (a retry).
+
+    Returns:
+        The decision, and whether it was created now (False: an earlier request with the same reference made it).
+
+    Raises:
+        AllocationReferenceTakenError: the reference names a decision with other values.
+        AllocationOverlapError: the recipient already has a decision for the service in that time.
+
+    """
+    service = await _administered_service(session, principal, data.service_id)
+    await _person_in(session, principal, data.recipient_id, "recipient_id")
+    if data.case_worker_id is not None:
+        await _person_in(session, principal, data.case_worker_id, "case_worker_id")
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    _check_shape(values)
+    values["review_date"] = data.review_date or rules.default_review_date(data.valid_from)
+    await _serialise(session, data.recipient_id, data.service_id)
+    if data.external_ref is not None:
+        existing = await session.scalar(
+            select(Allocation).where(Allocation.municipality_id == principal.municipality_id,
+                                     Allocation.external_ref == data.external_ref)
+        )  # fmt: skip
+        if existing is not None:
+            if not _same(existing, values):
+                raise AllocationReferenceTakenError(allocation_id=str(existing.id), external_ref=data.external_ref)
+            return existing, False
+    await _refuse_overlap(session, values)
+    inserted = await session.scalar(
+        insert(Allocation)
+        .values(id=uuid.uuid4(), municipality_id=principal.municipality_id, department_id=service.department_id,
+                **values)
+        .on_conflict_do_nothing(constraint="uq_allocation_external_ref")
+        .returning(Allocation.id)
+    )  # fmt: skip
+    if inserted is None:  # the same reference, committed by a request for another service in the meantime
+        raise AllocationReferenceTakenError(external_ref=data.external_ref)
+    allocation = await session.get_one(Allocation, inserted)
+    await record(session, principal, origin, action="allocation.create", object_type="allocation",
+                 object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip
+    return allocation, True
+
+
+async def _administered_allocation(
+    session: AsyncSession, principal: Principal, allocation_id: uuid.UUID, *, lock: bool = False
+) -> Allocation:
+    query = select(Allocation).where(
+        Allocation.id == allocation_id, Allocation.municipality_id == principal.municipality_id
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    allocation = await session.scalar(query)
+    if allocation is None:
+        raise NotFoundError
+    await administered_department(session, principal, allocation.department_id)
+    return allocation
+
+
+def _local_day(zone: str) -> ColumnElement[date]:
+    return cast(func.timezone(zone, Booking.starts_at), Date)
+
+
+async def _bookings_where(
+    session: AsyncSession, allocation: Allocation, zone: str, *conditions: ColumnElement[bool]
+) -> list[dict[str, str]]:
+    rows = await session.execute(
+        select(Booking.id, Booking.starts_at, Booking.ends_at, Booking.status)
+        .where(Booking.allocation_id == allocation.id, Booking.status.in_(ACTIVE_STATUSES), *conditions)
+        .order_by(Booking.starts_at)
+    )
+    local = ZoneInfo(zone)
+    return [
+        {"id": str(i), "starts_at": s.astimezone(local).isoformat(), "ends_at": e.astimezone(local).isoformat(),
+         "status": status}
+        for i, s, e, status in rows.tuples()
+    ]  # fmt: skip
+
+
+async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
+    session: AsyncSession,
+    principal: Principal,
+    origin: Origin,
+    *,
+    allocation_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    today: date,
+) -> Allocation:
+    """Change a decision: its minutes, dates, kind, review or case worker.
+
+    Minutes apply to the current and later periods (past periods keep what they granted). A period that
+    has used more than the new minutes, and bookings outside new dates, refuse the change with the
+    bookings listed.
+    """
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise ValueError(f"not a changeable field: {sorted(unknown)}")
+    allocation = await _administered_allocation(session, principal, allocation_id, lock=True)
+    if changes.get("case_worker_id") is not None:
+        await _person_in(session, principal, changes["case_worker_id"], "case_worker_id")
+    values = {name: getattr(allocation, name) for name in
+              ("recipient_id", "service_id", "period", "period_anchor", "valid_from", "valid_to", "kind",
+               "evaluation_date")} | dict(changes)  # fmt: skip
+    _check_shape(values)
+    department = await session.get_one(Department, allocation.department_id)
+    await _serialise(session, allocation.recipient_id, allocation.service_id)
+    await _refuse_overlap(session, values, ignore=allocation.id)
+    day = _local_day(department.timezone)
+    in_the_way: list[dict[str, str]] = []
+    if values["valid_from"] > allocation.valid_from:
+        in_the_way += await _bookings_where(session, allocation, department.timezone, day < values["valid_from"])
+    if values["valid_to"] is not None and (allocation.valid_to is None or values["valid_to"] < allocation.valid_to):
+        in_the_way += await _bookings_where(session, allocation, department.timezone, day > values["valid_to"],
+                                            Booking.status == "booked")  # fmt: skip
+    minutes = values.get("minutes", allocation.minutes)
+    if minutes < allocation.minutes:
+        in_the_way += await _over_granted(session, allocation, department.timezone, minutes, today)
+    if in_the_way:
+        raise AllocationBookingsInTheWayError(bookings=in_the_way)
+    if minutes != allocation.minutes:
+        current = rules.period_of(allocation.period, allocation.period_anchor, today).start
+        await session.execute(
+            update(AllocationPeriod)
+            .where(AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start >= current)
+            .values(granted=minutes)
+        )
+    for name, value in changes.items():
+        setattr(allocation, name, value)
+    await session.flush()
+    await record(session, principal, origin, action="allocation.update", object_type="allocation",
+                 object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip
+    return allocation
+
+
+async def _over_granted(
+    session: AsyncSession, allocation: Allocation, zone: str, minutes: int, today: date
+) -> list[dict[str, str]]:
+    """The bookings in current and later periods that have used more than `minutes` (locked: in id order)."""
+    current = rules.period_of(allocation.period, allocation.period_anchor, today).start
+    periods = (
+        await session.scalars(
+            select(AllocationPeriod.period_start)
+            .where(AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start >= current,
+                   AllocationPeriod.used > minutes)
+            .order_by(AllocationPeriod.id)
+            .with_for_update()
+        )
+    ).all()  # fmt: skip
+    if not periods:
+        return []
+    return await _bookings_where(session, allocation, zone, Booking.period_start.in_(periods),
+                                 Booking.minutes_returned.is_(False))  # fmt: skip
+
+
+def _current_periods(allocations: Sequence[Allocation], today: date) -> dict[uuid.UUID, rules.Period]:
+    return {
+        a.id: rules.period_of(a.period, a.period_anchor, today)
+        for a in allocations
+        if a.valid_from <= today and (a.valid_to is None or a.valid_to >= today)
+    }
+
+
+async def with_use(session: AsyncSession, allocations: Sequence[Allocation], today: date) -> list[AllocationView]:
+    """Each decision with what its current period has used."""
+    periods = _current_periods(allocations, today)
+    used: dict[tuple[uuid.UUID, date], int] = {}
+    if periods:
+        rows = await session.execute(
+            select(AllocationPeriod.allocation_id, AllocationPeriod.period_start, AllocationPeriod.used).where(
+                or_(*((AllocationPeriod.allocation_id == i) & (AllocationPeriod.period_start == p.start)
+                      for i, p in periods.items()))
+            )
+        )  # fmt: skip
+        used = {(i, start): u for i, start, u in rows.tuples()}
+    views = []
+    for a in allocations:
+        period = periods.get(a.id)
+        if period is None:
+            views.append(AllocationView(a, None, None, None))
+        else:
+            views.append(AllocationView(a, period.start, period.end, used.get((a.id, period.start), 0)))
+    return views
+
+
+async def get_allocation(
+    session: AsyncSession, principal: Principal, allocation_id: uuid.UUID, today: date
+) -> AllocationView:
+    """One decision, for whoever may see its recipient's decisions in its department (404 otherwise)."""
+    allocation = await session.get(Allocation, allocation_id)
+    if allocation is None or allocation.municipality_id != principal.municipality_id:
+        raise NotFoundError
+    if not await _sees_all(session, principal, allocation.recipient_id, today) and (
+        allocation.department_id not in principal.departments("staff", "department_admin")
+    ):
+        raise NotFoundError
+    return (await with_use(session, [allocation], today))[0]
+
+
+async def _sees_all(session: AsyncSession, principal: Principal, recipient_id: uuid.UUID, today: date) -> bool:
+    """The recipient, their proxy or coordinator, and municipality administrators see every department's."""
+    return (
+        principal.person_id == recipient_id
+        or principal.is_municipality_admin
+        or await is_proxy_for(session, principal, recipient_id, today)
+        or await is_coordinator_for(session, principal, recipient_id, today)
+    )
+
+
+@dataclass(frozen=True)
+class AllocationFilter:
+    """Which decisions to list."""
+
+    recipient_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
+    active_on: date | None = None
+    kind: str | None = None
+
+
+async def list_allocations(
+    session: AsyncSession, principal: Principal, wanted: AllocationFilter, today: date
+) -> list[AllocationView]:
+    """Decisions the principal may see: one recipient's (theirs, or someone they may see), or a department's.
+
+    Without a recipient, administrators get their departments' decisions (all, for the municipality's),
+    and a recipient or proxy their own and the represented people's.
+    """
+    query = select(Allocation).where(Allocation.municipality_id == principal.municipality_id)
+    if wanted.recipient_id is not None:
+        await visible_person(session, principal, wanted.recipient_id, today)
+        query = query.where(Allocation.recipient_id == wanted.recipient_id)
+        if not await _sees_all(session, principal, wanted.recipient_id, today):
+            query = query.where(Allocation.department_id.in_(principal.departments("staff", "department_admin")))
+    elif not principal.is_municipality_admin:
+        mine = principal.departments("department_admin")
+        own = [p.id for p in await represented(session, principal, today)]
+        if principal.person_id is not None:
+            own.append(principal.person_id)
+        if not mine and not own:
+            raise ForbiddenError
+        query = query.where(or_(Allocation.department_id.in_(mine), Allocation.recipient_id.in_(own)))
+    if wanted.department_id is not None:
+        query = query.where(Allocation.department_id == wanted.department_id)
+    if wanted.active_on is not None:
+        query = query.where(
+            Allocation.valid_from <= wanted.active_on,
+            or_(Allocation.valid_to.is_(None), Allocation.valid_to >= wanted.active_on),
+        )
+    if wanted.kind is not None:
+        query = query.where(Allocation.kind == wanted.kind)
+    rows = (await session.scalars(query.order_by(Allocation.valid_from, Allocation.id).limit(1000))).all()
+    return await with_use(session, rows, today)
