@@ -23,13 +23,21 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
+from booking.rules import default_review_date
 from core.columns import CreatedMixin, IdMixin, MunicipalityMixin
 from core.db import Base
 
 PERIODS = ("week", "month", "four_weeks")
 ALLOCATION_KINDS = ("ordinary", "trial")
+
+
+def _review_date(context: DefaultExecutionContext) -> date | None:
+    """Every new decision gets a review date, whoever inserts it (API, demo data, tests)."""
+    valid_from = context.get_current_parameters().get("valid_from")  # type: ignore[no-untyped-call]
+    return default_review_date(valid_from) if isinstance(valid_from, date) else None
 
 
 class Allocation(IdMixin, CreatedMixin, MunicipalityMixin, Base):
@@ -49,7 +57,7 @@ class Allocation(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     evaluation_date: Mapped[date | None] = mapped_column(Date)  # for trial decisions (utprøvingsvedtak)
     external_ref: Mapped[str | None] = mapped_column(String(100))  # the case system's reference
     # The yearly review (default: Monday of ISO week 47, as in the seed's yearly cycle).
-    review_date: Mapped[date | None] = mapped_column(Date)
+    review_date: Mapped[date | None] = mapped_column(Date, default=_review_date)
     # The case worker (saksbehandler) reminded before a trial decision's evaluation date.
     case_worker_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
 

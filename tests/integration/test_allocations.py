@@ -193,6 +193,7 @@ async def test_who_sees_which_decisions(
     client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
 ) -> None:
     allocation = await _recipients_allocation(db_session, world)
+    assert allocation.review_date == rules.default_review_date(allocation.valid_from)  # set on any insert
     await _book_two(db_session, world)
     await _as(client, app, settings, world, "recipient")
     mine = await client.get("/api/v1/allocations")
