@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.tables import Booking, FollowUp
+from booking.tables import Allocation, Booking, FollowUp
 from core.errors import NotFoundError
 from departments.tables import Department
 from people.access import Principal
@@ -57,11 +57,21 @@ async def _coordinated(session: AsyncSession, principal: Principal, today: date)
     return list(rows)
 
 
+async def _is_case_worker(session: AsyncSession, principal: Principal) -> bool:
+    if principal.person_id is None:
+        return False
+    query = select(Allocation.id).where(
+        Allocation.case_worker_id == principal.person_id, Allocation.municipality_id == principal.municipality_id
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
 async def open_follow_ups(session: AsyncSession, principal: Principal, today: date) -> Sequence[FollowUp]:
     """Open follow-ups the principal should see.
 
-    Those of the recipients they coordinate, of their departments (staff and department administrators),
-    or all of the municipality (its administrators).
+    Those of the recipients they coordinate, of their departments (staff and department administrators;
+    evaluations due only to the administrators), of the decisions they are case worker for (evaluations
+    due), or all of the municipality (its administrators).
     """
     query = select(FollowUp).where(
         FollowUp.municipality_id == principal.municipality_id, FollowUp.resolved_at.is_(None)
@@ -69,9 +79,20 @@ async def open_follow_ups(session: AsyncSession, principal: Principal, today: da
     if not principal.is_municipality_admin:
         departments = principal.departments("staff", "department_admin")
         coordinated = await _coordinated(session, principal, today)
-        if not departments and not coordinated:
+        case_worker = await _is_case_worker(session, principal)
+        if not departments and not coordinated and not case_worker:
             raise ForbiddenError
-        query = query.where(or_(FollowUp.department_id.in_(departments), FollowUp.recipient_id.in_(coordinated)))
+        # A decision's evaluation is for the department's administrators and the decision's case worker, not
+        # for every staff member on shift.
+        evaluation = FollowUp.kind == "evaluation_due"
+        query = query.where(
+            or_(
+                ~evaluation & FollowUp.department_id.in_(departments),
+                evaluation & FollowUp.department_id.in_(principal.departments("department_admin")),
+                evaluation & (FollowUp.details["case_worker_id"].astext == str(principal.person_id)),
+                FollowUp.recipient_id.in_(coordinated),
+            )
+        )
     return (await session.scalars(query.order_by(FollowUp.created_at))).all()
 
 

@@ -32,7 +32,7 @@ MAX_MONTHS = 36
 
 
 class VisitNotDeliveredError(DomainError):
-    """Only a delivered visit can be answered about; `status` is the visit's."""
+    """Only a delivered visit can be answered about; `visit_status` is the visit's."""
 
     code = "visit_not_delivered"
 
@@ -174,7 +174,7 @@ async def answer(  # noqa: PLR0913 - keyword-only after the principal; one value
         raise NotFoundError
     by_proxy = await _answering_as(session, principal, booking, on_behalf=on_behalf, today=today)
     if booking.status != "delivered":
-        raise VisitNotDeliveredError(status=booking.status)
+        raise VisitNotDeliveredError(visit_status=booking.status)
     assert principal.person_id is not None  # noqa: S101 - the recipient or a proxy: a person
     values = {
         "id": uuid.uuid4(), "municipality_id": booking.municipality_id, "booking_id": booking.id,

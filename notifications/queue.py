@@ -19,8 +19,9 @@ from core.clock import utcnow
 from core.db import make_engine, make_sessionmaker
 from core.logging import request_id_var
 from core.settings import Settings
+from insight import evaluation_due
 from notifications import dispatch, feeds, sending
-from notifications.channels import channels_from_settings
+from notifications.channels import ChannelError, Message, channels_from_settings
 from notifications.daily import open_days_job
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,23 @@ async def refresh_feeds(ctx: dict[str, Any]) -> dict[str, int]:
     return result
 
 
+async def evaluation_due_job(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job, hourly: `evaluation_due` follow-ups for trial decisions, and one e-mail to each case worker."""
+    email = ctx["channels"]["email"]
+    url = f"{ctx['settings'].base_url.rstrip('/')}/"
+
+    async def send(mail: evaluation_due.Mail) -> str | None:
+        try:
+            await email.send(Message(to=mail.to, subject=mail.subject, text=mail.text, language=mail.language, url=url))
+        except ChannelError as exc:
+            return exc.reason
+        return None
+
+    result = await evaluation_due.remind(ctx["sessionmaker"], ctx["clock"](), send, url=url)
+    log.info("evaluation reminders: %s", result)
+    return result
+
+
 async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     if "sessionmaker" not in ctx:  # tests hand in their own
@@ -121,6 +139,7 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
         "functions": [
             heartbeat,
             open_days_job,
+            func(evaluation_due_job, keep_result=0),
             func(send_reminder, keep_result=0),
             func(tick, keep_result=0),
             func(reconcile, keep_result=0),
@@ -133,6 +152,7 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             cron(refresh_feeds, hour=3, minute=15, second=0, run_at_startup=False, unique=True, keep_result=0),
             # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
             cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
+            cron(evaluation_due_job, minute=25, second=0, run_at_startup=True, unique=True, keep_result=0),
         ],
         "queue_name": queue_name(settings),
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

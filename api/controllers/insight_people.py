@@ -17,7 +17,6 @@ from api.schemas.insight_people import (
     DepartmentFeedbackRead,
     FeedbackCreate,
     FeedbackRead,
-    Month,
     MonthRead,
     PlanRead,
     VisitRead,
@@ -25,6 +24,7 @@ from api.schemas.insight_people import (
 from core.clock import utcnow
 from insight import feedback, plan
 
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 MONTHS_SHOWN = 12  # by default: the last twelve months, this one included
 
 
@@ -86,8 +86,8 @@ class InsightPeopleController(Controller):
     @get("/departments/{department_id:uuid}/feedback", summary="A department's answers per month (groups of 5+)")
     async def department_months(
         self, db_session: DbSession, current: Current, today: Today, department_id: FromPath[uuid.UUID],
-        from_month: Annotated[Month | None, QueryParameter()] = None,
-        to_month: Annotated[Month | None, QueryParameter()] = None,
+        from_month: Annotated[str | None, QueryParameter(pattern=MONTH, description="YYYY-MM")] = None,
+        to_month: Annotated[str | None, QueryParameter(pattern=MONTH, description="YYYY-MM")] = None,
     ) -> DepartmentFeedbackRead:  # fmt: skip
         """Counts per calendar month of the visit; a month with fewer than 5 answers says only `suppressed`."""
         last = _month(to_month) if to_month else today.replace(day=1)

@@ -13,8 +13,6 @@ from insight.feedback import Answer, MonthFigures, Visit
 from insight.plan import AllocationLine, Plan, Summary, VisitLine
 from insight.tables import VisitFeedback
 
-Month = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-09"])]
-
 
 class FeedbackCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Answer "Var du fornøyd med besøket?": Ja, Både ja og nei, Nei, and optional free text.
