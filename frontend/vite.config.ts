@@ -34,6 +34,8 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,svg,png,woff2}'],
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/(api|auth|ical|schema|health|metrics)(\/|$)/],
+        // Reminders by Web Push: the push and notification-click handlers live beside the generated worker.
+        importScripts: ['/push-sw.js'],
       },
     }),
   ],

@@ -4,6 +4,76 @@
  */
 
 export interface paths {
+    "/api/v1/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Decisions: a recipient's (theirs, or one I may see), or my departments' (administrators) */
+        get: operations["ApiV1AllocationsListAllocations"];
+        put?: never;
+        /** Create a decision (idempotent on external_ref: a retry returns the first, 200) */
+        post: operations["ApiV1AllocationsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/allocations/{allocation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One decision */
+        get: operations["ApiV1AllocationsAllocationIdGetAllocation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change or end a decision (409 lists the bookings in the way) */
+        patch: operations["ApiV1AllocationsAllocationIdChange"];
+        trace?: never;
+    };
+    "/api/v1/allocations/{allocation_id}/evaluation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How a decision has been used */
+        get: operations["ApiV1AllocationsAllocationIdEvaluationEvaluation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/allocations/{allocation_id}/evaluation.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A decision's minutes per period as CSV (Excel) */
+        get: operations["ApiV1AllocationsAllocationIdEvaluationCsvEvaluationCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-tokens": {
         parameters: {
             query?: never;
@@ -142,6 +212,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bookings/{booking_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A visit's answer (the recipient and their coordinator) */
+        get: operations["ApiV1BookingsBookingIdFeedbackAnswerOfBooking"];
+        put?: never;
+        /** Answer "Var du fornøyd med besøket?" (once) */
+        post: operations["ApiV1BookingsBookingIdFeedbackAnswer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings/{booking_id}/move": {
         parameters: {
             query?: never;
@@ -176,6 +264,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/committee": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recipients for the coordinating committee
+         * @description Recipients with a decision valid today that meets one of the municipality's thresholds: `weekly_hours` (all their decisions' weekly shares together, across departments, exceed `weekly_minutes`), `respite_share` (one respite decision's weekly share exceeds `respite_percent` % of the whole week, 10080 minutes) or `bpa` (a BPA decision, when `bpa` is on). Weekly share: a week's minutes; a month's x 12 / 52; a 4-week period's / 4.
+         */
+        get: operations["ApiV1CommitteeCommittee"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/committee/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The coordinating committee's thresholds */
+        get: operations["ApiV1CommitteeThresholdsThresholds"];
+        /** Change the coordinating committee's thresholds */
+        put: operations["ApiV1CommitteeThresholdsSetThresholds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/coordinators": {
         parameters: {
             query?: never;
@@ -187,6 +313,23 @@ export interface paths {
         put?: never;
         /** Make a staff member a recipient's coordinator (municipality administrators) */
         post: operations["ApiV1CoordinatorsCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/coordinators/me/recipients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everyone I coordinate, one line each */
+        get: operations["ApiV1CoordinatorsMeRecipientsCoordinated"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -246,6 +389,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/departments/{department_id}/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Staffed against allocated minutes per week (the resource allocation model)
+         * @description Per ISO week (the department's local dates), in staff-unit minutes: staffed = opening hours x staff on duty (the capacity ledger where it has the day, else the opening rules, exceptions and public holidays); allocated = every decision valid on a day of the week, its weekly share x its service's staff units; booked = visits booked, delivered or not met x staff units; delivered = delivered visits x staff units (travel buffers not counted). `warning` is `over` when allocated exceeds staffed, `near` above 90 %.
+         */
+        get: operations["ApiV1DepartmentsDepartmentIdCoverageCoverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/departments/{department_id}/exceptions": {
         parameters: {
             query?: never;
@@ -276,6 +439,23 @@ export interface paths {
         post?: never;
         /** Remove an exception */
         delete: operations["ApiV1DepartmentsDepartmentIdExceptionsExceptionIdDeleteException"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/departments/{department_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A department's answers per month (groups of 5+) */
+        get: operations["ApiV1DepartmentsDepartmentIdFeedbackDepartmentMonths"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -403,6 +583,40 @@ export interface paths {
         patch: operations["ApiV1DepartmentsDepartmentIdServicesServiceIdUpdateService"];
         trace?: never;
     };
+    "/api/v1/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recipient's answers (the recipient and their coordinator) */
+        get: operations["ApiV1FeedbackAnswers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delivered visits waiting for the recipient's answer */
+        get: operations["ApiV1FeedbackPendingPending"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feeds": {
         parameters: {
             query?: never;
@@ -506,6 +720,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Get reminders on this device (Web Push) */
+        post: operations["ApiV1MePushSubscriptionsSubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/push-subscriptions/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key to subscribe to Web Push with */
+        get: operations["ApiV1MePushSubscriptionsPublicKeyPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/push-subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Stop push on a device */
+        delete: operations["ApiV1MePushSubscriptionsSubscriptionIdUnsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/reminder-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How my reminders reach me */
+        get: operations["ApiV1MeReminderSettingsShow"];
+        /** Choose how my reminders reach me */
+        put: operations["ApiV1MeReminderSettingsChange"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reminders that could not be sent, and booking events that kept failing */
+        get: operations["ApiV1NotificationsDeadLettersListLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/dead-letters/reminders/{reminder_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a dead reminder again */
+        post: operations["ApiV1NotificationsDeadLettersRemindersReminderIdRetryRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/persons": {
         parameters: {
             query?: never;
@@ -602,6 +919,40 @@ export interface paths {
         put?: never;
         /** End a proxy link today */
         post: operations["ApiV1ProxyLinksLinkIdEndEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recipients/{recipient_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recipient's plan across departments */
+        get: operations["ApiV1RecipientsRecipientIdPlanReadPlan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Decisions due for their yearly review or trial evaluation */
+        get: operations["ApiV1ReviewsReviews"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -740,6 +1091,93 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        /** AllocationChange */
+        AllocationChange: {
+            case_worker_id?: string | null;
+            evaluation_date?: string | null;
+            kind?: "ordinary" | "trial";
+            minutes?: number;
+            review_date?: string | null;
+            valid_from?: string;
+            valid_to?: string | null;
+        };
+        /** AllocationCreate */
+        AllocationCreate: {
+            case_worker_id?: string | null;
+            evaluation_date?: string | null;
+            external_ref?: string | null;
+            /**
+             * @default ordinary
+             * @enum {string}
+             */
+            kind: "ordinary" | "trial";
+            minutes: number;
+            /** @enum {string} */
+            period: "week" | "month" | "four_weeks";
+            period_anchor?: string | null;
+            /** Format: uuid */
+            recipient_id: string;
+            review_date?: string | null;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: date */
+            valid_from: string;
+            valid_to?: string | null;
+        };
+        /** AllocationLineRead */
+        AllocationLineRead: {
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            evaluation_date: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            minutes: number;
+            period: string;
+            /** Format: date */
+            period_end: string;
+            /** Format: date */
+            period_start: string;
+            review_date: string | null;
+            /** Format: uuid */
+            service_id: string;
+            service_name: {
+                [key: string]: string;
+            };
+            used: number;
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+        };
+        /** AllocationRead */
+        AllocationRead: {
+            case_worker_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            department_id: string;
+            evaluation_date: string | null;
+            external_ref: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            left_minutes: number | null;
+            minutes: number;
+            period: string;
+            period_anchor: string | null;
+            period_end: string | null;
+            period_start: string | null;
+            /** Format: uuid */
+            recipient_id: string;
+            review_date: string | null;
+            /** Format: uuid */
+            service_id: string;
+            used_minutes: number | null;
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+        };
         /** Assignment */
         Assignment: {
             staff_id: string | null;
@@ -775,6 +1213,13 @@ export interface components {
             service_id: string;
             /** Format: date-time */
             start: string;
+        };
+        /** BookingFeedbackRead */
+        BookingFeedbackRead: {
+            /** Format: uuid */
+            booking_id: string;
+            feedback: components["schemas"]["FeedbackRead"] | null;
+            status: string;
         };
         /** BookingMove */
         BookingMove: {
@@ -825,6 +1270,50 @@ export interface components {
             start: string;
             used: number;
         };
+        /** CommitteeAllocationRead */
+        CommitteeAllocationRead: {
+            /** Format: uuid */
+            allocation_id: string;
+            category: string;
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            kind: string;
+            minutes: number;
+            period: string;
+            /** Format: uuid */
+            service_id: string;
+            service_name: string;
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+            weekly_minutes: number;
+        };
+        /** CommitteeCaseRead */
+        CommitteeCaseRead: {
+            allocations: components["schemas"]["CommitteeAllocationRead"][];
+            reasons: ("weekly_hours" | "respite_share" | "bpa")[];
+            /** Format: uuid */
+            recipient_id: string;
+            recipient_name: string;
+            weekly_minutes_total: number;
+        };
+        /** CommitteeRead */
+        CommitteeRead: {
+            recipients: components["schemas"]["CommitteeCaseRead"][];
+            thresholds: components["schemas"]["Thresholds"];
+        };
+        /** CoordinatedRead */
+        CoordinatedRead: {
+            family_name: string;
+            given_name: string;
+            latest_feedback: components["schemas"]["LatestFeedbackRead"] | null;
+            next_visit: string | null;
+            open_follow_ups: number;
+            /** Format: uuid */
+            recipient_id: string;
+            upcoming_visits: number;
+        };
         /** CoordinatorCreate */
         CoordinatorCreate: {
             /** Format: uuid */
@@ -847,11 +1336,48 @@ export interface components {
             valid_from: string;
             valid_to: string | null;
         };
+        /** CoverageRead */
+        CoverageRead: {
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            timezone: string;
+            weeks: components["schemas"]["CoverageWeekRead"][];
+        };
+        /** CoverageWeekRead */
+        CoverageWeekRead: {
+            allocated_minutes: number;
+            allocated_percent: number | null;
+            booked_minutes: number;
+            delivered_minutes: number;
+            iso_week: number;
+            iso_year: number;
+            staffed_minutes: number;
+            /** @enum {null|string} */
+            warning: "over" | "near" | null;
+            /** Format: date */
+            week_start: string;
+        };
         /** DayRead */
         DayRead: {
             /** Format: date */
             date: string;
             slots: components["schemas"]["SlotRead"][];
+        };
+        /** DeadLetterRead */
+        DeadLetterRead: {
+            at: string | null;
+            attempts: number;
+            /** Format: uuid */
+            booking_id: string;
+            channel: string | null;
+            /** Format: uuid */
+            department_id: string;
+            id: number;
+            /** @enum {string} */
+            kind: "reminder" | "booking_event";
+            person_id: string | null;
+            reason: string | null;
         };
         /** DepartmentCreate */
         DepartmentCreate: {
@@ -885,6 +1411,13 @@ export interface components {
              * @example Europe/Oslo
              */
             timezone: string;
+        };
+        /** DepartmentFeedbackRead */
+        DepartmentFeedbackRead: {
+            /** Format: uuid */
+            department_id: string;
+            minimum_group: number;
+            months: components["schemas"]["MonthRead"][];
         };
         /** DepartmentPatch */
         DepartmentPatch: {
@@ -922,6 +1455,36 @@ export interface components {
             phone: string | null;
             reminder_lead_minutes: number[];
             timezone: string;
+        };
+        /** EvaluationRead */
+        EvaluationRead: {
+            /** Format: uuid */
+            allocation_id: string;
+            answers: components["schemas"]["insight_reports_AnswerRead"][];
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            evaluated_until: string | null;
+            evaluation_date: string | null;
+            feedback: components["schemas"]["FeedbackCounts"];
+            hours: components["schemas"]["HourRead"][];
+            kind: string;
+            minutes_per_period: number;
+            period: string;
+            periods: components["schemas"]["PeriodRead"][];
+            /** Format: uuid */
+            recipient_id: string;
+            recipient_name: string;
+            review_date: string | null;
+            /** Format: uuid */
+            service_id: string;
+            service_name: string;
+            timezone: string;
+            total: components["schemas"]["MinutesRead"];
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+            weekdays: components["schemas"]["WeekdayRead"][];
         };
         /** ExceptionCreate */
         ExceptionCreate: {
@@ -965,6 +1528,36 @@ export interface components {
             prefix: string;
             rendered_at: string | null;
         };
+        /** FeedbackCounts */
+        FeedbackCounts: {
+            mixed: number;
+            no: number;
+            yes: number;
+        };
+        /** FeedbackCreate */
+        FeedbackCreate: {
+            /** @enum {string} */
+            answer: "yes" | "mixed" | "no";
+            comment?: string | null;
+            /** @default false */
+            on_behalf: boolean;
+        };
+        /** FeedbackRead */
+        FeedbackRead: {
+            answer: string;
+            /** Format: date-time */
+            answered_at: string;
+            /** Format: uuid */
+            answered_by_id: string;
+            /** Format: uuid */
+            booking_id: string;
+            by_proxy: boolean;
+            comment: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            recipient_id: string;
+        };
         /** FollowUpRead */
         FollowUpRead: {
             /** Format: date-time */
@@ -1002,6 +1595,19 @@ export interface components {
             open: boolean;
             opening_id?: string | null;
         };
+        /** HourRead */
+        HourRead: {
+            hour: number;
+            minutes: number;
+            visits: number;
+        };
+        /** LatestFeedbackRead */
+        LatestFeedbackRead: {
+            answer: string;
+            /** Format: date-time */
+            answered_at: string;
+            by_proxy: boolean;
+        };
         /** LengthRead */
         LengthRead: {
             minutes: number;
@@ -1019,6 +1625,26 @@ export interface components {
             person?: components["schemas"]["PersonRead"] | null;
             roles: components["schemas"]["RoleRead"][];
         };
+        /** MinutesRead */
+        MinutesRead: {
+            booked: number;
+            cancelled: number;
+            charged: number;
+            delivered: number;
+            granted: number;
+            late_cancelled: number;
+            left: number;
+            no_show: number;
+        };
+        /** MonthRead */
+        MonthRead: {
+            mixed: number | null;
+            month: string;
+            no: number | null;
+            suppressed: boolean;
+            total: number | null;
+            yes: number | null;
+        };
         /** OpeningRuleRead */
         OpeningRuleRead: {
             end: string;
@@ -1033,6 +1659,14 @@ export interface components {
             valid_from: string | null;
             valid_to: string | null;
             weekday: number;
+        };
+        /** PeriodRead */
+        PeriodRead: {
+            /** Format: date */
+            end: string;
+            minutes: components["schemas"]["MinutesRead"];
+            /** Format: date */
+            start: string;
         };
         /** PersonBrief */
         PersonBrief: {
@@ -1069,6 +1703,48 @@ export interface components {
             national_id_masked: string;
             phone: string | null;
         };
+        /** PlanFollowUpRead */
+        PlanFollowUpRead: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            department_id: string;
+            details: {
+                [key: string]: unknown;
+            };
+            /** Format: uuid */
+            id: string;
+            kind: string;
+        };
+        /** PlanRead */
+        PlanRead: {
+            allocations: components["schemas"]["AllocationLineRead"][];
+            family_name: string;
+            feedback?: components["schemas"]["insight_people_AnswerRead"][] | null;
+            follow_ups: components["schemas"]["PlanFollowUpRead"][];
+            given_name: string;
+            past: components["schemas"]["PlanVisitRead"][];
+            /** Format: uuid */
+            recipient_id: string;
+            upcoming: components["schemas"]["PlanVisitRead"][];
+        };
+        /** PlanVisitRead */
+        PlanVisitRead: {
+            /** Format: uuid */
+            booking_id: string;
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            /** Format: date-time */
+            end: string;
+            minutes: number;
+            service_name: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            start: string;
+            status: string;
+        };
         /** ProxyLinkCreate */
         ProxyLinkCreate: {
             /** @enum {string} */
@@ -1095,9 +1771,75 @@ export interface components {
             valid_from: string;
             valid_to: string | null;
         };
+        /** PushKeys */
+        PushKeys: {
+            auth: string;
+            p256dh: string;
+        };
+        /** PushPublicKey */
+        PushPublicKey: {
+            public_key: string;
+        };
+        /** PushSubscriptionCreate */
+        PushSubscriptionCreate: {
+            endpoint: string;
+            keys: components["schemas"]["PushKeys"];
+        };
+        /** PushSubscriptionCreated */
+        PushSubscriptionCreated: {
+            /** Format: uuid */
+            id: string;
+        };
+        /** ReminderRetried */
+        ReminderRetried: {
+            id: number;
+            status: string;
+        };
+        /** ReminderSettingsChange */
+        ReminderSettingsChange: {
+            /** @enum {null|string} */
+            channel?: "email" | "sms" | "push" | "none" | null;
+            reminders_for?: string[];
+        };
+        /** ReminderSettingsRead */
+        ReminderSettingsRead: {
+            channel: string | null;
+            effective_channel: string | null;
+            push_devices: number;
+            reminders_for: string[];
+        };
         /** Resolution */
         Resolution: {
             note?: string | null;
+        };
+        /** ReviewRead */
+        ReviewRead: {
+            /** Format: uuid */
+            allocation_id: string;
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            /** Format: date */
+            due: string;
+            evaluation_date: string | null;
+            evaluation_url: string;
+            kind: string;
+            minutes: number;
+            overdue: boolean;
+            period: string;
+            /** @enum {string} */
+            reason: "review" | "evaluation";
+            /** Format: uuid */
+            recipient_id: string;
+            recipient_name: string;
+            review_date: string | null;
+            /** Format: uuid */
+            service_id: string;
+            service_name: string;
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+            weekly_minutes: number;
         };
         /** RoleCreate */
         RoleCreate: {
@@ -1200,6 +1942,14 @@ export interface components {
             /** Format: date-time */
             start: string;
         };
+        /** Thresholds */
+        Thresholds: {
+            bpa: boolean;
+            /** @description A respite decision above this percent of the week's 10080 minutes */
+            respite_percent: number;
+            /** @description More than this many minutes a week in total */
+            weekly_minutes: number;
+        };
         /** TokenCreate */
         TokenCreate: {
             department_id?: string | null;
@@ -1225,22 +1975,11 @@ export interface components {
             revoked_at: string | null;
             role: string;
         };
-        /** VisitRead */
-        VisitRead: {
-            address: string | null;
-            assigned_staff_id: string | null;
-            /** Format: uuid */
-            booking_id: string;
-            /** Format: date-time */
-            end: string;
-            home_visit: boolean;
-            /** Format: uuid */
-            recipient_id: string;
-            recipient_name: string;
-            service_name: string;
-            /** Format: date-time */
-            start: string;
-            status: string;
+        /** WeekdayRead */
+        WeekdayRead: {
+            minutes: number;
+            visits: number;
+            weekday: number;
         };
         /** WindowRead */
         WindowRead: {
@@ -1261,6 +2000,55 @@ export interface components {
             /** @example 08:00 */
             start: string;
         };
+        /** VisitRead */
+        controllers_roster_VisitRead: {
+            address: string | null;
+            assigned_staff_id: string | null;
+            /** Format: uuid */
+            booking_id: string;
+            /** Format: date-time */
+            end: string;
+            home_visit: boolean;
+            /** Format: uuid */
+            recipient_id: string;
+            recipient_name: string;
+            service_name: string;
+            /** Format: date-time */
+            start: string;
+            status: string;
+        };
+        /** AnswerRead */
+        insight_people_AnswerRead: {
+            feedback: components["schemas"]["FeedbackRead"];
+            visit: components["schemas"]["schemas_insight_people_VisitRead"];
+        };
+        /** AnswerRead */
+        insight_reports_AnswerRead: {
+            answer: string;
+            /** Format: date-time */
+            answered_at: string;
+            /** Format: uuid */
+            booking_id: string;
+            by_proxy: boolean;
+            comment: string | null;
+            /** Format: date-time */
+            visit_start: string;
+        };
+        /** VisitRead */
+        schemas_insight_people_VisitRead: {
+            /** Format: uuid */
+            booking_id: string;
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            /** Format: date-time */
+            end: string;
+            service_name: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            start: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1270,6 +2058,237 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiV1AllocationsListAllocations: {
+        parameters: {
+            query?: {
+                recipient_id?: string | null;
+                department_id?: string | null;
+                active_on?: string | null;
+                kind?: "ordinary" | "trial" | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AllocationsCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AllocationsAllocationIdGetAllocation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                allocation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AllocationsAllocationIdChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                allocation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationChange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AllocationsAllocationIdEvaluationEvaluation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                allocation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1AllocationsAllocationIdEvaluationCsvEvaluationCsv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                allocation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1ApiTokensListTokens: {
         parameters: {
             query?: never;
@@ -1623,6 +2642,84 @@ export interface operations {
             };
         };
     };
+    ApiV1BookingsBookingIdFeedbackAnswerOfBooking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingFeedbackRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1BookingsBookingIdFeedbackAnswer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1BookingsBookingIdMoveMove: {
         parameters: {
             query?: never;
@@ -1705,6 +2802,85 @@ export interface operations {
             };
         };
     };
+    ApiV1CommitteeCommittee: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommitteeRead"];
+                };
+            };
+        };
+    };
+    ApiV1CommitteeThresholdsThresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thresholds"];
+                };
+            };
+        };
+    };
+    ApiV1CommitteeThresholdsSetThresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Thresholds"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thresholds"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1CoordinatorsCreate: {
         parameters: {
             query?: never;
@@ -1740,6 +2916,26 @@ export interface operations {
                         } | unknown[];
                         status_code: number;
                     };
+                };
+            };
+        };
+    };
+    ApiV1CoordinatorsMeRecipientsCoordinated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoordinatedRead"][];
                 };
             };
         };
@@ -1941,6 +3137,48 @@ export interface operations {
             };
         };
     };
+    ApiV1DepartmentsDepartmentIdCoverageCoverage: {
+        parameters: {
+            query?: {
+                /** @description A day of the first week (default: this week) */
+                from?: string | null;
+                /** @description How many weeks (1-52) */
+                weeks?: number;
+            };
+            header?: never;
+            path: {
+                department_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1DepartmentsDepartmentIdExceptionsExceptions: {
         parameters: {
             query?: never;
@@ -2037,6 +3275,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1DepartmentsDepartmentIdFeedbackDepartmentMonths: {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM */
+                from_month?: string | null;
+                /** @description YYYY-MM */
+                to_month?: string | null;
+            };
+            header?: never;
+            path: {
+                department_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartmentFeedbackRead"];
+                };
             };
             /** @description Bad request syntax or unsupported method */
             400: {
@@ -2267,7 +3547,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRead"][];
+                    "application/json": components["schemas"]["controllers_roster_VisitRead"][];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2425,6 +3705,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1FeedbackAnswers: {
+        parameters: {
+            query?: {
+                recipient_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["insight_people_AnswerRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1FeedbackPendingPending: {
+        parameters: {
+            query?: {
+                recipient_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["schemas_insight_people_VisitRead"][];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2637,6 +3991,216 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccessLogEntry"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1MePushSubscriptionsSubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionCreated"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1MePushSubscriptionsPublicKeyPublicKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushPublicKey"];
+                };
+            };
+        };
+    };
+    ApiV1MePushSubscriptionsSubscriptionIdUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1MeReminderSettingsShow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderSettingsRead"];
+                };
+            };
+        };
+    };
+    ApiV1MeReminderSettingsChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReminderSettingsChange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderSettingsRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1NotificationsDeadLettersListLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetterRead"][];
+                };
+            };
+        };
+    };
+    ApiV1NotificationsDeadLettersRemindersReminderIdRetryRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reminder_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderRetried"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2885,6 +4449,81 @@ export interface operations {
             };
         };
     };
+    ApiV1RecipientsRecipientIdPlanReadPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recipient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanRead"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ApiV1ReviewsReviews: {
+        parameters: {
+            query?: {
+                /** @description Due on or before this date (default: today + 30 days) */
+                before?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewRead"][];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        detail: string;
+                        extra?: null | {
+                            [key: string]: unknown;
+                        } | unknown[];
+                        status_code: number;
+                    };
+                };
+            };
+        };
+    };
     ApiV1StaffStaffIdRosterStaff: {
         parameters: {
             query: {
@@ -2905,7 +4544,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VisitRead"][];
+                    "application/json": components["schemas"]["controllers_roster_VisitRead"][];
                 };
             };
             /** @description Bad request syntax or unsupported method */

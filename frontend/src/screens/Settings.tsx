@@ -1,6 +1,7 @@
 import { Button, Fieldset, Heading, Paragraph, Radio, Switch } from '@digdir/designsystemet-react';
-import { useMe } from '../api/queries';
+import { hasRole, useMe } from '../api/queries';
 import { Icon } from '../components/Icon';
+import { Reminders } from '../components/Reminders';
 import { useTranslation } from 'react-i18next';
 import i18n, { LANGUAGES } from '../i18n';
 import { savePrefs, usePrefs } from '../prefs';
@@ -43,6 +44,7 @@ export function Settings() {
         onChange={(e) => savePrefs({ easy: e.target.checked })}
       />
       {prefs.easy && <Paragraph role="status">{t('settings.easyOn')}</Paragraph>}
+      {me.data?.person && hasRole(me.data, 'recipient', 'proxy') && <Reminders me={me.data} />}
       {me.data && (
         <Button variant="secondary" onClick={() => void signOut()} className="sign-out">
           <Icon name="back" />
