@@ -15,7 +15,21 @@ from litestar.response import File, Response
 DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 # The app's own screens (its router's first path segments): a deep link to one answers the app's page.
 # Any other path is a 404 problem, so a mistyped API or feed address is never answered with HTML.
-SCREENS = frozenset({"bestill", "flytt", "timer", "vakt", "avdeling", "innstillinger", "kalender", "offline"})
+SCREENS = frozenset(
+    {
+        "bestill",
+        "flytt",
+        "timer",
+        "plan",
+        "koordinator",
+        "vakt",
+        "avdeling",
+        "innsikt",
+        "innstillinger",
+        "kalender",
+        "offline",
+    }
+)
 IMMUTABLE = "public, max-age=31536000, immutable"  # file names carry a content hash
 REVALIDATE = "no-cache"  # index.html, the service worker and the manifest: always ask
 # Module scripts are refused under any other type; the system's MIME table may lack the newer ones.
