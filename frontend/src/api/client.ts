@@ -9,7 +9,8 @@ export type Booking = Schemas['BookingRead'];
 export type Service = Schemas['ServiceRead'];
 export type Department = Schemas['DepartmentRead'];
 export type Availability = Schemas['AvailabilityRead'];
-export type Visit = Schemas['VisitRead'];
+// By its path, not its schema name: two structs named VisitRead in the API make the generator prefix both names.
+export type Visit = paths['/api/v1/departments/{department_id}/roster']['get']['responses'][200]['content']['application/json'][number];
 export type OpeningRule = Schemas['OpeningRuleRead'];
 export type RuleWrite = Schemas['RuleWrite'];
 
