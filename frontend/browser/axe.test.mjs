@@ -85,12 +85,27 @@ for (const language of ['nb', 'nn', 'en']) {
           await page.locator('.choices button').nth(1).click();
           await page.locator('.days button').first().waitFor();
           await check(page, `${mode} book: day`, `axe-${mode}-day`);
-          await page.locator('.days button:not([disabled])').first().click();
+          await page.locator('.days button:not([disabled])').nth(2).click();
           await page.locator('.times button').first().waitFor();
           await check(page, `${mode} book: time`, `axe-${mode}-time`);
           await page.locator('.times button').first().click();
           await page.locator('.summary').waitFor();
           await check(page, `${mode} book: confirm`, `axe-${mode}-confirm`);
+          // Someone else took the time a moment ago: the refusal and the nearest free times.
+          const taken = { type: 'urn:tjenesteshop:problem:slot_full', title: '', status: 409 };
+          await page.route(`${BASE}/api/v1/bookings`, (route) => (route.request().method() === 'POST' ? route.fulfill({ status: 409, contentType: 'application/problem+json', body: JSON.stringify(taken) }) : route.continue()));
+          await page.locator('button.cta').click();
+          await page.locator('.nearest button').first().waitFor();
+          await check(page, `${mode} book: slot taken`, `axe-${mode}-slot-taken`);
+          await page.unroute(`${BASE}/api/v1/bookings`);
+          // Booked for real: the receipt; then cancelled again through the API, so the hours are given back.
+          const posted = page.waitForResponse((r) => r.url() === `${BASE}/api/v1/bookings` && r.request().method() === 'POST');
+          await page.locator('button.cta').click();
+          const booking = await (await posted).json();
+          await page.locator('.done').waitFor();
+          await check(page, `${mode} book: done`, `axe-${mode}-done`);
+          const csrf = (await (await page.request.get(`${BASE}/api/v1/me`)).json()).csrf_token;
+          await page.request.post(`${BASE}/api/v1/bookings/${booking.id}/cancel`, { headers: { 'X-CSRF-Token': csrf } });
           await page.locator('nav a[href="/timer"]').click();
           await page.locator('.booking-card').first().waitFor();
           await check(page, `${mode} bookings`, `axe-${mode}-bookings`);
@@ -101,13 +116,25 @@ for (const language of ['nb', 'nn', 'en']) {
           await page.locator('a[href="/kalender"]').first().click();
           await page.locator('.cta').waitFor();
           await check(page, `${mode} calendar`, `axe-${mode}-calendar`);
+          const made = page.waitForResponse((r) => r.url() === `${BASE}/api/v1/feeds` && r.request().method() === 'POST');
+          await page.locator('.cta').click();
+          const feed = await (await made).json();
+          await page.locator('img.qr').waitFor();
+          await check(page, `${mode} calendar link`, `axe-${mode}-calendar-link`);
+          await page.request.delete(`${BASE}/api/v1/feeds/${feed.feed.id}`, { headers: { 'X-CSRF-Token': csrf } });
+          await page.locator('nav a[href="/innstillinger"]').click();
+          await page.locator('.reminders input[type=radio]').first().waitFor();
+          await check(page, `${mode} settings, signed in`, `axe-${mode}-settings-reminders`);
         });
       });
 
       test('proxy home', async () => {
         await as('Liv Berg', phone, async (page) => {
           await page.locator('.hours-card').first().waitFor();
-          await check(page, `${mode} proxy home`);
+          await check(page, `${mode} proxy home`, `axe-${mode}-proxy-home`);
+          await page.locator('nav a[href="/innstillinger"]').click();
+          await page.locator('.reminders input[type=checkbox]').first().waitFor();
+          await check(page, `${mode} proxy settings`);
         });
       });
 

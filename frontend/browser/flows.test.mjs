@@ -1,5 +1,5 @@
-// The main flows in real Chromium against the real API with demo data: by mouse and by keyboard only,
-// on a phone (360x740) and a desktop (1280x800). Screenshots go to the artifacts folder.
+// The main flows in real Chromium against the real API with demo data: by mouse and by keyboard only (Tab, Enter,
+// Space, arrow keys: no click), on a phone (360x740) and a desktop (1280x800). Screenshots go to the artifacts folder.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activate, apiAs, axe, BASE, DESKTOP, launch, open, PHONE, shot, signIn, tabTo } from './lib.mjs';
@@ -16,6 +16,7 @@ const VARIANTS = [
   { name: 'phone', viewport: PHONE, keyboard: false },
   { name: 'desktop', viewport: DESKTOP, keyboard: false },
   { name: 'phone-keyboard', viewport: PHONE, keyboard: true },
+  { name: 'desktop-keyboard', viewport: DESKTOP, keyboard: true },
 ];
 
 /** From the day step on: the first open day (or the `skip`-th), its first free time, then the confirm screen. */
@@ -23,16 +24,16 @@ async function chooseDayAndTime(page, keyboard, { skip = 0 } = {}) {
   await page.getByRole('heading', { level: 1, name: 'Hvilken dag passer?' }).waitFor();
   const days = page.locator('.days button:not([disabled])');
   await days.first().waitFor();
-  await activate(page, days.nth(skip), keyboard);
+  await activate(page, days.nth(skip), keyboard, 'Space');
   await page.getByRole('heading', { level: 1, name: 'Hvilket klokkeslett passer?' }).waitFor();
   const time = page.locator('.times button').first();
   const label = (await time.textContent()).trim();
-  await activate(page, time, keyboard);
+  await activate(page, time, keyboard, 'Space');
   await page.getByRole('heading', { level: 1, name: 'Se over og bekreft' }).waitFor();
   return label;
 }
 
-for (const variant of VARIANTS) {
+for (const [number, variant] of VARIANTS.entries()) {
   describe(`recipient on ${variant.name}`, () => {
     test('books, moves and cancels a visit', async () => {
       const { context, page, errors } = await open(browser, { viewport: variant.viewport });
@@ -96,13 +97,18 @@ for (const variant of VARIANTS) {
       await page.getByText('for Emma Berg').waitFor();
       await activate(page, page.getByRole('button', { name: /Avlastning i hjemmet/ }), keyboard);
       await activate(page, page.getByRole('button', { name: /^2 timer/ }), keyboard);
-      await chooseDayAndTime(page, keyboard, { skip: variant.name === 'desktop' ? 1 : 0 });
+      await chooseDayAndTime(page, keyboard, { skip: number });
       await page.locator('.summary').getByText('Emma Berg').waitFor();
+      const posted = page.waitForResponse((r) => r.url() === `${BASE}/api/v1/bookings` && r.request().method() === 'POST');
       await activate(page, page.getByRole('button', { name: 'Bestill timen' }), keyboard);
       await page.getByRole('heading', { name: 'Timen er bestilt' }).waitFor();
+      const booking = await (await posted).json();
       await activate(page, page.getByRole('link', { name: 'Mine timer' }).last(), keyboard);
       await page.locator('.booking-card').filter({ hasText: 'Emma Berg' }).first().waitFor();
       await shot(page, `${variant.name}-proxy-bookings`);
+      const { csrf_token: csrf } = await (await page.request.get(`${BASE}/api/v1/me`)).json();
+      const cancelled = await page.request.post(`${BASE}/api/v1/bookings/${booking.id}/cancel`, { headers: { 'X-CSRF-Token': csrf } });
+      assert.ok(cancelled.ok(), await cancelled.text());
       assert.deepEqual(errors, []);
       await context.close();
     });
@@ -227,7 +233,7 @@ describe('staff', () => {
 });
 
 describe('administrator', () => {
-  for (const variant of [VARIANTS[1], { name: 'desktop-keyboard', viewport: DESKTOP, keyboard: true }]) {
+  for (const variant of [VARIANTS[1], VARIANTS[3]]) {
     test(`changes opening hours and meets a conflict (${variant.name})`, async () => {
       const kari = await apiAs(browser, 'Kari Nordmann');
       const hanne = await apiAs(browser, 'Hanne Lie');

@@ -21,7 +21,7 @@ export async function launch() {
 /** A fresh browser context (cookies, storage) at a viewport, with language and easy-read preset. */
 let phones = 0;
 
-export async function open(browser, { viewport = PHONE, language = 'nb', easy = false } = {}) {
+export async function open(browser, { viewport = PHONE, language = 'nb', easy = false, serviceWorkers = 'block' } = {}) {
   // Each context is another device: its own address (the API trusts X-Forwarded-For from localhost), so the
   // suite's many sign-ins do not meet the per-address sign-in limit that protects the real service.
   phones += 1;
@@ -30,7 +30,7 @@ export async function open(browser, { viewport = PHONE, language = 'nb', easy = 
     viewport,
     locale: language === 'en' ? 'en-GB' : 'nb-NO',
     timezoneId: 'Europe/Oslo',
-    serviceWorkers: 'block',
+    serviceWorkers,
     extraHTTPHeaders: { 'X-Forwarded-For': address },
   });
   await context.addInitScript(
@@ -68,11 +68,11 @@ export async function tabTo(page, locator, { max = 150 } = {}) {
   throw new Error(`could not reach ${locator} with Tab`);
 }
 
-/** Activate a control by mouse, or by keyboard only (Tab to it, then Enter). */
-export async function activate(page, locator, keyboard) {
+/** Activate a control by mouse, or by keyboard only (Tab to it, then Enter, or Space for a button). */
+export async function activate(page, locator, keyboard, key = 'Enter') {
   if (!keyboard) return locator.first().click();
   await tabTo(page, locator);
-  await page.keyboard.press('Enter');
+  await page.keyboard.press(key);
 }
 
 export async function axe(page, label) {
@@ -85,6 +85,8 @@ export async function axe(page, label) {
 }
 
 export async function shot(page, name) {
+  // As a person sees it: after a dialog has faded in, not halfway.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 

@@ -2,7 +2,8 @@
 
 The suite (frontend/browser/*.test.mjs) books, moves and cancels as a recipient, books for a child as a proxy,
 marks an outcome as staff and changes opening hours into a conflict as an administrator, by mouse and by
-keyboard only, on a phone and a desktop viewport; axe checks every page and dialog in both modes and all three
+keyboard only, on a phone and a desktop viewport; chooses how reminders arrive (Web Push through the service
+worker, with a key pair made for the run); axe checks every page and dialog in both modes and all three
 languages; the booking page's JavaScript stays under its budget. Chromium is installed with apt when missing;
 without it the test fails, it never skips.
 """
@@ -10,6 +11,7 @@ without it the test fails, it never skips.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import socket
@@ -24,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -81,6 +85,21 @@ def _build() -> str:
     return npm
 
 
+def _vapid_env() -> dict[str, str]:
+    """A Web Push key pair of the run's own, so the app offers push and the browser subscribes with the real key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return {
+        "TJENESTESHOP_VAPID_PRIVATE_KEY": b64(key.private_numbers().private_value.to_bytes(32, "big")),
+        "TJENESTESHOP_VAPID_PUBLIC_KEY": b64(public),
+        "TJENESTESHOP_VAPID_SUBJECT": "mailto:drift@example.org",
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -114,6 +133,7 @@ def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[tuple[str,
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=servers.redis_url)
     env |= {"TJENESTESHOP_REDIS_PREFIX": f"{servers.key_prefix}browser:", "TJENESTESHOP_DATA_DIR": str(tmp_path)}
+    env |= _vapid_env()
     command = [sys.executable, "-m", "tjenesteshop", "serve", "--demo", "--no-worker", "--port", str(port)]
     process = subprocess.Popen(command, env=env, cwd=tmp_path)  # noqa: S603 - our own CLI
     base = f"http://127.0.0.1:{port}"
