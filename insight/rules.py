@@ -8,27 +8,18 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from booking import rules as booking_rules
 from booking.rules import FOUR_WEEKS, MONTH, WEEK, Period, period_of
-
-REVIEW_WEEK = 47  # the seed's yearly cycle: decisions are reviewed in ISO week 47
 
 
 def default_review_date(valid_from: date) -> date:
     """The default yearly review date of a decision starting on `valid_from`.
 
-    The Monday of ISO week 47 of `valid_from`'s ISO year if that is on or after `valid_from`, else the
-    Monday of ISO week 47 of the next ISO year (the same as migration 0009's backfill).
-
-    Args:
-        valid_from: The decision's first day.
-
-    Returns:
-        A Monday on or after `valid_from`.
-
+    The Monday of ISO week 47 of `valid_from`'s ISO year if that is on or after `valid_from`, else the Monday of
+    ISO week 47 of the next ISO year (as migration 0009 backfills). The rule lives in `booking.rules`, where every
+    new decision gets it; the views around the decision use it from here.
     """
-    year = valid_from.isocalendar().year
-    this_year = date.fromisocalendar(year, REVIEW_WEEK, 1)
-    return this_year if this_year >= valid_from else date.fromisocalendar(year + 1, REVIEW_WEEK, 1)
+    return booking_rules.default_review_date(valid_from)
 
 
 # --- Weekly shares -------------------------------------------------------------------------------------------

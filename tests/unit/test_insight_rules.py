@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from booking.rules import Period
+from booking.rules import REVIEW_WEEK, Period
 from insight.rules import (
     BPA,
     EVALUATION,
@@ -19,7 +19,6 @@ from insight.rules import (
     OVER,
     RESPITE_SHARE,
     REVIEW,
-    REVIEW_WEEK,
     WEEKLY_HOURS,
     Choice,
     CoverageWeek,
