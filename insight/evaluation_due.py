@@ -169,7 +169,10 @@ async def remind(
         raised, mails = await raise_due(session, now, url)
     mailed = failed = 0
     for follow_up_id, mail in mails:
-        reason = await send(mail)
+        try:
+            reason = await send(mail)
+        except Exception as exc:  # noqa: BLE001 - a channel's bug must not strand the other claimed mails
+            reason = f"unexpected {type(exc).__name__}"
         async with sessionmaker.begin() as session:
             follow_up = await session.scalar(select(FollowUp).where(FollowUp.id == follow_up_id).with_for_update())
             if follow_up is not None:

@@ -24,6 +24,7 @@ from departments.tables import Department, Service
 from insight.tables import VisitFeedback
 from people.access import Principal, is_coordinator_for, is_proxy_for
 from people.audit import Origin, record
+from people.errors import ForbiddenError
 from people.tables import Person
 
 PENDING_DAYS = 30  # a delivered visit is offered the question this long
@@ -44,7 +45,7 @@ class FeedbackExistsError(DomainError):
 
 
 class OwnVoiceError(DomainError):
-    """A proxy answers only when stating that the recipient cannot (`on_behalf`); staff never answer."""
+    """A proxy answers only when stating that the recipient cannot (`on_behalf`)."""
 
     code = "feedback_own_voice"
 
@@ -158,7 +159,7 @@ async def _answering_as(
         return True
     recipient = await session.get(Person, booking.recipient_id)
     if recipient is not None and await may_see_recipient(session, principal, recipient, today):
-        raise OwnVoiceError  # staff, coordinators and administrators see the visit but never answer for it
+        raise ForbiddenError  # staff, coordinators and administrators see the visit but never answer for it
     raise NotFoundError
 
 
