@@ -14,6 +14,7 @@ from booking.tables import Allocation, Booking
 from core.errors import NotFoundError
 from departments.tables import Department, Service
 from insight import rules
+from insight.feedback import MIN_GROUP, may_see_answers
 from insight.tables import VisitFeedback
 from people.access import Principal, is_coordinator_for
 from people.audit import Origin, record
@@ -41,12 +42,13 @@ class Report:
     service: Service
     department: Department
     evaluation: rules.Evaluation
-    feedback: dict[str, int]
-    answers: list[Answer]
+    feedback: dict[str, int] | None  # None: too few answers to show to this viewer
+    answers: list[Answer]  # empty unless the viewer may see the individual answers
+    answers_visible: bool
 
 
 async def may_evaluate(session: AsyncSession, principal: Principal, allocation: Allocation, today: date) -> bool:
-    """Whether the principal may see a decision's evaluation (feedback included).
+    """Whether the principal may see a decision's evaluation (individual feedback answers: `evaluate`).
 
     Administrators of its municipality or its department (people and tokens), its case worker, and the
     recipient's coordinator; not the recipient, proxies or other staff.
@@ -110,6 +112,9 @@ async def evaluate(
 ) -> Report:
     """A decision's use per period, the hours and weekdays chosen, and the feedback on its visits.
 
+    The individual feedback answers (and comments) are shown to the recipient's coordinator only, as everywhere
+    ("Min stemme teller"); administrators and the case worker get the counts, from `MIN_GROUP` answers on.
+
     Periods run from the decision's start to today (local to the department), or to its end or evaluation
     date if earlier (`insight.rules.evaluate`). The read is audited: it is the recipient's data.
 
@@ -131,5 +136,9 @@ async def evaluate(
     answers = await _answers(session, allocation, frozenset(p.period.start for p in evaluation.periods))
     await record(session, principal, origin, action="allocation.evaluation.read", object_type="allocation",
                  object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip
-    feedback = rules.feedback_counts(a.answer for a in answers)
-    return Report(allocation, recipient, service, department, evaluation, feedback, answers)
+    # "Min stemme teller": the individual answers are the recipient's and their coordinator's only.
+    individual = await may_see_answers(session, principal, allocation.recipient_id, now.date())
+    counts = rules.feedback_counts(a.answer for a in answers)
+    feedback = rules.feedback_shown(counts, individual=individual, min_group=MIN_GROUP)
+    shown = answers if individual else []
+    return Report(allocation, recipient, service, department, evaluation, feedback, shown, individual)

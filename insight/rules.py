@@ -223,6 +223,15 @@ def feedback_counts(answers: Iterable[str]) -> dict[str, int]:
     return counts
 
 
+def feedback_shown(counts: Mapping[str, int], *, individual: bool, min_group: int) -> dict[str, int] | None:
+    """The counts a viewer of an evaluation gets: all of them if they may see the individual answers.
+
+    Others (administrators, the case worker) get them only from `min_group` answers on, the privacy threshold of
+    the department's monthly figures: with fewer, the counts would show one person's answers one by one.
+    """
+    return dict(counts) if individual or sum(counts.values()) >= min_group else None
+
+
 # --- Capacity coverage (the resource allocation model) ---------------------------------------------------------
 
 NEAR_PERCENT = 90  # allocations above this share of the staffed minutes get the softer warning

@@ -87,7 +87,7 @@ class FeedbackCounts(msgspec.Struct):
 
 
 class AnswerRead(msgspec.Struct):
-    """One answer about one visit (for the case worker, administrators and the coordinator only)."""
+    """One answer about one visit (for the recipient's coordinator only)."""
 
     booking_id: uuid.UUID
     visit_start: datetime
@@ -104,7 +104,11 @@ class AnswerRead(msgspec.Struct):
 
 
 class EvaluationRead(msgspec.Struct):
-    """A decision's use per period from its start to `evaluated_until`, the times chosen, and the feedback."""
+    """A decision's use per period from its start to `evaluated_until`, the times chosen, and the feedback.
+
+    `answers` (with comments) only for the recipient's coordinator (`answers_visible`); `feedback` counts for
+    everyone who may see the evaluation, but null for others than the coordinator below 5 answers (privacy).
+    """
 
     allocation_id: uuid.UUID
     recipient_id: uuid.UUID
@@ -126,7 +130,8 @@ class EvaluationRead(msgspec.Struct):
     total: MinutesRead
     hours: list[HourRead]
     weekdays: list[WeekdayRead]
-    feedback: FeedbackCounts
+    feedback: FeedbackCounts | None
+    answers_visible: bool
     answers: list[AnswerRead]
 
     @classmethod
@@ -155,7 +160,8 @@ class EvaluationRead(msgspec.Struct):
             total=MinutesRead.of(evaluation.total),
             hours=[HourRead(c.key, c.visits, c.minutes) for c in evaluation.hours],
             weekdays=[WeekdayRead(c.key, c.visits, c.minutes) for c in evaluation.weekdays],
-            feedback=FeedbackCounts(**report.feedback),
+            feedback=None if report.feedback is None else FeedbackCounts(**report.feedback),
+            answers_visible=report.answers_visible,
             answers=[AnswerRead.of(a, zone) for a in report.answers],
         )
 

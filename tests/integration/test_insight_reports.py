@@ -231,14 +231,21 @@ async def test_trial_evaluation_has_exact_minutes_per_week_times_chosen_and_feed
                              {"hour": 15, "visits": 1, "minutes": 60}]  # fmt: skip
     assert body["weekdays"] == [{"weekday": d, "visits": n, "minutes": 60 * n} for d, n in
                                 ((1, 2), (2, 2), (3, 2), (4, 1), (5, 1))]  # fmt: skip
-    assert body["feedback"] == {"yes": 1, "mixed": 1, "no": 1}
-    assert [(a["booking_id"], a["answer"], a["comment"], a["by_proxy"]) for a in body["answers"]] == [
+    # "Min stemme teller": an administrator gets no individual answers, and no counts of fewer than 5.
+    assert (body["feedback"], body["answers_visible"], body["answers"]) == (None, False, [])
+    await _as(client, app, settings, s.world, "coordinator")
+    seen = (await client.get(f"/api/v1/allocations/{s.allocations['trial']}/evaluation")).json()
+    assert {k: v for k, v in seen.items() if k not in {"feedback", "answers_visible", "answers"}} == {
+        k: v for k, v in body.items() if k not in {"feedback", "answers_visible", "answers"}
+    }
+    assert (seen["feedback"], seen["answers_visible"]) == ({"yes": 1, "mixed": 1, "no": 1}, True)
+    assert [(a["booking_id"], a["answer"], a["comment"], a["by_proxy"]) for a in seen["answers"]] == [
         (str(s.bookings["first"]), "yes", "Hyggelig", False),
-        (str(body["answers"][1]["booking_id"]), "mixed", None, True),
+        (str(seen["answers"][1]["booking_id"]), "mixed", None, True),
         (str(s.bookings["fourth"]), "no", "Kom for sent", False),
     ]
-    assert body["answers"][0]["visit_start"] == at(s.trial_start, 10).isoformat()
-    assert await _audits(db_session, "allocation.evaluation.read") == before + 1
+    assert seen["answers"][0]["visit_start"] == at(s.trial_start, 10).isoformat()
+    assert await _audits(db_session, "allocation.evaluation.read") == before + 2
 
 
 async def test_evaluation_csv_is_semicolon_separated_with_a_bom_and_headers_in_the_language(
@@ -270,6 +277,24 @@ async def test_evaluation_csv_is_semicolon_separated_with_a_bom_and_headers_in_t
     assert english.content.decode("utf-8-sig").splitlines()[0].startswith("Period from;Period to;Granted (min)")
     nynorsk = await client.get(path, headers={"Accept-Language": "nn"})
     assert "Ikkje møtt (min)" in nynorsk.content.decode("utf-8-sig").splitlines()[0]
+
+
+async def test_administrators_get_the_counts_from_five_answers_but_never_the_answers(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, scenario: Scenario, db_session: AsyncSession
+) -> None:
+    s = scenario
+    delivered = (await db_session.scalars(
+        select(Booking).where(Booking.allocation_id == s.allocations["trial"], Booking.status == "delivered",
+                              Booking.id.not_in([s.bookings["first"], s.bookings["fourth"]]))
+        .order_by(Booking.starts_at)
+    )).all()  # fmt: skip
+    assert len(delivered) == 3  # one of them already answered (mixed, by the proxy)
+    answered = set(await db_session.scalars(select(VisitFeedback.booking_id)))
+    db_session.add_all([_feedback(s.world, v, "no", "Ingen kom") for v in delivered if v.id not in answered])
+    await db_session.commit()
+    await _as(client, app, settings, s.world, "token_admin")
+    body = (await client.get(f"/api/v1/allocations/{s.allocations['trial']}/evaluation")).json()
+    assert (body["feedback"], body["answers_visible"], body["answers"]) == ({"yes": 1, "mixed": 1, "no": 3}, False, [])
 
 
 @pytest.mark.parametrize(
@@ -313,8 +338,7 @@ async def test_an_ordinary_decision_is_evaluated_up_to_today(
     assert body["evaluated_until"] == scenario.today.isoformat()
     assert body["periods"][-1]["start"] == scenario.today.replace(day=1).isoformat()
     assert body["periods"][-1]["minutes"] == _minutes(granted=600)
-    assert body["feedback"] == {"yes": 0, "mixed": 0, "no": 0}
-    assert body["answers"] == []
+    assert (body["feedback"], body["answers"]) == (None, [])
     future = (await client.get(f"/api/v1/allocations/{scenario.allocations['double']}/evaluation")).json()
     assert (future["evaluated_until"], future["periods"], future["total"]) == (None, [], _minutes())
 

@@ -38,6 +38,7 @@ from insight.rules import (
     evaluate,
     evaluated_until,
     feedback_counts,
+    feedback_shown,
     monday_of,
     periods_between,
     review_due,
@@ -175,6 +176,13 @@ def test_periods_tile_the_span_without_gaps(period: str, first: date, days: int)
 
 def test_feedback_counts_every_answer_kind() -> None:
     assert feedback_counts(["yes", "no", "yes", "maybe"]) == {"yes": 2, "mixed": 0, "no": 1}
+
+
+def test_feedback_counts_are_shown_to_others_than_the_coordinator_only_from_five_answers() -> None:
+    four = {"yes": 2, "mixed": 1, "no": 1}
+    assert feedback_shown(four, individual=True, min_group=5) == four
+    assert feedback_shown(four, individual=False, min_group=5) is None
+    assert feedback_shown(four | {"no": 2}, individual=False, min_group=5) == {"yes": 2, "mixed": 1, "no": 2}
 
 
 # --- Coverage ---
