@@ -50,3 +50,8 @@ export function durationWords(minutes: number): string {
   if (rest === 30 && i18n.language !== 'en') return i18n.t('duration.hours', { count: hours + 0.5 }).replace('.5', ',5');
   return i18n.t('duration.hm', { hours: i18n.t('duration.hours', { count: hours }), minutes: i18n.t('duration.minutes', { count: rest }) });
 }
+
+/** A date with its year, short: "1. des. 2026". */
+export function formatDate(isoDate: string): string {
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${isoDate}T12:00:00Z`));
+}

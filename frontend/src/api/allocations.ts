@@ -1,39 +1,29 @@
-// Hours granted and used per allocation (vedtak). Not in the API's schema yet: read defensively, and when
-// the endpoint is absent the home screen shows what was booked this week instead.
+// Hours granted and used per decision (vedtak): GET /api/v1/allocations, with each one's use of its current period.
 import { useQuery } from '@tanstack/react-query';
-import { localDate, addDays, weekdayIndex } from '../time';
-import type { Booking } from './client';
+import { addDays, localDate, weekdayIndex } from '../time';
+import { api, call, type Booking, type Schemas } from './client';
 
-export interface AllocationHours {
-  service_id: string;
-  minutes: number; // granted per period
-  period: 'week' | 'month' | 'four_weeks';
-  used_minutes: number | null; // used in the current period, when the API says
-}
+export type Allocation = Schemas['AllocationRead'];
 
+/** The decisions in force today for one recipient (their own, or someone they act for). */
 export function useAllocations(who: string | undefined) {
   return useQuery({
     queryKey: ['allocations', who],
     enabled: !!who,
     staleTime: 30_000,
-    queryFn: async (): Promise<AllocationHours[] | null> => {
-      const response = await fetch(`/api/v1/allocations?recipient_id=${encodeURIComponent(who ?? '')}`, { credentials: 'same-origin' });
-      if (!response.ok) return null;
-      const rows = (await response.json()) as Record<string, unknown>[];
-      if (!Array.isArray(rows)) return null;
-      return rows.map((row) => ({
-        service_id: String(row.service_id),
-        minutes: Number(row.minutes ?? 0),
-        period: (row.period as AllocationHours['period']) ?? 'week',
-        used_minutes: typeof row.used_minutes === 'number' ? row.used_minutes : null,
-      }));
-    },
+    queryFn: () => call(api.GET('/api/v1/allocations', { params: { query: { recipient_id: who ?? '', active_on: localDate(new Date()) } } })),
   });
+}
+
+/** The decision for a service, preferring one whose current period the API has counted. */
+export function allocationFor(list: Allocation[] | undefined, serviceId: string): Allocation | undefined {
+  const mine = (list ?? []).filter((a) => a.service_id === serviceId);
+  return mine.find((a) => a.used_minutes !== null) ?? mine[0];
 }
 
 const ACTIVE = new Set(['booked', 'delivered', 'no_show', 'late_cancelled']);
 
-/** Minutes of a service booked in this ISO week (Monday to Sunday, Oslo time). */
+/** Minutes of a service booked in this ISO week (Monday to Sunday, Oslo time): shown when no decision is found. */
 export function bookedThisWeek(bookings: Booking[], serviceId: string, who: string, now = new Date()): number {
   const today = localDate(now);
   const monday = addDays(today, -weekdayIndex(today));

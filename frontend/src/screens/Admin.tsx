@@ -1,4 +1,4 @@
-// The department administrator's desk: weekly opening hours, exceptions, services, 14-day staffing.
+// The department administrator's desk: weekly opening hours, exceptions, services, 14-day staffing, decisions.
 import { Alert, Button, Field, Heading, Input, Label, Paragraph, Select, Table, Tabs, Tag, Textfield } from '@digdir/designsystemet-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -8,6 +8,7 @@ import { useDepartments, useMe } from '../api/queries';
 import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
+import { Allocations } from './Allocations';
 import { addDays, formatDay, formatTime, formatWhen, localDate } from '../time';
 
 interface ConflictBooking {
@@ -333,7 +334,7 @@ function Services({ departmentId }: { departmentId: string }) {
             <Table.HeaderCell>{t('admin.durations')}</Table.HeaderCell>
             <Table.HeaderCell>{t('admin.staffUnits')}</Table.HeaderCell>
             <Table.HeaderCell>{t('staff.homeVisit')}</Table.HeaderCell>
-            <Table.HeaderCell>Status</Table.HeaderCell>
+            <Table.HeaderCell>{t('admin.status')}</Table.HeaderCell>
           </Table.Row>
         </Table.Head>
         <Table.Body>
@@ -344,7 +345,7 @@ function Services({ departmentId }: { departmentId: string }) {
                 <br />
                 <span className="muted">{s.description}</span>
               </Table.Cell>
-              <Table.Cell>{s.durations.map((m) => `${m} min`).join(', ')}</Table.Cell>
+              <Table.Cell>{s.durations.map((m) => t('admin.minutes', { count: m })).join(', ')}</Table.Cell>
               <Table.Cell>{s.staff_units}</Table.Cell>
               <Table.Cell>{s.home_visit ? t('admin.yes') : t('admin.no')}</Table.Cell>
               <Table.Cell>
@@ -407,7 +408,7 @@ function Capacity({ departmentId }: { departmentId: string }) {
                 <Table.Cell>
                   {d && d.capacity > 0 ? (
                     <div className="capacity-cell">
-                      <span>{t('admin.capacityUsed', { used: hours(d.used), capacity: hours(d.capacity) })} t</span>
+                      <span>{t('admin.capacityUsed', { used: hours(d.used), capacity: hours(d.capacity) })}</span>
                       <HoursBar used={d.used} granted={d.capacity} />
                     </div>
                   ) : (
@@ -455,6 +456,7 @@ export default function Admin() {
             <Tabs.Tab value="exceptions">{t('admin.exceptions')}</Tabs.Tab>
             <Tabs.Tab value="services">{t('admin.services')}</Tabs.Tab>
             <Tabs.Tab value="capacity">{t('admin.capacity')}</Tabs.Tab>
+            <Tabs.Tab value="allocations">{t('allocations.title')}</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="hours">
             <OpeningHours departmentId={departmentId} />
@@ -467,6 +469,9 @@ export default function Admin() {
           </Tabs.Panel>
           <Tabs.Panel value="capacity">
             <Capacity departmentId={departmentId} />
+          </Tabs.Panel>
+          <Tabs.Panel value="allocations">
+            <Allocations departmentId={departmentId} />
           </Tabs.Panel>
         </Tabs>
       )}

@@ -1,7 +1,7 @@
 import { Button, Card, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
-import { bookedThisWeek, useAllocations } from '../api/allocations';
+import { allocationFor, bookedThisWeek, useAllocations } from '../api/allocations';
 import { hasRole, useBookings, useMe, useOffers, useServiceIndex, type Offer } from '../api/queries';
 import type { Booking } from '../api/client';
 import { ActorPicker } from '../components/ActorPicker';
@@ -11,14 +11,15 @@ import { Loading, ProblemAlert } from '../components/Problem';
 import { Link } from '../router';
 import { durationWords, formatWhen } from '../time';
 
-function HoursCard({ offer, who, bookings }: { offer: Offer; who: string; bookings: Booking[] }) {
+function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; name: string | null; bookings: Booking[] }) {
   const { t } = useTranslation();
   const allocations = useAllocations(who);
-  const allocation = allocations.data?.find((a) => a.service_id === offer.service.id);
+  const allocation = allocationFor(allocations.data, offer.service.id);
   const booked = bookedThisWeek(bookings, offer.service.id, who);
   const used = allocation?.used_minutes ?? booked;
-  const period = t(`period.${allocation?.period ?? 'week'}`);
-  const left = allocation ? Math.max(0, allocation.minutes - used) : 0;
+  const period = t(`period.${allocation?.period ?? 'week'}`, { defaultValue: t('period.week') });
+  const left = allocation ? (allocation.left_minutes ?? Math.max(0, allocation.minutes - used)) : 0;
+  const whose = name ? 'For' : '';
   return (
     <Card data-color="neutral" className="hours-card">
       <Heading level={3} data-size="xs">
@@ -28,8 +29,8 @@ function HoursCard({ offer, who, bookings }: { offer: Offer; who: string; bookin
         <>
           <Paragraph>
             {left > 0
-              ? t('home.left', { left: durationWords(left), granted: durationWords(allocation.minutes), period })
-              : t('home.leftNone', { period })}
+              ? t(`home.left${whose}`, { name, left: durationWords(left), granted: durationWords(allocation.minutes), period })
+              : t(`home.leftNone${whose}`, { name, period })}
           </Paragraph>
           <HoursBar used={used} granted={allocation.minutes} />
         </>
@@ -67,6 +68,8 @@ export function Home() {
   const me = useMe();
   const { people, selected } = useActor();
   const offers = useOffers(selected?.id);
+  const decisions = useAllocations(selected?.id);
+  const weekly = selected?.self && (decisions.data ?? []).every((a) => a.period === 'week');
   const all = useBookings(people.map((p) => p.id));
   const names = new Map(people.map((p) => [p.id, p.name]));
   const index = useServiceIndex();
@@ -97,13 +100,16 @@ export function Home() {
       <ActorPicker />
       <section className="stack-sm" aria-labelledby="hours-title">
         <Heading level={2} data-size="sm" id="hours-title">
-          {t('home.hoursTitle')}
+          {weekly ? t('home.hoursTitle') : t('home.hoursTitlePeriod')}
           {selected && !selected.self && <Tag data-color="info" className="for-tag">{selected.name}</Tag>}
         </Heading>
         {offers.pending && <Loading />}
         {offers.error && <ProblemAlert error={offers.error} />}
         {!offers.pending && offers.offers.length === 0 && <Paragraph>{t('home.noServices')}</Paragraph>}
-        {selected && offers.offers.map((offer) => <HoursCard key={offer.service.id} offer={offer} who={selected.id} bookings={all.bookings} />)}
+        {selected &&
+          offers.offers.map((offer) => (
+            <HoursCard key={offer.service.id} offer={offer} who={selected.id} name={selected.self ? null : selected.name.split(' ')[0] ?? selected.name} bookings={all.bookings} />
+          ))}
       </section>
       {offers.offers.length > 0 && (
         <Button asChild data-size="lg" className="cta">
