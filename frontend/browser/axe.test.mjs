@@ -152,7 +152,7 @@ for (const language of ['nb', 'nn', 'en']) {
           await page.locator('nav a[href="/avdeling"]').click();
           await page.locator('.hours-table').waitFor();
           await check(page, `${mode} admin hours`, `axe-${mode}-admin-hours`);
-          for (const [index, name] of [[1, 'exceptions'], [2, 'services'], [3, 'capacity']]) {
+          for (const [index, name] of [[1, 'exceptions'], [2, 'services'], [3, 'capacity'], [4, 'allocations']]) {
             await page.getByRole('tab').nth(index).click();
             await page.getByRole('tabpanel').getByRole('heading', { level: 2 }).waitFor();
             await check(page, `${mode} admin ${name}`, language === 'nb' && !easy ? `axe-${mode}-admin-${name}` : undefined);

@@ -5,6 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { activate, apiAs, axe, BASE, DESKTOP, launch, open, PHONE, shot, signIn, tabTo } from './lib.mjs';
 
 let browser;
+const localToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Oslo' }).format(new Date());
+const addDays = (iso, days) => new Date(Date.parse(`${iso}T12:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 before(async () => {
   browser = await launch();
 });
@@ -237,6 +239,7 @@ describe('administrator', () => {
     test(`changes opening hours and meets a conflict (${variant.name})`, async () => {
       const kari = await apiAs(browser, 'Kari Nordmann');
       const hanne = await apiAs(browser, 'Hanne Lie');
+      const ola = await apiAs(browser, 'Ola Hansen');
       const departmentId = hanne.me.roles.find((r) => r.role === 'department_admin').department_id;
       const original = await (await hanne.request.get(`${BASE}/api/v1/departments/${departmentId}/opening-hours`)).json();
       // Kari holds a visit on the first weekday with free times, so closing that weekday is a conflict.
@@ -296,6 +299,37 @@ describe('administrator', () => {
         await activate(page, page.getByRole('button', { name: 'Ta i bruk igjen: Bistand med to ansatte' }), keyboard);
         await retire.waitFor();
         await shot(page, `${variant.name}-admin-services`);
+
+        // Decisions: the list with this period's use, and an import of the case system's file: a new decision,
+        // the same again (the case reference makes it a no-op), and a row the API refuses.
+        const first = addDays(localToday(), 60 + 7 * VARIANTS.indexOf(variant));
+        const reference = `NETT-${variant.name}`;
+        const line = (minutes) => [ola.me.person.id, practical.id, minutes, 'week', first, addDays(first, 6), reference].join(';');
+        const csv = ['recipient_id;service_id;minutes;period;valid_from;valid_to;external_ref', line(60), line(60), line('mange')].join('\r\n');
+        const file = { name: 'vedtak.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
+        if (keyboard) {
+          await tabTo(page, page.getByRole('tab', { name: 'Tjenester' }));
+          await page.keyboard.press('ArrowRight');
+          await page.keyboard.press('ArrowRight');
+          await page.keyboard.press('Enter');
+          await tabTo(page, page.getByLabel('Fil med vedtak'));
+          const chooser = page.waitForEvent('filechooser');
+          await page.keyboard.press('Space');
+          await (await chooser).setFiles(file);
+        } else {
+          await page.getByRole('tab', { name: 'Vedtak' }).click();
+          await page.getByLabel('Fil med vedtak').setInputFiles(file);
+        }
+        await page.locator('.allocations-table').getByText('Kari Nordmann').first().waitFor();
+        await activate(page, page.getByRole('button', { name: 'Importer' }), keyboard);
+        const result = page.locator('.import-result');
+        await result.getByText(/^(1 lagt inn, 1|0 lagt inn, 2) fantes fra før, 1 avvist\.$/).waitFor();
+        await result.getByText('Noen felt er ikke fylt ut riktig. (minutes)').waitFor();
+        const imported = page.locator('.allocations-table tr').filter({ has: page.getByRole('cell', { name: reference, exact: true }) });
+        await imported.getByText('Ola Hansen').waitFor();
+        assert.equal(await imported.count(), 1);
+        await axe(page, 'decisions imported');
+        await shot(page, `${variant.name}-admin-allocations`);
         if (!keyboard) {
           // Public holidays are closed unless the department stays open: open the first one, then close it again.
           await page.getByRole('tab', { name: 'Stengte dager og avvik' }).click();
@@ -310,7 +344,7 @@ describe('administrator', () => {
         const rules = original.map(({ weekday: w, start, end, staff: s }) => ({ weekday: w, start, end, staff: s }));
         const restored = await hanne.request.put(`${BASE}/api/v1/departments/${departmentId}/opening-hours`, { headers: { 'X-CSRF-Token': hanne.csrf }, data: rules });
         assert.equal(restored.status(), 200, await restored.text());
-        await Promise.all([context.close(), kari.context.close(), hanne.context.close()]);
+        await Promise.all([context.close(), kari.context.close(), hanne.context.close(), ola.context.close()]);
       }
     });
   }
