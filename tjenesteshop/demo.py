@@ -20,6 +20,7 @@ from departments.ledger import rematerialize
 from departments.tables import Department, OpeningRule, Service
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, ProxyLink, RoleAssignment
+from tjenesteshop.demo_history import HISTORY_WEEKS, history
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def _services(home: Department, respite: Department) -> dict[str, Service]:
             durations=[120, 180, 240],
             buffer_before=30,
             home_visit=True,
+            category="respite",
         ),
         "followup": Service(
             department_id=respite.id,
@@ -195,12 +197,15 @@ def _roles(people: dict[str, Person], home: Department, respite: Department) -> 
 
 
 def _allocations(people: dict[str, Person], services: dict[str, Service], today: date) -> list[Allocation]:
-    start = today - timedelta(days=today.weekday())  # this week's Monday
+    # From the Monday four weeks back, so the demo has a history (demo_history.py) to evaluate.
+    start = today - timedelta(days=today.weekday()) - timedelta(weeks=HISTORY_WEEKS)
     specs = [
         ("kari", "practical", 180, "week", "ordinary", None, "DEMO-2026-001"),
         ("kari", "double", 60, "week", "ordinary", None, "DEMO-2026-002"),
-        ("ola", "followup", 120, "week", "trial", start + timedelta(weeks=8), "DEMO-2026-003"),
-        ("emma", "respite", 720, "month", "ordinary", None, "DEMO-2026-004"),
+        # A trial decision due for evaluation in ten days: inside the case worker's reminder window.
+        ("ola", "followup", 120, "week", "trial", today + timedelta(days=10), "DEMO-2026-003"),
+        # 16 hours of respite a week: above the coordinating committee's 15 hours.
+        ("emma", "respite", 960, "week", "ordinary", None, "DEMO-2026-004"),
     ]
     return [
         Allocation(
@@ -215,6 +220,7 @@ def _allocations(people: dict[str, Person], services: dict[str, Service], today:
             kind=kind,
             evaluation_date=evaluation,
             external_ref=reference,
+            case_worker_id=people["hanne"].id if kind == "trial" else None,
         )
         for who, what, minutes, period, kind, evaluation, reference in specs
     ]
@@ -245,13 +251,17 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
             granted_by_id=people["tor"].id,
         )
     )
-    session.add_all(_allocations(people, services, today))
+    allocations = _allocations(people, services, today)
+    session.add_all(allocations)
+    await session.flush()
+    session.add_all(history(people, services, allocations, today, settings.zone))
     await session.flush()
     for department in (home, respite):
         await rematerialize(session, department, now=utcnow())
     return (
         f"demo data loaded: {municipality.name}, departments «{home.name}» and «{respite.name}», "
-        f"{len(services)} services, {len(people)} people, 4 allocations"
+        f"{len(services)} services, {len(people)} people, {len(allocations)} allocations, "
+        f"{HISTORY_WEEKS} weeks of past visits"
     )
 
 

@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.tables import Allocation
+from booking.consistency import ledger_differences
+from booking.tables import Allocation, Booking, FollowUp
 from core.settings import Settings
 from departments.tables import OpeningRule
-from people.tables import Person, ProxyLink, RoleAssignment
+from insight.tables import VisitFeedback
+from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
 from tjenesteshop.demo import _load
 
 
@@ -32,6 +34,21 @@ async def test_demo_has_what_the_quick_start_promises(demo: str, db_session: Asy
     assert weekdays == set(range(7))  # a whole week of opening hours
     masked = (await db_session.scalars(select(Person.national_id_masked))).all()
     assert all(value.endswith(" *****") for value in masked)
+
+
+@pytest.mark.usefixtures("demo")
+async def test_demo_history_is_consistent_and_has_something_to_evaluate(db_session: AsyncSession) -> None:
+    statuses = await db_session.execute(select(Booking.status, func.count()).group_by(Booking.status))
+    assert dict(statuses.tuples().all()) == {"delivered": 7, "no_show": 3, "late_cancelled": 1, "cancelled": 1}
+    assert await ledger_differences(db_session) == []  # charged exactly as the booking service would have
+    answers = await db_session.execute(select(VisitFeedback.answer, func.count()).group_by(VisitFeedback.answer))
+    assert dict(answers.tuples().all()) == {"yes": 4, "mixed": 1, "no": 1}
+    trial = await db_session.scalar(select(Allocation).where(Allocation.kind == "trial"))
+    assert trial is not None
+    assert trial.case_worker_id is not None
+    assert trial.review_date is not None
+    assert await db_session.scalar(select(func.count()).select_from(Coordinator)) == 3
+    assert await db_session.scalar(select(func.count()).select_from(FollowUp)) == 1
 
 
 @pytest.mark.usefixtures("demo")
