@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -184,8 +184,8 @@ async def _administered_allocation(
     query = select(Allocation).where(
         Allocation.id == allocation_id, Allocation.municipality_id == principal.municipality_id
     )
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+    if lock:  # FOR NO KEY UPDATE: a booking's foreign-key check (KEY SHARE) on the decision does not wait
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     allocation = await session.scalar(query)
     if allocation is None:
         raise NotFoundError
@@ -249,17 +249,10 @@ async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
         in_the_way += await _bookings_where(session, allocation, department.timezone, day > values["valid_to"],
                                             Booking.status == "booked")  # fmt: skip
     minutes = values.get("minutes", allocation.minutes)
-    if minutes < allocation.minutes:
-        in_the_way += await _over_granted(session, allocation, department.timezone, minutes, today)
+    if minutes != allocation.minutes:
+        in_the_way += await _regrant(session, allocation, department, minutes, today)
     if in_the_way:
         raise AllocationBookingsInTheWayError(bookings=in_the_way)
-    if minutes != allocation.minutes:
-        current = rules.period_of(allocation.period, allocation.period_anchor, today).start
-        await session.execute(
-            update(AllocationPeriod)
-            .where(AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start >= current)
-            .values(granted=minutes)
-        )
     for name, value in changes.items():
         setattr(allocation, name, value)
     await session.flush()
@@ -268,24 +261,52 @@ async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
     return allocation
 
 
-async def _over_granted(
-    session: AsyncSession, allocation: Allocation, zone: str, minutes: int, today: date
+def _bookable_periods(allocation: Allocation, today: date, horizon_days: int) -> list[rules.Period]:
+    """The periods a booking may charge from today to the horizon's last day."""
+    periods = [rules.period_of(allocation.period, allocation.period_anchor, today)]
+    last = today + timedelta(days=horizon_days)
+    while periods[-1].end < last:
+        periods.append(
+            rules.period_of(allocation.period, allocation.period_anchor, periods[-1].end + timedelta(days=1))
+        )
+    return periods
+
+
+async def _regrant(
+    session: AsyncSession, allocation: Allocation, department: Department, minutes: int, today: date
 ) -> list[dict[str, str]]:
-    """The bookings in current and later periods that have used more than `minutes` (locked: in id order)."""
-    current = rules.period_of(allocation.period, allocation.period_anchor, today).start
-    periods = (
-        await session.scalars(
-            select(AllocationPeriod.period_start)
-            .where(AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start >= current,
-                   AllocationPeriod.used > minutes)
+    """Grant `minutes` in the current and later periods, or list the bookings that used more (nothing changed).
+
+    A booking reads the decision's minutes before it charges a period, and creates the period's row if there
+    is none. So that one which read the old minutes cannot create a row with them after this commits, every
+    period a booking may charge now gets its row first; then all of them are locked (in id order, after the
+    decision: the order bookings use) and checked before any is changed.
+    """
+    periods = _bookable_periods(allocation, today, department.horizon_days)
+    await session.execute(
+        insert(AllocationPeriod)
+        .values([{"municipality_id": allocation.municipality_id, "allocation_id": allocation.id,
+                  "period_start": p.start, "period_end": p.end, "granted": allocation.minutes, "used": 0}
+                 for p in periods])
+        .on_conflict_do_nothing(constraint="uq_allocation_period_start")
+    )  # fmt: skip
+    rows = (
+        await session.execute(
+            select(AllocationPeriod.id, AllocationPeriod.period_start, AllocationPeriod.used)
+            .where(AllocationPeriod.allocation_id == allocation.id,
+                   AllocationPeriod.period_start >= periods[0].start)
             .order_by(AllocationPeriod.id)
             .with_for_update()
         )
-    ).all()  # fmt: skip
-    if not periods:
-        return []
-    return await _bookings_where(session, allocation, zone, Booking.period_start.in_(periods),
-                                 Booking.minutes_returned.is_(False))  # fmt: skip
+    ).tuples().all()  # fmt: skip
+    over = [start for _, start, used in rows if used > minutes]
+    if over:
+        return await _bookings_where(session, allocation, department.timezone, Booking.period_start.in_(over),
+                                     Booking.minutes_returned.is_(False))  # fmt: skip
+    await session.execute(
+        update(AllocationPeriod).where(AllocationPeriod.id.in_([i for i, _, _ in rows])).values(granted=minutes)
+    )
+    return []
 
 
 def _current_periods(allocations: Sequence[Allocation], today: date) -> dict[uuid.UUID, rules.Period]:

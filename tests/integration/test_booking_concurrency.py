@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from api.app import create_app
 from booking.consistency import ledger_differences
-from booking.tables import Allocation, Booking
+from booking.tables import Allocation, AllocationPeriod, Booking
 from core.clock import utcnow
 from core.settings import Settings, async_database_url
 from departments.ledger import rematerialize
@@ -268,4 +268,80 @@ async def test_book_cancel_and_move_racing_keep_ledger_and_bookings_in_agreement
         await asyncio.gather(
             cancel(booked[0]), move(booked[1], 13), move(booked[1], 14), _rush(client, scene, headers, others)
         )
+    await _agree(engine)
+
+
+async def _admin_headers(settings: Settings, engine: AsyncEngine, scene: Scene) -> dict[str, str]:
+    """A department administrator of the scene, signed in."""
+    async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        admin = Person(id=uuid.uuid4(), municipality_id=scene.municipality_id, given_name="A", family_name="Admin",
+                       national_id_hash=uuid.uuid4().hex, national_id_masked="010180 *****")  # fmt: skip
+        session.add(admin)
+        await session.flush()
+        session.add(RoleAssignment(municipality_id=scene.municipality_id, person_id=admin.id, role="department_admin",
+                                   department_id=scene.department_id))  # fmt: skip
+    redis = Redis.from_url(settings.redis_url or "")
+    try:
+        session_data = new_session(admin.id, scene.municipality_id, "test", None)
+        session_id = await create_session(redis, settings.redis_prefix, session_data)
+    finally:
+        await redis.aclose()
+    return {"Cookie": f"tjenesteshop_session={session_id}", "X-CSRF-Token": session_data.csrf_token}
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_the_case_system_sending_one_decision_eight_times_at_once_makes_one(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    scene = await _scene(engine, settings, recipients=1, capacity=3, minutes=60)
+    own, _ = await _clients(settings, committed_url, scene)
+    admin = await _admin_headers(settings, engine, scene)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        newcomer = Person(id=uuid.uuid4(), municipality_id=scene.municipality_id, given_name="N", family_name="Ny",
+                          national_id_hash=uuid.uuid4().hex, national_id_masked="020280 *****")  # fmt: skip
+        session.add(newcomer)
+        await session.commit()
+    body = {"recipient_id": str(newcomer.id), "service_id": str(scene.service_id), "minutes": 90, "period": "week",
+            "valid_from": scene.day.isoformat(), "external_ref": f"RACE-{uuid.uuid4().hex[:8]}"}  # fmt: skip
+    async with http_client(create_app(own)) as client:
+        answers = await asyncio.gather(
+            *(client.post("/api/v1/allocations", json=body, headers=admin) for _ in range(8))
+        )
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    async with AsyncSession(engine) as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Allocation).where(Allocation.recipient_id == newcomer.id)
+        )
+    assert count == 1
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_lowering_a_decision_while_its_recipient_books_never_grants_the_old_minutes(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    scene = await _scene(engine, settings, recipients=1, capacity=3, minutes=240)
+    own, headers = await _clients(settings, committed_url, scene)
+    admin = await _admin_headers(settings, engine, scene)
+    recipient = scene.recipients[0]
+    async with AsyncSession(engine) as session:
+        allocation_id = await session.scalar(select(Allocation.id).where(Allocation.recipient_id == recipient))
+    bodies = [(recipient, at(scene.day, 8 + i).isoformat(), 30, uuid.uuid4().hex) for i in range(6)]
+    async with http_client(create_app(own)) as client:
+        lowered, outcome = await asyncio.gather(
+            client.patch(f"/api/v1/allocations/{allocation_id}", json={"minutes": 60}, headers=admin),
+            _rush(client, scene, headers, bodies),
+        )
+    async with AsyncSession(engine) as session:
+        rows = (await session.execute(
+            select(AllocationPeriod.granted, AllocationPeriod.used).where(AllocationPeriod.allocation_id == allocation_id)
+        )).tuples().all()  # fmt: skip
+    if lowered.status_code == 200:  # it went first, or the bookings so far fitted in 60 minutes
+        assert {granted for granted, _ in rows} == {60}, rows
+        assert outcome["booked"] <= 2, outcome
+    else:  # bookings went first and used more than 60 minutes: refused, listing them, nothing changed
+        assert lowered.status_code == 409, lowered.text
+        assert lowered.json()["bookings"]
+        assert {granted for granted, _ in rows} == {240}, rows
+    assert all(used <= granted for granted, used in rows)
     await _agree(engine)
