@@ -32,6 +32,9 @@ export default defineConfig({
       workbox: {
         // The app shell and its hashed files; API answers are never cached (they are personal and live).
         globPatterns: ['**/*.{js,css,html,svg,png,woff2}'],
+        // The page that installed the worker is served by it at once: the first visit already works offline.
+        clientsClaim: true,
+        skipWaiting: true,
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/(api|auth|ical|schema|health|metrics)(\/|$)/],
         // Reminders by Web Push: the push and notification-click handlers live beside the generated worker.

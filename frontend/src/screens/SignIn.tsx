@@ -6,6 +6,7 @@ import { ProblemAlert } from '../components/Problem';
 import { useTranslation } from 'react-i18next';
 import { keys } from '../api/queries';
 import { Icon } from '../components/Icon';
+import nb from '../locales/nb';
 
 interface DemoPerson {
   action: string;
@@ -24,6 +25,9 @@ async function demoPeople(): Promise<DemoPerson[]> {
     roles: (form.querySelector('span')?.textContent ?? '').replace(/[()]/g, '').trim(),
   }));
 }
+
+// The demo page names roles in bokmål; read them back to their codes so they show in the chosen language.
+const ROLE_CODES = new Map(Object.entries(nb.roles).map(([code, word]) => [word, code]));
 
 export function SignIn() {
   const { t } = useTranslation();
@@ -64,9 +68,17 @@ export function SignIn() {
           <ul className="plain-list">
             {demo.data?.map((person) => (
               <li key={person.action}>
-                <Button variant="secondary" onClick={() => void signInAs(person)} className="wide-button">
+                <Button variant="secondary" onClick={() => void signInAs(person)} className="wide-button demo-person">
                   <span>{t('signIn.demoAs', { name: person.name })}</span>
-                  <span className="muted">{person.roles}</span>
+                  <span className="muted role">
+                    {person.roles
+                      .split(/,\s*/)
+                      .map((word) => {
+                        const code = ROLE_CODES.get(word);
+                        return code ? t(`roles.${code}`) : word;
+                      })
+                      .join(', ')}
+                  </span>
                 </Button>
               </li>
             ))}
