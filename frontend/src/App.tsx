@@ -10,12 +10,16 @@ import { Book } from './screens/Book';
 import { Bookings } from './screens/Bookings';
 import { Home } from './screens/Home';
 import { Settings } from './screens/Settings';
+import { useCoordinated } from './screens/InsightApi';
 import { SignIn } from './screens/SignIn';
 
 // Staff and administrators' screens load on demand: the booking page stays small on a phone.
 const Staff = lazy(() => import('./screens/Staff'));
 const Admin = lazy(() => import('./screens/Admin'));
 const Calendar = lazy(() => import('./screens/Calendar'));
+const InsightPlan = lazy(() => import('./screens/InsightPlan'));
+const InsightCoordinator = lazy(() => import('./screens/InsightCoordinator'));
+const InsightAdmin = lazy(() => import('./screens/InsightAdmin'));
 
 interface NavItem {
   href: string;
@@ -26,11 +30,13 @@ interface NavItem {
 function useNav(): NavItem[] {
   const { t } = useTranslation();
   const me = useMe();
+  const coordinated = useCoordinated(hasRole(me.data, 'staff'));
   const items: NavItem[] = [{ href: '/', label: t('nav.home'), icon: 'home' }];
   if (hasRole(me.data, 'recipient', 'proxy')) {
     items.push({ href: '/bestill', label: t('nav.book'), icon: 'calendar' }, { href: '/timer', label: t('nav.bookings'), icon: 'list' });
   }
   if (hasRole(me.data, 'staff')) items.push({ href: '/vakt', label: t('nav.roster'), icon: 'clock' });
+  if (coordinated.data?.length) items.push({ href: '/koordinator', label: t('insight.nav.coordinator'), icon: 'person' });
   if (hasRole(me.data, 'department_admin', 'municipality_admin')) items.push({ href: '/avdeling', label: t('nav.admin'), icon: 'building' });
   items.push({ href: '/innstillinger', label: t('nav.settings'), icon: 'gear' });
   return items;
@@ -47,6 +53,9 @@ function Screen({ path }: { path: string }) {
   if (path === '/kalender') return <Calendar />;
   if (path === '/vakt') return <Staff />;
   if (path.startsWith('/avdeling')) return <Admin />;
+  if (path === '/plan' || path.startsWith('/plan/')) return <InsightPlan />;
+  if (path === '/koordinator') return <InsightCoordinator />;
+  if (path.startsWith('/innsikt')) return <InsightAdmin />;
   if (!hasRole(me.data, 'recipient', 'proxy') && hasRole(me.data, 'staff')) return <Staff />;
   return <Home />;
 }
@@ -68,11 +77,12 @@ export function App() {
   }, [path]);
 
   const me = useMe();
+  const wide = path.startsWith('/avdeling') || path.startsWith('/innsikt');
 
   return (
     <>
       <SkipLink href="#main">{t('app.skip')}</SkipLink>
-      <header className={path.startsWith('/avdeling') ? 'top wide' : 'top'}>
+      <header className={wide ? 'top wide' : 'top'}>
         <div className="top-inner">
           <Link href="/" className="brand">
             <img src="/icon.svg" alt="" width={32} height={32} />
@@ -86,7 +96,7 @@ export function App() {
           <nav aria-label={t('nav.main')} className="nav">
             <ul>
               {nav.map((item) => {
-                const current = item.href === '/' ? path === '/' : path.startsWith(item.href);
+                const current = item.href === '/' ? path === '/' : path.startsWith(item.href) || (item.href === '/avdeling' && path.startsWith('/innsikt'));
                 return (
                   <li key={item.href}>
                     <Link href={item.href} aria-current={current ? 'page' : undefined}>
@@ -100,7 +110,7 @@ export function App() {
           </nav>
         )}
       </header>
-      <main id="main" ref={main} tabIndex={-1} className={path.startsWith('/avdeling') ? 'wide' : undefined}>
+      <main id="main" ref={main} tabIndex={-1} className={wide ? 'wide' : undefined}>
         <Suspense fallback={<Loading />}>
           <Screen path={path} />
         </Suspense>

@@ -1,6 +1,9 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import en from './locales/en';
+import insightEn from './locales/insight-en';
+import insightNb from './locales/insight-nb';
+import insightNn from './locales/insight-nn';
 import nb from './locales/nb';
 import nn from './locales/nn';
 import { loadPrefs } from './prefs';
@@ -13,7 +16,7 @@ export const LANGUAGES = [
 export type Language = (typeof LANGUAGES)[number]['code'];
 
 void i18n.use(initReactI18next).init({
-  resources: { nb: { translation: nb }, nn: { translation: nn }, en: { translation: en } },
+  resources: { nb: { translation: { ...nb, ...insightNb } }, nn: { translation: { ...nn, ...insightNn } }, en: { translation: { ...en, ...insightEn } } },
   lng: loadPrefs().language,
   fallbackLng: 'nb',
   interpolation: { escapeValue: false },

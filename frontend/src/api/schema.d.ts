@@ -1461,12 +1461,13 @@ export interface components {
             /** Format: uuid */
             allocation_id: string;
             answers: components["schemas"]["insight_reports_AnswerRead"][];
+            answers_visible: boolean;
             /** Format: uuid */
             department_id: string;
             department_name: string;
             evaluated_until: string | null;
             evaluation_date: string | null;
-            feedback: components["schemas"]["FeedbackCounts"];
+            feedback: components["schemas"]["FeedbackCounts"] | null;
             hours: components["schemas"]["HourRead"][];
             kind: string;
             minutes_per_period: number;

@@ -6,7 +6,8 @@ import { Icon } from './Icon';
 
 const VOICE_LANG: Record<string, string[]> = { nb: ['nb-NO', 'no-NO', 'nn-NO'], nn: ['nn-NO', 'nb-NO', 'no-NO'], en: ['en-GB', 'en-US'] };
 
-export function ReadAloud() {
+/** Reads `from` (a CSS selector; the whole screen by default) aloud; `label` names a narrower reading. */
+export function ReadAloud({ from = 'main', label }: { from?: string; label?: string } = {}) {
   const { t, i18n } = useTranslation();
   const [speaking, setSpeaking] = useState(false);
   const supported = typeof window !== 'undefined' && 'speechSynthesis' in window;
@@ -20,7 +21,7 @@ export function ReadAloud() {
       setSpeaking(false);
       return;
     }
-    const text = document.querySelector('main')?.innerText ?? '';
+    const text = document.querySelector<HTMLElement>(from)?.innerText ?? '';
     const utterance = new SpeechSynthesisUtterance(text);
     const wanted = VOICE_LANG[i18n.language] ?? ['nb-NO'];
     utterance.lang = wanted[0] ?? 'nb-NO';
@@ -37,7 +38,7 @@ export function ReadAloud() {
   return (
     <Button variant="secondary" data-size="sm" onClick={toggle} aria-pressed={speaking} className="read-aloud">
       <Icon name={speaking ? 'stop' : 'speaker'} />
-      {speaking ? t('settings.stopReading') : t('settings.readAloud')}
+      {speaking ? t('settings.stopReading') : (label ?? t('settings.readAloud'))}
     </Button>
   );
 }

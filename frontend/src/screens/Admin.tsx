@@ -8,6 +8,7 @@ import { useDepartments, useMe } from '../api/queries';
 import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
+import { InsightNav } from './InsightNav';
 import { Allocations } from './Allocations';
 import { addDays, formatDay, formatTime, formatWhen, localDate } from '../time';
 
@@ -434,6 +435,7 @@ export default function Admin() {
   const name = departments.data?.find((d) => d.id === departmentId)?.name;
   return (
     <div className="stack">
+      <InsightNav />
       <Heading level={1} data-size="lg">
         {name ?? t('admin.title')}
       </Heading>

@@ -9,6 +9,7 @@ import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link } from '../router';
+import { FeedbackPrompt } from './InsightFeedback';
 import { durationWords, formatWhen } from '../time';
 
 function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; name: string | null; bookings: Booking[] }) {
@@ -98,6 +99,7 @@ export function Home() {
         {t('home.greeting', { name: person?.given_name ?? '' })}
       </Heading>
       <ActorPicker />
+      <FeedbackPrompt />
       <section className="stack-sm" aria-labelledby="hours-title">
         <Heading level={2} data-size="sm" id="hours-title">
           {weekly ? t('home.hoursTitle') : t('home.hoursTitlePeriod')}
@@ -126,6 +128,9 @@ export function Home() {
         {all.pending ? <Loading /> : <UpcomingList bookings={all.bookings} names={names} serviceNames={serviceNames} limit={3} showNames={people.some((p) => !p.self)} />}
         <Link href="/timer" className="ds-link">
           {t('home.allBookings')}
+        </Link>
+        <Link href="/plan" className="ds-link plan-link">
+          {selected && !selected.self ? t('insight.plan.homeLinkFor', { name: selected.name }) : t('insight.plan.homeLink')}
         </Link>
       </section>
     </div>
