@@ -67,6 +67,7 @@ export async function call<T>(request: Promise<{ data?: T; error?: unknown; resp
 /** The person's own words for a refusal: our text for the problem type, else the API's localised title. */
 export function problemText(error: unknown): string {
   if (error instanceof ApiProblem) {
+    if (error.code === 'network' && typeof navigator !== 'undefined' && navigator.onLine === false) return i18n.t('problem.offline');
     const key = `problem.${error.code}`;
     if (i18n.exists(key)) return i18n.t(key);
     if (error.title) return error.title;

@@ -232,6 +232,7 @@ const en: Texts = {
   },
   weekday: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'],
   problem: {
+    offline: 'You are offline. The visits you have booked still stand. Try again when you are back online.',
     push_permission: 'Allow notifications in the browser to get reminders as notifications.',
     push_worker: 'Notifications do not work in this browser now. Choose email or text message.',
     push_subscribe: 'Could not turn on notifications. Try again, or choose email or text message.',

@@ -230,6 +230,7 @@ const nb = {
   },
   weekday: ['mandag', 'tirsdag', 'onsdag', 'torsdag', 'fredag', 'lørdag', 'søndag'],
   problem: {
+    offline: 'Du er uten nett. Timene du har bestilt, gjelder fortsatt. Prøv igjen når du har nett.',
     push_permission: 'Du må tillate varsler i nettleseren for å få påminnelser som varsel.',
     push_worker: 'Varsler virker ikke i denne nettleseren nå. Velg e-post eller SMS.',
     push_subscribe: 'Fikk ikke slått på varsler. Prøv igjen, eller velg e-post eller SMS.',

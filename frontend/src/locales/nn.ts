@@ -232,6 +232,7 @@ const nn: Texts = {
   },
   weekday: ['måndag', 'tysdag', 'onsdag', 'torsdag', 'fredag', 'laurdag', 'sundag'],
   problem: {
+    offline: 'Du er utan nett. Timane du har bestilt, gjeld framleis. Prøv igjen når du har nett.',
     push_permission: 'Du må tillate varsel i nettlesaren for å få påminningar som varsel.',
     push_worker: 'Varsel verkar ikkje i denne nettlesaren no. Vel e-post eller SMS.',
     push_subscribe: 'Fekk ikkje slått på varsel. Prøv igjen, eller vel e-post eller SMS.',
