@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import shutil
 import socket
 import statistics
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
+RESULTS = ROOT / "bench" / "results"
 READY_TIMEOUT = 180
 
 
@@ -79,6 +81,16 @@ def _measure(base: str, runs: int) -> dict[str, list[float]]:
     return samples
 
 
+def _save(runs: int, medians: dict[str, float], samples: dict[str, list[float]]) -> None:
+    """Keep the figures with the commit and host they were measured on (compare only same-machine runs)."""
+    git = ["git", "rev-parse", "--short", "HEAD"]
+    sha = subprocess.run(git, capture_output=True, text=True, check=False, cwd=ROOT).stdout.strip()  # noqa: S603
+    result = {"git": sha, "host": platform.node(), "date": time.strftime("%Y-%m-%d"), "runs": runs,
+              "median_ms": medians, "samples_ms": samples}  # fmt: skip
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"frontend-{sha or 'unknown'}.json").write_text(json.dumps(result, indent=1))
+
+
 def main() -> None:
     """Print the medians (milliseconds) of each timing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -99,6 +111,7 @@ def main() -> None:
                 process.terminate()
                 process.wait(60)
     medians = {name: round(statistics.median(values), 1) for name, values in samples.items()}
+    _save(args.runs, medians, samples)
     if args.json:
         sys.stdout.write(json.dumps({"runs": args.runs, "median_ms": medians, "samples_ms": samples}) + "\n")
         return

@@ -213,3 +213,8 @@ def test_browser_suite(served: tuple[str, str], npm: str, tmp_path: Path) -> Non
     (tmp_path / "browser.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         pytest.fail(f"the browser suite failed ({done.returncode}):\n{done.stdout[-12000:]}\n{done.stderr[-3000:]}")
+
+
+def test_frontend_unit_tests(npm: str) -> None:
+    """The web app's own unit tests (vitest: slots, CSV import, push keys) run in CI too; the build type-checked."""
+    _run([npm, "test", "--", "--reporter=dot"], cwd=FRONTEND, timeout=300)
