@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem, api, call, type RuleWrite, type Visit } from '../api/client';
-import { useDepartments, useMe } from '../api/queries';
+import { useDepartment, useDepartments, useMe } from '../api/queries';
 import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
@@ -85,6 +85,29 @@ function Conflicts({ departmentId, bookings, onResolved }: { departmentId: strin
   );
 }
 
+/** Times on the department's grid, always as 24-hour "HH:MM" (a time input follows the browser's locale: AM/PM). */
+function gridTimes(grid: number, current: string, withMidnight: boolean): string[] {
+  const times: string[] = [];
+  for (let m = 0; m < 24 * 60; m += grid) times.push(`${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+  if (withMidnight) times.push('24:00');
+  if (current && !times.includes(current)) times.push(current);
+  return times.sort();
+}
+
+function TimeSelect({ label, value, grid, end, onChange }: { label: string; value: string; grid: number; end?: boolean; onChange: (value: string) => void }) {
+  return (
+    <Select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)} className="time-select">
+      {gridTimes(grid, value, !!end)
+        .filter((time) => (end ? time !== '00:00' : time !== '24:00'))
+        .map((time) => (
+          <Select.Option key={time} value={time}>
+            {time}
+          </Select.Option>
+        ))}
+    </Select>
+  );
+}
+
 function OpeningHours({ departmentId }: { departmentId: string }) {
   const { t } = useTranslation();
   const weekdays = useWeekdays();
@@ -97,6 +120,7 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
   const [error, setError] = useState<unknown>(null);
   const [conflicts, setConflicts] = useState<ConflictBooking[]>([]);
   const [saved, setSaved] = useState(false);
+  const grid = useDepartment(departmentId).data?.grid_minutes ?? 15;
   useEffect(() => {
     if (rules.data) setRows(rules.data.map((r) => ({ weekday: r.weekday, start: r.start, end: r.end, staff: r.staff })).sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start)));
   }, [rules.data]);
@@ -155,10 +179,10 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
                   </Select>
                 </Table.Cell>
                 <Table.Cell>
-                  <Input type="time" aria-label={`${t('admin.from')}, ${day} ${i + 1}`} value={row.start} step={300} onChange={(e) => change(i, { start: e.target.value })} />
+                  <TimeSelect label={`${t('admin.from')}, ${day} ${i + 1}`} value={row.start} grid={grid} onChange={(start) => change(i, { start })} />
                 </Table.Cell>
                 <Table.Cell>
-                  <Input type="time" aria-label={`${t('admin.to')}, ${day} ${i + 1}`} value={row.end === '24:00' ? '23:59' : row.end} step={300} onChange={(e) => change(i, { end: e.target.value })} />
+                  <TimeSelect label={`${t('admin.to')}, ${day} ${i + 1}`} value={row.end} grid={grid} end onChange={(end) => change(i, { end })} />
                 </Table.Cell>
                 <Table.Cell>
                   <Input type="number" min={1} max={50} aria-label={`${t('admin.staffCount')}, ${day} ${row.start}`} value={row.staff} onChange={(e) => change(i, { staff: Number(e.target.value) })} className="staff-input" />
