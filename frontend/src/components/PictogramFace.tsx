@@ -5,7 +5,7 @@ export type Face = 'yes' | 'mixed' | 'no';
 const MOUTH: Record<Face, string> = {
   yes: 'M19 38 Q32 51 45 38',
   mixed: 'M20 42 H44',
-  no: 'M19 46 Q32 34 45 46',
+  no: 'M19 47 Q32 35 45 47',
 };
 
 export function PictogramFace({ face, size = 72 }: { face: Face; size?: number }) {
@@ -14,7 +14,6 @@ export function PictogramFace({ face, size = 72 }: { face: Face; size?: number }
       <circle cx="32" cy="32" r="29" className="pictogram-face" strokeWidth="3" />
       <circle cx="22" cy="25" r="3.5" className="pictogram-ink" />
       <circle cx="42" cy="25" r="3.5" className="pictogram-ink" />
-      {face === 'no' && <path d="M16 18 L25 20 M48 18 L39 20" className="pictogram-line" strokeWidth="3" strokeLinecap="round" fill="none" />}
       <path d={MOUTH[face]} className="pictogram-line" strokeWidth="4" strokeLinecap="round" fill="none" />
     </svg>
   );

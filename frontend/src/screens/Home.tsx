@@ -1,4 +1,5 @@
 import { Button, Card, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
+import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { allocationFor, bookedThisWeek, useAllocations } from '../api/allocations';
@@ -9,8 +10,10 @@ import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link } from '../router';
-import { FeedbackPrompt } from './InsightFeedback';
 import { durationWords, formatWhen } from '../time';
+
+// The feedback question loads on demand: the booking page stays small.
+const FeedbackPrompt = lazy(() => import('./InsightFeedback').then((m) => ({ default: m.FeedbackPrompt })));
 
 function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; name: string | null; bookings: Booking[] }) {
   const { t } = useTranslation();
@@ -99,7 +102,9 @@ export function Home() {
         {t('home.greeting', { name: person?.given_name ?? '' })}
       </Heading>
       <ActorPicker />
-      <FeedbackPrompt />
+      <Suspense fallback={null}>
+        <FeedbackPrompt />
+      </Suspense>
       <section className="stack-sm" aria-labelledby="hours-title">
         <Heading level={2} data-size="sm" id="hours-title">
           {weekly ? t('home.hoursTitle') : t('home.hoursTitlePeriod')}

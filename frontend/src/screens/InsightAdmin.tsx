@@ -87,10 +87,10 @@ function Coverage() {
             <Table.Head>
               <Table.Row>
                 <Table.HeaderCell>{t('insight.coverage.weekHeader')}</Table.HeaderCell>
-                <Table.HeaderCell>{t('insight.coverage.staffed')}</Table.HeaderCell>
-                <Table.HeaderCell>{t('insight.coverage.allocated')}</Table.HeaderCell>
-                <Table.HeaderCell>{t('insight.coverage.booked')}</Table.HeaderCell>
-                <Table.HeaderCell>{t('insight.coverage.delivered')}</Table.HeaderCell>
+                <Table.HeaderCell className="num">{t('insight.coverage.staffed')}</Table.HeaderCell>
+                <Table.HeaderCell className="num">{t('insight.coverage.allocated')}</Table.HeaderCell>
+                <Table.HeaderCell className="num">{t('insight.coverage.booked')}</Table.HeaderCell>
+                <Table.HeaderCell className="num">{t('insight.coverage.delivered')}</Table.HeaderCell>
                 <Table.HeaderCell>{t('insight.coverage.percent')}</Table.HeaderCell>
               </Table.Row>
             </Table.Head>
@@ -154,7 +154,7 @@ function Reviews() {
               <Table.HeaderCell>{t('insight.reviews.reason')}</Table.HeaderCell>
               <Table.HeaderCell>{t('insight.reviews.recipient')}</Table.HeaderCell>
               <Table.HeaderCell>{t('insight.reviews.decision')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('insight.reviews.weekly')}</Table.HeaderCell>
+              <Table.HeaderCell className="num">{t('insight.reviews.weekly')}</Table.HeaderCell>
               <Table.HeaderCell>{t('insight.reviews.evaluation')}</Table.HeaderCell>
             </Table.Row>
           </Table.Head>

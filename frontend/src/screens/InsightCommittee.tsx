@@ -90,7 +90,7 @@ export function InsightCommittee() {
         {t('insight.committee.title')}
       </Heading>
       <Paragraph>{t('insight.committee.intro')}</Paragraph>
-      <ThresholdsForm key={JSON.stringify(thresholds)} current={thresholds} />
+      <ThresholdsForm current={thresholds} />
       <section className="stack-sm" aria-labelledby="committee-list">
         <Heading level={2} data-size="sm" id="committee-list">
           {t('insight.committee.list', { count: recipients.length })}

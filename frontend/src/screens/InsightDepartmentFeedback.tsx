@@ -42,14 +42,14 @@ export function InsightDepartmentFeedback() {
             <Table.Row>
               <Table.HeaderCell>{t('insight.monthly.month')}</Table.HeaderCell>
               {(['yes', 'mixed', 'no'] as const).map((f) => (
-                <Table.HeaderCell key={f}>
+                <Table.HeaderCell key={f} className="num">
                   <span className="face-header">
                     <PictogramFace face={f} size={28} />
                     {t(`insight.feedback.answer.${f}`)}
                   </span>
                 </Table.HeaderCell>
               ))}
-              <Table.HeaderCell>{t('insight.monthly.total')}</Table.HeaderCell>
+              <Table.HeaderCell className="num">{t('insight.monthly.total')}</Table.HeaderCell>
             </Table.Row>
           </Table.Head>
           <Table.Body>

@@ -26,7 +26,7 @@ function Bars({ rows, label }: { rows: { key: string; name: string; visits: numb
         <Table.Row>
           <Table.HeaderCell>{label}</Table.HeaderCell>
           <Table.HeaderCell>{t('insight.evaluation.visits')}</Table.HeaderCell>
-          <Table.HeaderCell>{t('insight.evaluation.hours')}</Table.HeaderCell>
+          <Table.HeaderCell className="num">{t('insight.evaluation.hours')}</Table.HeaderCell>
         </Table.Row>
       </Table.Head>
       <Table.Body>

@@ -5,6 +5,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
+import { useMe } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { type Face, PictogramFace } from '../components/PictogramFace';
 import { ProblemAlert } from '../components/Problem';
@@ -96,6 +97,7 @@ export function FeedbackPrompt() {
   const { t } = useTranslation();
   const client = useQueryClient();
   const { selected } = useActor();
+  const me = useMe();
   const pending = usePendingFeedback(selected?.id);
   const [done, setDone] = useState<FeedbackAnswer | null>(null);
   const [behalfOf, setBehalfOf] = useState<string | null>(null);
@@ -103,6 +105,7 @@ export function FeedbackPrompt() {
   const visit = visits[0];
   if (!selected) return null;
   const proxy = !selected.self;
+  const given = me.data?.acts_for?.find((p) => p.id === selected.id)?.given_name ?? selected.name;
   const onBehalf = proxy && behalfOf === selected.id;
 
   if (done) {
@@ -128,12 +131,13 @@ export function FeedbackPrompt() {
         <div className="stack-sm">
           {!onBehalf && (
             <Heading level={2} data-size="sm" id="feedback-proxy-title">
-              {t('insight.feedback.proxyTitle', { name: selected.name })}
+              {t('insight.feedback.proxyTitle', { name: given })}
             </Heading>
           )}
-          <Paragraph>{t('insight.feedback.proxyIntro', { name: selected.name })}</Paragraph>
+          {!onBehalf && <Paragraph>{t('insight.feedback.visit', { service: localText(visit.service_name), when: formatWhen(visit.start) })}</Paragraph>}
+          <Paragraph>{t('insight.feedback.proxyIntro', { name: given })}</Paragraph>
           <Checkbox
-            label={t('insight.feedback.cannotAnswer', { name: selected.name })}
+            label={t('insight.feedback.cannotAnswer', { name: given })}
             checked={onBehalf}
             onChange={(e) => setBehalfOf(e.target.checked ? selected.id : null)}
           />
@@ -143,7 +147,7 @@ export function FeedbackPrompt() {
         <Question
           key={visit.booking_id}
           visit={visit}
-          name={onBehalf ? selected.name : null}
+          name={onBehalf ? given : null}
           onBehalf={onBehalf}
           onDone={(answer) => {
             setDone(answer);

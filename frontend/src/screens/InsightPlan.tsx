@@ -13,7 +13,7 @@ import { Link, useLocation } from '../router';
 import { durationWords, formatWhen } from '../time';
 import { localText, type Plan, type PlanAllocation, type PlanVisit, shortDate, usePlan } from './InsightApi';
 
-function AllocationCard({ line, staffView }: { line: PlanAllocation; staffView: boolean }) {
+function AllocationCard({ line, staffView, who }: { line: PlanAllocation; staffView: boolean; who: string | null }) {
   const { t } = useTranslation();
   const left = Math.max(0, line.minutes - line.used);
   const period = t(`period.${line.period}`, { defaultValue: '' });
@@ -25,7 +25,15 @@ function AllocationCard({ line, staffView }: { line: PlanAllocation; staffView: 
       <Paragraph data-size="sm" className="muted">
         {line.department_name}
       </Paragraph>
-      <Paragraph>{left > 0 ? t('home.left', { left: durationWords(left), granted: durationWords(line.minutes), period }) : t('home.leftNone', { period })}</Paragraph>
+      <Paragraph>
+        {who === null
+          ? left > 0
+            ? t('home.left', { left: durationWords(left), granted: durationWords(line.minutes), period })
+            : t('home.leftNone', { period })
+          : left > 0
+            ? t('insight.plan.leftFor', { name: who, left: durationWords(left), granted: durationWords(line.minutes), period })
+            : t('insight.plan.leftNoneFor', { name: who, period })}
+      </Paragraph>
       <HoursBar used={line.used} granted={line.minutes} />
       <ul className="plain-list plan-facts">
         <li>{line.valid_to ? t('insight.plan.validFromTo', { from: shortDate(line.valid_from), to: shortDate(line.valid_to) }) : t('insight.plan.validFrom', { from: shortDate(line.valid_from) })}</li>
@@ -37,7 +45,7 @@ function AllocationCard({ line, staffView }: { line: PlanAllocation; staffView: 
         {line.review_date && <li>{t('insight.plan.review', { date: shortDate(line.review_date) })}</li>}
       </ul>
       {staffView && (
-        <Link href={`/innsikt/vedtak/${line.id}`} className="ds-link">
+        <Link href={`/innsikt/vedtak/${line.id}`} className="ds-link" data-color="accent">
           {t('insight.plan.evaluationLink', { service: localText(line.service_name) })}
         </Link>
       )}
@@ -146,7 +154,7 @@ function PlanView({ who, own, staffView }: { who: string; own: boolean; staffVie
         </Heading>
         {p.allocations.length === 0 && <Paragraph>{t('insight.plan.noDecisions')}</Paragraph>}
         {p.allocations.map((a) => (
-          <AllocationCard key={a.id} line={a} staffView={staffView} />
+          <AllocationCard key={a.id} line={a} staffView={staffView} who={own ? null : p.given_name} />
         ))}
       </section>
       <section className="stack-sm" aria-labelledby="plan-upcoming">
