@@ -164,6 +164,8 @@ const en: Texts = {
     importIntro: 'Upload a CSV or JSON file from the case system. A decision with the same case reference is never added twice, so importing the same file again is safe.',
     columns: 'Columns: recipient_id, service_id, minutes, period (week, month or four_weeks), valid_from, and where needed valid_to, kind (ordinary or trial), evaluation_date, period_anchor and external_ref (the case reference). Separate with semicolons or commas.',
     file: 'File of decisions',
+    pickFile: 'Choose file',
+    noFile: 'No file chosen',
     import: 'Import',
     chooseFile: 'Choose a file first.',
     unreadable: 'No decisions found in the file. Check that it is CSV with headings, or JSON with a list.',

@@ -162,6 +162,8 @@ const nb = {
     importIntro: 'Last opp en CSV- eller JSON-fil fra fagsystemet. Vedtak med samme saksnummer legges ikke inn to ganger, så du kan trygt importere samme fil igjen.',
     columns: 'Kolonner: recipient_id, service_id, minutes, period (week, month eller four_weeks), valid_from, og ved behov valid_to, kind (ordinary eller trial), evaluation_date, period_anchor og external_ref (saksnummer). Skill med semikolon eller komma.',
     file: 'Fil med vedtak',
+    pickFile: 'Velg fil',
+    noFile: 'Ingen fil valgt',
     import: 'Importer',
     chooseFile: 'Velg en fil først.',
     unreadable: 'Fant ingen vedtak i filen. Sjekk at den er CSV med overskrifter, eller JSON med en liste.',

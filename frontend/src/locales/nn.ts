@@ -164,6 +164,8 @@ const nn: Texts = {
     importIntro: 'Last opp ei CSV- eller JSON-fil frå fagsystemet. Vedtak med same saksnummer blir ikkje lagde inn to gonger, så du kan trygt importere same fila igjen.',
     columns: 'Kolonnar: recipient_id, service_id, minutes, period (week, month eller four_weeks), valid_from, og ved behov valid_to, kind (ordinary eller trial), evaluation_date, period_anchor og external_ref (saksnummer). Skil med semikolon eller komma.',
     file: 'Fil med vedtak',
+    pickFile: 'Vel fil',
+    noFile: 'Inga fil vald',
     import: 'Importer',
     chooseFile: 'Vel ei fil først.',
     unreadable: 'Fann ingen vedtak i fila. Sjekk at ho er CSV med overskrifter, eller JSON med ei liste.',

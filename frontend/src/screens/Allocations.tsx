@@ -32,6 +32,7 @@ function Import({ departmentId }: { departmentId: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
+  const [chosen, setChosen] = useState<string | null>(null);
 
   const post = async (row: ImportRow): Promise<Outcome> => {
     if (row.missing.length > 0) return { line: row.line, state: 'refused', text: t('allocations.missing', { fields: row.missing.join(', ') }) };
@@ -90,7 +91,25 @@ function Import({ departmentId }: { departmentId: string }) {
       <div className="form-row">
         <div className="file-field">
           <Label htmlFor={`${id}-file`}>{t('allocations.file')}</Label>
-          <input id={`${id}-file`} ref={input} type="file" accept=".csv,.json,text/csv,application/json" aria-describedby={`${id}-columns`} className="file-input" />
+          <div className="file-row">
+            {/* The real input stays focusable but hidden: the browser's own button speaks the browser's language. */}
+            <input
+              id={`${id}-file`}
+              ref={input}
+              type="file"
+              accept=".csv,.json,text/csv,application/json"
+              aria-describedby={`${id}-columns ${id}-chosen`}
+              className="file-input"
+              onChange={(e) => setChosen(e.target.files?.[0]?.name ?? null)}
+            />
+            <label htmlFor={`${id}-file`} className="ds-button file-button" data-variant="secondary" aria-hidden="true">
+              <Icon name="list" />
+              {t('allocations.pickFile')}
+            </label>
+            <span id={`${id}-chosen`} className={chosen ? 'file-name' : 'file-name muted'}>
+              {chosen ?? t('allocations.noFile')}
+            </span>
+          </div>
         </div>
         <Button onClick={() => void run()} loading={busy} disabled={busy}>
           <Icon name="arrow" />
