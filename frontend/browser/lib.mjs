@@ -40,7 +40,8 @@ export async function open(browser, { viewport = PHONE, language = 'nb', easy = 
     [language, easy],
   );
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  // Generous: the suite shares two cores with builds and other test runs; a wait still fails, only later.
+  page.setDefaultTimeout(25_000);
   const errors = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   page.on('console', (message) => {
