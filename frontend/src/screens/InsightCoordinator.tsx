@@ -27,7 +27,7 @@ export default function InsightCoordinator() {
             <li key={p.recipient_id}>
               <Card data-color="neutral" className="coordinated-card">
                 <Heading level={2} data-size="xs">
-                  <Link href={`/plan/${p.recipient_id}`} className="ds-link">
+                  <Link href={`/plan/${p.recipient_id}`} className="ds-link" data-color="accent">
                     {name}
                   </Link>
                 </Heading>

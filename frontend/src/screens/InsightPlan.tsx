@@ -106,9 +106,9 @@ function FollowUps({ plan }: { plan: Plan }) {
   );
 }
 
-function Answers({ plan }: { plan: Plan }) {
+function Answers({ plan, limit }: { plan: Plan; limit: number }) {
   const { t } = useTranslation();
-  const answers = plan.feedback ?? [];
+  const answers = (plan.feedback ?? []).slice(0, limit);
   if (answers.length === 0) return <Paragraph>{t('insight.plan.noAnswers')}</Paragraph>;
   return (
     <ul className="plain-list stack-sm">
@@ -140,7 +140,7 @@ function PlanView({ who, own, staffView }: { who: string; own: boolean; staffVie
   if (plan.error) return <ProblemAlert error={plan.error} onRetry={() => void plan.refetch()} />;
   const p = plan.data;
   const name = `${p.given_name} ${p.family_name}`;
-  const recent = p.past.slice(0, 10); // newest first
+  const recent = p.past.slice(0, staffView ? 10 : 5); // newest first; fewer on the person's own phone
   return (
     <div className="stack plan">
       <Heading level={1} data-size="lg">
@@ -174,7 +174,7 @@ function PlanView({ who, own, staffView }: { who: string; own: boolean; staffVie
           <Heading level={2} data-size="sm" id="plan-answers">
             {t('insight.plan.answers')}
           </Heading>
-          <Answers plan={p} />
+          <Answers plan={p} limit={staffView ? 10 : 5} />
         </section>
       )}
       <section className="stack-sm" aria-labelledby="plan-past">
