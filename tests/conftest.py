@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
@@ -149,6 +150,24 @@ def app_on(settings: Settings, connection: AsyncConnection) -> Litestar:
         return AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     return create_app(settings, session_maker=session_maker)
+
+
+# Each app's SQLAlchemy config claims its state keys in class-level sets, and finds a free name by recursing
+# through key_1, key_2, ...: after about 950 apps in one process (the access matrix alone makes one a case) that
+# is deeper than Python's recursion limit. Every app lives for one test, so its keys are free again after it.
+_KEY_REGISTRIES = (
+    "_SESSION_SCOPE_KEY_REGISTRY",
+    "_ENGINE_APP_STATE_KEY_REGISTRY",
+    "_SESSIONMAKER_APP_STATE_KEY_REGISTRY",
+)
+
+
+@pytest.fixture(autouse=True)
+def _forget_app_keys() -> Iterator[None]:
+    """After each test, forget the state keys its apps claimed."""
+    yield
+    for registry in _KEY_REGISTRIES:
+        getattr(SQLAlchemyAsyncConfig, registry).clear()
 
 
 @pytest.fixture
