@@ -113,7 +113,9 @@ for (const language of ['nb', 'nn', 'en']) {
           await page.getByRole('dialog').waitFor();
           await check(page, `${mode} cancel dialog`, `axe-${mode}-cancel-dialog`);
           await page.keyboard.press('Escape');
+          await page.getByRole('dialog').waitFor({ state: 'hidden' });
           await page.locator('a[href="/kalender"]').first().click();
+          await page.waitForURL(`${BASE}/kalender`);
           await page.locator('.cta').waitFor();
           await check(page, `${mode} calendar`, `axe-${mode}-calendar`);
           const made = page.waitForResponse((r) => r.url() === `${BASE}/api/v1/feeds` && r.request().method() === 'POST');
