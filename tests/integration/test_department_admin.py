@@ -397,9 +397,16 @@ async def test_a_longer_horizon_opens_more_days_in_the_ledger(
         )
         return int(await db_session.scalar(query) or 0)
 
-    assert await days() == 15  # today and the 14 days of the horizon
+    def open_days(horizon: int) -> int:
+        """Today and the horizon's days, less the public holidays (closed unless the department opts in)."""
+        today = utcnow().astimezone(ZoneInfo("Europe/Oslo")).date()
+        last = today + timedelta(days=horizon)
+        return (last - today).days + 1 - len(norwegian_holidays(today, last))
+
+    assert await days() == open_days(14)
     assert (await client.patch(_d(world), json={"horizon_days": 30})).status_code == 200
-    assert await days() == 31
+    assert await days() == open_days(30)
+    assert open_days(30) > open_days(14)
 
 
 async def test_losing_booked_capacity_is_refused(
