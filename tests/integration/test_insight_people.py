@@ -114,11 +114,12 @@ async def _past_visit(session: AsyncSession, scene: Scene, recipient: str, servi
 
 async def _allocations(session: AsyncSession, scene: Scene, world: World) -> None:
     d1, d2 = world.departments["d1"], world.departments["d2"]
+    # The world's services, read before d1 gets a second one (service_of takes a department's only service).
+    help_service, talk_service = (await service_of(session, d1)).id, (await service_of(session, d2)).id
     respite = Service(id=uuid.uuid4(), municipality_id=world.municipality, department_id=d1,
                       name={"nb": "Avlastning"}, description={"nb": "Avlastning"}, durations=[60])  # fmt: skip
     session.add(respite)
-    scene.services = {"help": (await service_of(session, d1)).id, "respite": respite.id,
-                      "talk": (await service_of(session, d2)).id}  # fmt: skip
+    scene.services = {"help": help_service, "respite": respite.id, "talk": talk_service}
     await session.execute(  # the world's decision, from long ago and larger
         update(Allocation).where(Allocation.recipient_id == world.people["recipient"])
         .values(valid_from=LONG_AGO, minutes=600)
