@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MAX_EVENT_ATTEMPTS = 10  # an event that fails this often stops being retried and shows as a dead letter
 UNCERTAIN_AFTER = timedelta(minutes=15)  # a send claimed this long ago and never acknowledged: the worker died
-QUEUE_AT_MOST = 5000  # reminders queued per pass; the next pass takes the rest
+QUEUE_AT_MOST = 2000  # reminders queued per pass (5 s apart); the next pass takes the rest
 
 Schedule = Callable[[int, int, datetime], Awaitable[None]]  # (reminder id, attempt, when): queue it, once
 
