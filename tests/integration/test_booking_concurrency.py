@@ -24,10 +24,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from api.app import create_app
+from api.controllers.bookings import BOOKING_ADMISSION
 from booking.consistency import ledger_differences
 from booking.tables import Allocation, AllocationPeriod, Booking
 from core.clock import utcnow
-from core.settings import Settings, async_database_url
+from core.settings import Settings, async_database_url, plain_database_url
 from departments.ledger import rematerialize
 from departments.tables import CapacityCell, Department, OpeningRule, Service
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
@@ -344,4 +345,57 @@ async def test_lowering_a_decision_while_its_recipient_books_never_grants_the_ol
         assert lowered.json()["bookings"]
         assert {granted for granted, _ in rows} == {240}, rows
     assert all(used <= granted for granted, used in rows)
+    await _agree(engine)
+
+
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_a_full_process_turns_the_rest_away_at_once_without_counting_them(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    """With `limit` bookings waiting on a held cell, the next ones get 429 and Retry-After before any of them ends.
+
+    Admission sits outside the rate limits: a request turned away is counted against no one's per-person limit.
+    """
+    limit, extra = BOOKING_ADMISSION.limit, 12
+    scene = await _scene(engine, settings, recipients=limit + extra, capacity=3, minutes=600)
+    prefix = f"{settings.redis_prefix}admission{run}:"
+    own, headers = await _clients(settings.model_copy(update={"redis_prefix": prefix}), committed_url, scene)
+    start = at(scene.day, 10).isoformat()
+    holder = await asyncpg.connect(plain_database_url(committed_url))
+    redis = Redis.from_url(settings.redis_url or "")
+    try:
+        hold = holder.transaction()
+        await hold.start()
+        await holder.execute("SELECT 1 FROM capacity_cell WHERE department_id = $1 FOR UPDATE", scene.department_id)
+        async with http_client(create_app(own)) as client:
+
+            async def one(recipient: uuid.UUID) -> httpx.Response:
+                body = {
+                    "recipient_id": str(recipient),
+                    "service_id": str(scene.service_id),
+                    "start": start,
+                    "minutes": 15,
+                }
+                return await client.post(
+                    "/api/v1/bookings", json=body, headers={**headers[recipient], "Idempotency-Key": uuid.uuid4().hex}
+                )
+
+            pending = {asyncio.create_task(one(r)) for r in scene.recipients}
+            turned_away: list[httpx.Response] = []
+            async with asyncio.timeout(20):
+                while len(turned_away) < extra:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    turned_away += [task.result() for task in done]
+            assert [r.status_code for r in turned_away] == [429] * extra  # while the admitted ones still wait
+            assert all(r.headers["retry-after"] == "1" for r in turned_away)
+            assert all(r.headers["content-type"] == "application/problem+json" for r in turned_away)
+            assert len(pending) == limit
+            await hold.rollback()
+            admitted = Counter(r.status_code for r in await asyncio.gather(*pending))
+            counted = [key async for key in redis.scan_iter(match=f"{prefix}rl:booking:person:*")]
+    finally:
+        await holder.close()
+        await redis.aclose()
+    assert admitted == Counter({201: 3, 409: limit - 3}), admitted
+    assert len(counted) == limit  # one key per person, and only the admitted ones
     await _agree(engine)
