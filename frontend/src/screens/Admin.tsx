@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem, api, call, type RuleWrite, type Visit } from '../api/client';
 import { useDepartment, useDepartments, useMe } from '../api/queries';
+import { focusOnMount } from '../focus';
 import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
@@ -46,7 +47,7 @@ function Conflicts({ departmentId, bookings, onResolved }: { departmentId: strin
   };
   return (
     <Alert data-color="warning" className="conflicts">
-      <Heading level={3} data-size="xs" tabIndex={-1} ref={(el) => el?.focus()}>
+      <Heading level={3} data-size="xs" tabIndex={-1} ref={focusOnMount}>
         {t('admin.conflictTitle')}
       </Heading>
       <Paragraph>{t('admin.conflictIntro')}</Paragraph>

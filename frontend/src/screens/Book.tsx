@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, type Booking, type Service } from '../api/client';
 import { useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
+import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link, navigate, useLocation } from '../router';
@@ -149,7 +150,7 @@ export function Book() {
     return (
       <section className="stack">
         <Alert data-color="success" className="done">
-          <Heading level={1} data-size="md" tabIndex={-1} ref={(el) => el?.focus()}>
+          <Heading level={1} data-size="md" tabIndex={-1} ref={focusOnMount}>
             <Icon name="check" /> {movingId ? t('book.moved') : t('book.done')}
           </Heading>
           <Paragraph>{t('book.doneText', { service: service.name, when: formatWhen(done.start) })}</Paragraph>

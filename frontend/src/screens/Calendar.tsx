@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../api/client';
 import { hasRole, useMe } from '../api/queries';
+import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { formatWhen } from '../time';
@@ -80,7 +81,7 @@ export default function Calendar() {
       )}
       {created ? (
         <Card data-color="neutral" className="stack-sm feed-card">
-          <Heading level={2} data-size="sm" tabIndex={-1} ref={(el) => el?.focus()}>
+          <Heading level={2} data-size="sm" tabIndex={-1} ref={focusOnMount}>
             <Icon name="check" /> {t('calendar.ready')}
           </Heading>
           <Paragraph>{t('calendar.secret')}</Paragraph>
