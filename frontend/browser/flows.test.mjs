@@ -317,6 +317,9 @@ describe('administrator', () => {
           await page.keyboard.press('Enter');
           await tabTo(page, page.getByLabel('Fil med vedtak'));
           const chooser = page.waitForEvent('filechooser');
+          // Listening turns on file-chooser interception by a message of its own; one round trip to the page
+          // after it makes sure the browser has it before Space opens the picker (else no event, a timeout).
+          await page.evaluate(() => undefined);
           await page.keyboard.press('Space');
           await (await chooser).setFiles(file);
         } else {
