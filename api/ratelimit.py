@@ -21,6 +21,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
 from api.auth import SESSION_COOKIE, bearer_token
+from core.settings import Settings
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -77,22 +78,28 @@ def per_person(name: str, per_minute: int) -> RateLimit:
 
 
 class Admission(ASGIMiddleware):
-    """Bounds the work in progress: past `limit` requests in flight in this process, answer 429 at once.
+    """Bounds the work in progress: past a few requests a database connection in flight in this process, 429 at once.
 
     Hot ledger rows serialise bookings; letting hundreds wait on them only makes every answer late
-    (DESIGN.md: answer overload with 429/503 and Retry-After, do not queue without bound).
+    (DESIGN.md: answer overload with 429/503 and Retry-After, do not queue without bound). The bound follows
+    the process's pool (`db_pool_size + db_max_overflow` connections, `per_connection` requests each), so
+    a request admitted waits behind at most a few others for a connection.
     """
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, limit: int) -> None:
-        """Admit at most `limit` requests at a time."""
-        self.limit = limit
+    def __init__(self, per_connection: int) -> None:
+        """Admit at most `per_connection` requests a database connection at a time."""
+        self.per_connection = per_connection
         self.in_flight = 0
+
+    def limit(self, settings: Settings) -> int:
+        """How many requests this process admits at once."""
+        return self.per_connection * (settings.db_pool_size + settings.db_max_overflow)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         """Run the request if there is room; otherwise refuse it before it touches the database."""
-        if self.in_flight >= self.limit:
+        if self.in_flight >= self.limit(scope["litestar_app"].state.settings):
             raise TooManyRequestsException(headers={"Retry-After": "1"})
         self.in_flight += 1
         try:

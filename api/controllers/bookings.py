@@ -30,11 +30,12 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 STATUSES = "^(booked|cancelled|late_cancelled|delivered|no_show)$"
 BOOKING_PER_PERSON = per_person("booking", 60)
 BOOKING_PER_IP = per_ip("booking", 1200)
-# A bounded queue a process: with its pool of 5-10 connections and each request holding one for 10-50 ms
-# under load, 32 in flight drain within a few tenths of a second; beyond that, callers are told at once to
-# retry (429, Retry-After). At 100 the last of a rush waited 3 s for a connection (bench.rush, 2 processes).
-# It sits outside the rate limits: a request turned away costs no Redis round trip and counts against no one.
-BOOKING_ADMISSION = Admission(limit=32)
+# A bounded queue a process: 4 requests a database connection (20 for bench.rush's 5 a process, 40 for the
+# default 10). Past that, callers are told at once to retry (429, Retry-After) rather than wait: in a rush of 500
+# at 2 processes the last answer came after 530 ms at 32 a process and 464 ms at 20 (p99; medians of 3 runs), and
+# at 100 a process after 3 s. It sits outside the rate limits: a request turned away costs no Redis round trip
+# and counts against no one.
+BOOKING_ADMISSION = Admission(per_connection=4)
 
 
 def _zone(state: State) -> ZoneInfo:

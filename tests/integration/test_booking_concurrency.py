@@ -356,7 +356,7 @@ async def test_a_full_process_turns_the_rest_away_at_once_without_counting_them(
 
     Admission sits outside the rate limits: a request turned away is counted against no one's per-person limit.
     """
-    limit, extra = BOOKING_ADMISSION.limit, 12
+    limit, extra = BOOKING_ADMISSION.limit(settings), 12
     scene = await _scene(engine, settings, recipients=limit + extra, capacity=3, minutes=600)
     prefix = f"{settings.redis_prefix}admission{run}:"
     own, headers = await _clients(settings.model_copy(update={"redis_prefix": prefix}), committed_url, scene)
