@@ -19,21 +19,20 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     DateTime,
-    Select,
     bindparam,
-    case,
     cast,
     func,
     literal,
     literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import rules
 from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking
-from departments.tables import CapacityCell, Department, Service
+from departments.tables import Department, Service
 
 FREE, BUSY, YOURS, NO_HOURS = "free", "busy", "yours", "no_hours"
 
@@ -118,21 +117,53 @@ class _Own:
         return before > 0 and self.latest_end[before - 1] > start
 
 
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """The department's grid steps (cells starting on the grid), for answering "open and not full?" in O(1).
+
+    `position[m]` is the step starting at minute m in the sorted list of steps; `run_end[i]` the end of the
+    unbroken run of open steps holding step i; `full_before[i]` how many of the first i steps are full.
+    """
+
+    position: dict[int, int]
+    run_end: list[int]
+    full_before: list[int]
+
+    @classmethod
+    def of(cls, free: Mapping[int, int], grid: int, units: int) -> _Runs:
+        """From each cell's free units by start minute; a step is full when fewer than `units` are free."""
+        starts = sorted(m for m in free if m % grid == 0)
+        run_end = [0] * len(starts)
+        end = None
+        for i in range(len(starts) - 1, -1, -1):  # from the back, so each step knows where its run ends
+            if end is None or starts[i] + grid != starts[i + 1]:
+                end = starts[i] + grid
+            run_end[i] = end
+        full_before = [0]
+        for start in starts:
+            full_before.append(full_before[-1] + (free[start] < units))
+        return cls({start: i for i, start in enumerate(starts)}, run_end, full_before)
+
+    def room(self, span_start: int, span_end: int, grid: int) -> bool | None:
+        """Whether every step [span_start, span_end) touches has room; None when one is closed."""
+        first = span_start - span_start % grid
+        i = self.position.get(first)
+        steps = -((first - span_end) // grid)
+        if i is None or self.run_end[i] < first + steps * grid:
+            return None  # runs outside the opening hours: not offered at all
+        return self.full_before[i + steps] == self.full_before[i]
+
+
 def _status(  # noqa: PLR0913 - the parts of one decision, keyword-only
-    *, start: int, minutes: int, visit: Visit, free: Mapping[int, int], own: _Own, minutes_left: int, grid: int
+    *, start: int, minutes: int, visit: Visit, runs: _Runs, own: _Own, minutes_left: int, grid: int
 ) -> str | None:
     """The status of one length at one start, all in whole minutes; None when it runs outside the opening hours."""
-    span_start, span_end = start - visit.buffer_before, start + minutes + visit.buffer_after
-    step, full = span_start - span_start % grid, False
-    while step < span_end:
-        units = free.get(step)
-        if units is None:
-            return None  # runs outside the opening hours: not offered at all
-        full = full or units < visit.staff_units
-        step += grid
+    room = runs.room(start - visit.buffer_before, start + minutes + visit.buffer_after, grid)
+    if room is None:
+        return None
     if own.overlaps(start, start + minutes):
         return YOURS
-    if full:
+    if not room:
         return BUSY
     return FREE if minutes <= minutes_left else NO_HOURS
 
@@ -172,6 +203,7 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
 _EPOCH_WALL = rules.GRID_EPOCH.replace(tzinfo=None)  # local wall-clock minutes count from the same midnight
 _EPOCH_ORDINAL = rules.GRID_EPOCH.date().toordinal()
 _DAY = 24 * 60
+_INTO_DAY = [timedelta(minutes=minute) for minute in range(_DAY)]  # made once, not once a start
 
 
 def grid_free_times(  # noqa: PLR0913 - plain values in, keyword-only
@@ -193,12 +225,12 @@ def grid_free_times(  # noqa: PLR0913 - plain values in, keyword-only
         now: The current instant.
 
     """
-    free = {cell.start: cell.free_units for cell in cells}
-    mine, grid = _Own.of(own), policy.grid_minutes
+    grid = policy.grid_minutes
+    runs, mine = _Runs.of({cell.start: cell.free_units for cell in cells}, grid, visit.staff_units), _Own.of(own)
     earliest = _minutes_up(max(now, now + timedelta(hours=policy.notice_hours)))  # `start_problem`: past, then notice
     last_day = (now.astimezone(policy.zone).date() + timedelta(days=policy.horizon_days)).toordinal() - _EPOCH_ORDINAL
     dates: dict[int, date] = {}
-    zones: dict[int, timezone] = {}
+    midnights: dict[tuple[int, int], datetime] = {}
     days: dict[date, list[Slot]] = {}
     for cell in cells:
         if cell.local is None or cell.start < earliest:
@@ -214,17 +246,19 @@ def grid_free_times(  # noqa: PLR0913 - plain values in, keyword-only
             continue
         statuses = {}
         for minutes in visit.durations:
-            status = _status(start=cell.start, minutes=minutes, visit=visit, free=free, own=mine, minutes_left=left,
+            status = _status(start=cell.start, minutes=minutes, visit=visit, runs=runs, own=mine, minutes_left=left,
                              grid=grid)  # fmt: skip
             if status is not None:
                 statuses[minutes] = status
         if statuses:
             offset = cell.local - cell.start
-            zone = zones.get(offset)
-            if zone is None:
-                zone = zones[offset] = timezone(timedelta(minutes=offset))
-            start = (_EPOCH_WALL + timedelta(minutes=cell.local)).replace(tzinfo=zone)
-            days.setdefault(day, []).append(Slot(start, statuses))
+            midnight = midnights.get((day_number, offset))
+            if midnight is None:  # the day's midnight with the offset the start has (a fixed offset: exact)
+                zone = timezone(timedelta(minutes=offset))
+                midnight = midnights[day_number, offset] = (_EPOCH_WALL + timedelta(days=day_number)).replace(
+                    tzinfo=zone
+                )
+            days.setdefault(day, []).append(Slot(midnight + _INTO_DAY[minute_of_day], statuses))
     return days
 
 
@@ -235,7 +269,6 @@ def _dates(first: date, last: date) -> list[date]:
 # Cells and own bookings come as whole minutes from the epoch, worked out by PostgreSQL: turning 500
 # timestamps into datetimes and back into minutes in Python cost more than the free-times calculation itself.
 _EPOCH = literal(rules.GRID_EPOCH, DateTime(timezone=True))
-_EPOCH_WALL_CLOCK = literal(_EPOCH_WALL, DateTime())
 
 
 def _seconds(interval: ColumnElement[Any]) -> ColumnElement[Decimal]:
@@ -243,26 +276,23 @@ def _seconds(interval: ColumnElement[Any]) -> ColumnElement[Decimal]:
     return func.extract("epoch", interval)  # type: ignore[return-value]
 
 
-def _cells_statement() -> Select[tuple[int, int | None, int]]:
-    """The department's open cells as (start, local wall-clock start or NULL, free units), in whole minutes."""
-    seconds = (
-        select(CapacityCell.starts_at, _seconds(CapacityCell.starts_at - _EPOCH).label("utc"),
-               _seconds(func.timezone(bindparam("zone"), CapacityCell.starts_at) - _EPOCH_WALL_CLOCK).label("wall"),
-               (CapacityCell.capacity - CapacityCell.used).label("free"))
-        .where(CapacityCell.department_id == bindparam("department"), CapacityCell.starts_at >= bindparam("start"),
-               CapacityCell.starts_at < bindparam("end"), CapacityCell.capacity > 0)
-        .subquery()
-    )  # fmt: skip
-    whole_wall = case((func.mod(seconds.c.wall, 60) == 0, cast(seconds.c.wall / 60, BigInteger)))
-    return (
-        select(cast(seconds.c.utc / 60, BigInteger), whole_wall, seconds.c.free)
-        .where(func.mod(seconds.c.utc, 60) == 0)
-        .order_by(seconds.c.starts_at)
-    )
-
-
 # The queries are built once, so SQLAlchemy keys and compiles each once; a request only binds its values.
-_CELLS = _cells_statement()
+# The cells in double precision (`date_part`), cheaper for PostgreSQL than numeric `extract` and exact here:
+# whole seconds this side of 2^53 are whole floats, and a fraction of a second never divides to a whole minute
+# (a float's step near 10^9 s is 10^-7 s). As text: the same statement built with SQLAlchemy's expression
+# language took 1.3 ms more a request to bind and execute (3.5 against 2.2 ms, measured side by side).
+_CELLS = text("""
+SELECT CAST(m.utc AS bigint), CASE WHEN m.wall = floor(m.wall) THEN CAST(m.wall AS bigint) END, m.free
+FROM (SELECT starts_at, date_part('epoch', starts_at - :epoch) / 60 AS utc,
+             date_part('epoch', timezone(:zone, starts_at) - :wall_epoch) / 60 AS wall, capacity - used AS free
+      FROM capacity_cell
+      WHERE department_id = :department AND starts_at >= :start AND starts_at < :end AND capacity > 0) AS m
+WHERE m.utc = floor(m.utc)
+ORDER BY m.starts_at
+""").bindparams(
+    bindparam("epoch", rules.GRID_EPOCH, type_=DateTime(timezone=True)),
+    bindparam("wall_epoch", _EPOCH_WALL, type_=DateTime()),
+)
 _OWN = select(
     cast(func.floor(_seconds(Booking.starts_at - _EPOCH) / 60), BigInteger),
     cast(func.ceil(_seconds(Booking.ends_at - _EPOCH) / 60), BigInteger),
