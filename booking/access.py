@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.tables import Allocation
@@ -13,13 +13,15 @@ from core.errors import NotFoundError
 from people.access import Principal, is_coordinator_for, is_proxy_for
 from people.tables import Person
 
+_SERVING = select(Allocation.department_id).where(
+    Allocation.recipient_id == bindparam("recipient"),
+    or_(Allocation.valid_to.is_(None), Allocation.valid_to >= bindparam("day")),
+)  # built once: SQLAlchemy keys and compiles it once, each call only binds
+
 
 async def serving_departments(session: AsyncSession, recipient_id: uuid.UUID, day: date) -> frozenset[uuid.UUID]:
     """The departments where the recipient has a decision valid on `day` or later."""
-    query = select(Allocation.department_id).where(
-        Allocation.recipient_id == recipient_id, or_(Allocation.valid_to.is_(None), Allocation.valid_to >= day)
-    )
-    return frozenset((await session.scalars(query)).all())
+    return frozenset((await session.scalars(_SERVING, {"recipient": recipient_id, "day": day})).all())
 
 
 async def may_see_recipient(session: AsyncSession, principal: Principal, person: Person, day: date) -> bool:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
@@ -35,7 +35,7 @@ class Principal:
         return self.has_role("municipality_admin")
 
 
-def _valid_on(model: type[ProxyLink | Coordinator], day: date) -> ColumnElement[bool]:
+def _valid_on(model: type[ProxyLink | Coordinator], day: date | BindParameter[date]) -> ColumnElement[bool]:
     return (model.valid_from <= day) & or_(model.valid_to.is_(None), model.valid_to >= day)
 
 
@@ -61,44 +61,48 @@ async def person_principal(session: AsyncSession, person_id: uuid.UUID) -> Princ
     return Principal(municipality_id=person.municipality_id, person_id=person.id, roles=roles)
 
 
+_REPRESENTED = (
+    select(Person)
+    .join(ProxyLink, ProxyLink.recipient_id == Person.id)
+    .where(ProxyLink.proxy_id == bindparam("person"), ProxyLink.municipality_id == bindparam("municipality"),
+           _valid_on(ProxyLink, bindparam("day")))
+    .order_by(Person.given_name, Person.family_name)
+)  # fmt: skip
+_IS_PROXY = (
+    select(ProxyLink.id)
+    .where(ProxyLink.proxy_id == bindparam("person"), ProxyLink.recipient_id == bindparam("recipient"),
+           ProxyLink.municipality_id == bindparam("municipality"), _valid_on(ProxyLink, bindparam("day")))
+    .limit(1)
+)  # fmt: skip
+_IS_COORDINATOR = (
+    select(Coordinator.id)
+    .where(Coordinator.staff_id == bindparam("person"), Coordinator.recipient_id == bindparam("recipient"),
+           Coordinator.municipality_id == bindparam("municipality"), _valid_on(Coordinator, bindparam("day")))
+    .limit(1)
+)  # fmt: skip
+
+
 async def represented(session: AsyncSession, principal: Principal, day: date) -> list[Person]:
     """The recipients a proxy acts for on `day` (through a proxy link valid that day)."""
     if principal.person_id is None:
         return []
-    query = (
-        select(Person)
-        .join(ProxyLink, ProxyLink.recipient_id == Person.id)
-        .where(
-            ProxyLink.proxy_id == principal.person_id,
-            ProxyLink.municipality_id == principal.municipality_id,
-            _valid_on(ProxyLink, day),
-        )
-        .order_by(Person.given_name, Person.family_name)
-    )
-    return list((await session.scalars(query)).all())
+    params = {"person": principal.person_id, "municipality": principal.municipality_id, "day": day}
+    return list((await session.scalars(_REPRESENTED, params)).all())
 
 
 async def is_proxy_for(session: AsyncSession, principal: Principal, recipient_id: uuid.UUID, day: date) -> bool:
     """Whether the principal holds a proxy link to the recipient valid on `day`."""
     if principal.person_id is None:
         return False
-    query = select(ProxyLink.id).where(
-        ProxyLink.proxy_id == principal.person_id,
-        ProxyLink.recipient_id == recipient_id,
-        ProxyLink.municipality_id == principal.municipality_id,
-        _valid_on(ProxyLink, day),
-    )
-    return await session.scalar(query.limit(1)) is not None
+    params = {"person": principal.person_id, "recipient": recipient_id, "municipality": principal.municipality_id,
+              "day": day}  # fmt: skip
+    return await session.scalar(_IS_PROXY, params) is not None
 
 
 async def is_coordinator_for(session: AsyncSession, principal: Principal, recipient_id: uuid.UUID, day: date) -> bool:
     """Whether the principal is the recipient's coordinator (primary contact) on `day`."""
     if principal.person_id is None or not principal.has_role("staff"):
         return False
-    query = select(Coordinator.id).where(
-        Coordinator.staff_id == principal.person_id,
-        Coordinator.recipient_id == recipient_id,
-        Coordinator.municipality_id == principal.municipality_id,
-        _valid_on(Coordinator, day),
-    )
-    return await session.scalar(query.limit(1)) is not None
+    params = {"person": principal.person_id, "recipient": recipient_id, "municipality": principal.municipality_id,
+              "day": day}  # fmt: skip
+    return await session.scalar(_IS_COORDINATOR, params) is not None

@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.dependencies import DbSession
@@ -20,6 +20,10 @@ from core.errors import NotFoundError
 from people.access import Principal, is_proxy_for, represented
 from people.audit import entries_about
 from people.tables import ApiToken, AuditEntry, Person, RoleAssignment
+
+_ROLES = select(RoleAssignment).where(
+    RoleAssignment.person_id == bindparam("person"), RoleAssignment.municipality_id == bindparam("municipality")
+)  # built once: SQLAlchemy keys and compiles it once, each request only binds
 
 
 class MeController(Controller):
@@ -37,18 +41,13 @@ class MeController(Controller):
         today: NamedDependency[date],
     ) -> MeRead:
         """For a person: their details, roles, the recipients they act for and the CSRF token."""
-        roles = await db_session.scalars(
-            select(RoleAssignment).where(
-                RoleAssignment.person_id == current.person_id,
-                RoleAssignment.municipality_id == current.municipality_id,
-            )
-        )
         if current.person_id is None:
             token_roles = [
                 RoleRead(id=current.token_id or uuid.uuid4(), role=r, department_id=d) for r, d in current.roles
             ]
             return MeRead(kind="token", municipality_id=current.municipality_id, roles=token_roles)
         person = await visible_person(db_session, current, current.person_id, today)
+        roles = await db_session.scalars(_ROLES, {"person": current.person_id, "municipality": current.municipality_id})
         sign_in = getattr(request.state, "sign_in", None)
         return MeRead(
             kind="person",
