@@ -29,9 +29,14 @@ async def open_department(session: AsyncSession, department_id: object, *, staff
     return department
 
 
+def oslo_today() -> date:
+    """Today in Oslo: the day the service's periods, notices and horizons count from (not the machine's UTC date)."""
+    return utcnow().astimezone(OSLO).date()
+
+
 def bookable_day(days_ahead: int = 2) -> date:
     """A day at least `days_ahead` days from now that is not a public holiday (so the department is open)."""
-    day = utcnow().astimezone(OSLO).date() + timedelta(days=days_ahead)
+    day = oslo_today() + timedelta(days=days_ahead)
     holidays = norwegian_holidays(day, day + timedelta(days=10))
     while day in holidays:
         day += timedelta(days=1)

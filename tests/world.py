@@ -33,6 +33,7 @@ class World:
     people: dict[str, uuid.UUID] = field(default_factory=dict)
     roles: dict[str, uuid.UUID] = field(default_factory=dict)  # handle -> a role assignment id
     links: dict[str, uuid.UUID] = field(default_factory=dict)
+    days: dict[str, date] = field(default_factory=dict)  # handle -> a local day the world's fixture used
     tokens: dict[str, uuid.UUID] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     national_ids: dict[str, str] = field(default_factory=dict)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,10 +22,11 @@ from departments.tables import CapacityCell, Department, HolidayOpening, Opening
 from people.access import Principal
 from people.audit import Origin
 from people.tables import AuditEntry
+from tests.booking_world import oslo_today
 from tests.world import World, build_world, sign_in
 
 PROBLEM = "urn:tjenesteshop:problem:"
-TODAY = date.today()  # noqa: DTZ011 - days used are at least two days away from any zone's today
+TODAY = oslo_today()  # days used are at least two days away from it
 SOON = TODAY + timedelta(days=3)
 HOLIDAY = next(iter(norwegian_holidays(TODAY + timedelta(days=2), TODAY + timedelta(days=400))))
 WORKDAY = next(
