@@ -3,7 +3,7 @@
 Litestar's `RateLimitMiddleware` reads and writes its Redis counter under one process-wide lock (a GET then
 a SET): under a rush every request queues behind that lock, and replicas can overwrite each other's
 counts. This middleware, built on Litestar's `ASGIMiddleware`, counts with one atomic `INCR` per window
-instead: no lock, correct across replicas.
+instead: no lock, correct across replicas, and all of a route's limits in one round trip.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
@@ -37,17 +38,27 @@ def credential_of(request: Request[Any, Any, Any]) -> str:
     return client_address(request)
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most `limit` requests per `window` seconds for each identity `identify(request)` (a fixed window)."""
+
+    name: str  # part of the Redis key
+    limit: int
+    window: int
+    identify: Callable[[Request[Any, Any, Any]], str]
+
+
 class RateLimit(ASGIMiddleware):
-    """At most `limit` requests per `window` seconds for each identity (fixed windows, one INCR each)."""
+    """Counts a request against each of its limits with one `INCR` a limit, all in one Redis round trip."""
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, name: str, limit: int, window: int, identify: Callable[[Request[Any, Any, Any]], str]) -> None:
-        """A limit called `name` (part of the Redis key), counted per `identify(request)`."""
-        self.name, self.limit, self.window, self.identify = name, limit, window, identify
+    def __init__(self, *limits: Limit) -> None:
+        """The limits every request through this middleware counts against (each counted, even when one refuses)."""
+        self.limits = limits
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Count this request; refuse with 429 and Retry-After when over the limit."""
+        """Count this request; refuse with 429 and Retry-After when over any limit."""
         request: Request[Any, Any, Any] = Request(scope)
         if request.method in {"OPTIONS", "HEAD"}:
             await next_app(scope, receive, send)
@@ -55,26 +66,31 @@ class RateLimit(ASGIMiddleware):
         app = scope["litestar_app"]
         redis: Redis = app.state.redis
         now = time.time()
-        window_index = int(now // self.window)
-        key = f"{app.state.settings.redis_prefix}rl:{self.name}:{self.identify(request)}:{window_index}"
+        windows = [int(now // limit.window) for limit in self.limits]
         async with redis.pipeline(transaction=False) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, self.window + 1)
-            count, _ = await pipe.execute()
-        if int(count) > self.limit:
-            retry_after = max(1, int((window_index + 1) * self.window - now))
-            raise TooManyRequestsException(headers={"Retry-After": str(retry_after)})
+            for limit, window_index in zip(self.limits, windows, strict=True):
+                key = f"{app.state.settings.redis_prefix}rl:{limit.name}:{limit.identify(request)}:{window_index}"
+                pipe.incr(key)
+                pipe.expire(key, limit.window + 1)
+            counts = (await pipe.execute())[::2]
+        over = [
+            (window_index + 1) * limit.window - now
+            for limit, window_index, count in zip(self.limits, windows, counts, strict=True)
+            if int(count) > limit.limit
+        ]
+        if over:
+            raise TooManyRequestsException(headers={"Retry-After": str(max(1, int(max(over))))})
         await next_app(scope, receive, send)
 
 
-def per_ip(name: str, per_minute: int) -> RateLimit:
+def per_ip(name: str, per_minute: int) -> Limit:
     """At most `per_minute` requests a minute from one address."""
-    return RateLimit(f"{name}:ip", per_minute, 60, client_address)
+    return Limit(f"{name}:ip", per_minute, 60, client_address)
 
 
-def per_person(name: str, per_minute: int) -> RateLimit:
+def per_person(name: str, per_minute: int) -> Limit:
     """At most `per_minute` requests a minute from one signed-in person or token."""
-    return RateLimit(f"{name}:person", per_minute, 60, credential_of)
+    return Limit(f"{name}:person", per_minute, 60, credential_of)
 
 
 class Admission(ASGIMiddleware):
@@ -108,4 +124,4 @@ class Admission(ASGIMiddleware):
             self.in_flight -= 1
 
 
-SIGN_IN_PER_IP = per_ip("sign-in", 30)
+SIGN_IN_PER_IP = RateLimit(per_ip("sign-in", 30))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import UTC, timedelta
 
@@ -214,6 +216,29 @@ async def test_list_my_bookings_and_not_others(
     await _as(client, app, settings, world, "other_recipient")
     theirs = await client.get("/api/v1/bookings", params={"recipient_id": str(world.people["recipient"])})
     assert theirs.status_code == 404
+
+
+async def test_booking_routes_are_limited_per_person_and_counted_per_address_in_the_same_pass(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    if time.time() % 60 > 45:  # the limits count fixed minutes: start the 62 requests in a fresh one
+        await asyncio.sleep(60 - time.time() % 60)
+    redis: Redis = app.state.redis
+    pattern = f"{settings.redis_prefix}rl:booking:ip:*"
+    earlier = {key async for key in redis.scan_iter(match=pattern)}  # other tests' addresses
+    await _as(client, app, settings, world, "recipient")
+    statuses = [(await client.get("/api/v1/bookings")).status_code for _ in range(61)]
+    assert statuses == [200] * 60 + [429]
+    limited = await client.get("/api/v1/bookings")
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert limited.json()["type"] == "urn:tjenesteshop:problem:too_many_requests"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60  # within the minute
+    await _as(client, app, settings, world, "proxy")  # the same address, another person: not limited
+    assert (await client.get("/api/v1/bookings")).status_code == 200
+    by_address = [key async for key in redis.scan_iter(match=pattern) if key not in earlier]
+    assert len(by_address) == 1
+    assert int(await redis.get(by_address[0]) or 0) == 63  # every request, refused ones too
+    assert 0 < await redis.ttl(by_address[0]) <= 61  # the window and a second
 
 
 async def test_missing_idempotency_key_is_refused(
