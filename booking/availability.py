@@ -22,7 +22,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -268,7 +267,8 @@ def _dates(first: date, last: date) -> list[date]:
 
 # Cells and own bookings come as whole minutes from the epoch, worked out by PostgreSQL: turning 500
 # timestamps into datetimes and back into minutes in Python cost more than the free-times calculation itself.
-_EPOCH = literal(rules.GRID_EPOCH, DateTime(timezone=True))
+# Both statements bind the epoch the same way: one parameter, its value given here.
+_EPOCH = bindparam("epoch", rules.GRID_EPOCH, type_=DateTime(timezone=True))
 
 
 def _seconds(interval: ColumnElement[Any]) -> ColumnElement[Decimal]:
@@ -289,10 +289,7 @@ FROM (SELECT starts_at, date_part('epoch', starts_at - :epoch) / 60 AS utc,
       WHERE department_id = :department AND starts_at >= :start AND starts_at < :end AND capacity > 0) AS m
 WHERE m.utc = floor(m.utc)
 ORDER BY m.starts_at
-""").bindparams(
-    bindparam("epoch", rules.GRID_EPOCH, type_=DateTime(timezone=True)),
-    bindparam("wall_epoch", _EPOCH_WALL, type_=DateTime()),
-)
+""").bindparams(_EPOCH, bindparam("wall_epoch", _EPOCH_WALL, type_=DateTime()))
 _OWN = select(
     cast(func.floor(_seconds(Booking.starts_at - _EPOCH) / 60), BigInteger),
     cast(func.ceil(_seconds(Booking.ends_at - _EPOCH) / 60), BigInteger),

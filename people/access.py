@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
 
@@ -68,18 +69,22 @@ _REPRESENTED = (
            _valid_on(ProxyLink, bindparam("day")))
     .order_by(Person.given_name, Person.family_name)
 )  # fmt: skip
-_IS_PROXY = (
-    select(ProxyLink.id)
-    .where(ProxyLink.proxy_id == bindparam("person"), ProxyLink.recipient_id == bindparam("recipient"),
-           ProxyLink.municipality_id == bindparam("municipality"), _valid_on(ProxyLink, bindparam("day")))
-    .limit(1)
-)  # fmt: skip
-_IS_COORDINATOR = (
-    select(Coordinator.id)
-    .where(Coordinator.staff_id == bindparam("person"), Coordinator.recipient_id == bindparam("recipient"),
-           Coordinator.municipality_id == bindparam("municipality"), _valid_on(Coordinator, bindparam("day")))
-    .limit(1)
-)  # fmt: skip
+
+
+def _valid_link(
+    model: type[ProxyLink | Coordinator], holder: InstrumentedAttribute[uuid.UUID]
+) -> Select[tuple[uuid.UUID]]:
+    """Whether `person` holds a link of this kind to `recipient` in the municipality, valid on `day`."""
+    return (
+        select(model.id)
+        .where(holder == bindparam("person"), model.recipient_id == bindparam("recipient"),
+               model.municipality_id == bindparam("municipality"), _valid_on(model, bindparam("day")))
+        .limit(1)
+    )  # fmt: skip
+
+
+_IS_PROXY = _valid_link(ProxyLink, ProxyLink.proxy_id)
+_IS_COORDINATOR = _valid_link(Coordinator, Coordinator.staff_id)
 
 
 async def represented(session: AsyncSession, principal: Principal, day: date) -> list[Person]:
