@@ -192,7 +192,7 @@ async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is 
     """Book a visit, or find the booking an earlier request with the same Idempotency-Key made.
 
     Round trips: the context (one query), then `ledger.book_visit` (one: pre-checks, the allocation period,
-    the cells in id order, the insert); the outbox event and the audit entry go with the commit.
+    the cells in id order, the insert, the outbox event and the audit entry).
 
     Returns:
         The booking, and whether it was an earlier request's (a retry, answered with the first answer).
@@ -212,13 +212,8 @@ async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is 
         actor_person_id=principal.person_id, actor_token_id=principal.token_id, idempotency_key=key,
         idempotency_scope=idempotency_scope(principal),
     )  # fmt: skip
-    booking = await ledger.book_visit(session, claim, new)
-    if booking.id != new.id:
-        return booking, True  # the same key won a moment ago
-    outbox.emit(session, booking, "created")
-    await record(session, principal, origin, action="booking.create", object_type="booking",
-                 object_id=booking.id, subject_person_id=recipient.id)  # fmt: skip
-    return booking, False
+    booking = await ledger.book_visit(session, claim, new, origin)
+    return booking, booking.id != new.id  # another id: the same key won a moment ago
 
 
 async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed

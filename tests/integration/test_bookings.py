@@ -22,6 +22,7 @@ from core.settings import Settings
 from departments.tables import CapacityCell
 from people.access import Principal
 from people.audit import Origin
+from people.tables import AuditEntry
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.world import World, build_world, sign_in
 
@@ -88,12 +89,27 @@ async def test_proxy_books_for_the_child_and_it_is_recorded(
 ) -> None:
     service = await service_of(db_session, world.departments["d1"])
     await _as(client, app, settings, world, "proxy")
-    response = await _book(client, world, service.id, at(bookable_day(), 9).isoformat())
+    client.headers.update({"user-agent": "Mobil/1.0", "x-request-id": "req-proxy-books-1"})
+    response = await _book(client, world, service.id, at(bookable_day(), 9).isoformat(), key="proxy-key-1")
     assert response.status_code == 201, response.text
     assert response.json()["acted_by"] == "proxy"
     booking = await db_session.get(Booking, uuid.UUID(response.json()["id"]))
     assert booking is not None
     assert booking.actor_person_id == world.people["proxy"]
+    # The audit entry and the outbox event are written in the booking's own statement, once: a retry adds neither.
+    replay = await _book(client, world, service.id, at(bookable_day(), 9).isoformat(), key="proxy-key-1")
+    assert replay.headers["idempotent-replayed"] == "true"
+    about = (AuditEntry.object_type == "booking") & (AuditEntry.object_id == str(booking.id))
+    entries = (await db_session.scalars(select(AuditEntry).where(about))).all()
+    assert [(e.action, e.actor_person_id, e.actor_token_id, e.subject_person_id, e.outcome, e.user_agent,
+             e.request_id, e.municipality_id) for e in entries] == [
+        ("booking.create", world.people["proxy"], None, world.people["recipient"], "ok", "Mobil/1.0",
+         "req-proxy-books-1", world.municipality)
+    ]  # fmt: skip
+    assert entries[0].ip is not None
+    events = (await db_session.execute(select(BookingEvent.kind, BookingEvent.details, BookingEvent.processed_at)
+                                       .where(BookingEvent.booking_id == booking.id))).tuples().all()  # fmt: skip
+    assert events == [("created", {}, None)]
     await _as(client, app, settings, world, "expired_proxy")
     assert (await _book(client, world, service.id, at(bookable_day(), 11).isoformat())).status_code == 404
 
