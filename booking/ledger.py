@@ -3,7 +3,8 @@
 Every booking change goes through here, so the lock order is the same everywhere and two transactions
 never wait on each other in a cycle (DESIGN.md: lock the allocation row first, then the cells by id).
 A new booking takes its rows and is inserted in one round trip, by the SQL function `book_visit`
-(migration 0008), which keeps the same order.
+(migration 0008), and a cancellation gives them back in one, by `cancel_visit` (migration 0010); both keep
+the same order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.errors import BookingRefusedError
 from booking.tables import Allocation, AllocationPeriod, Booking
 from departments.tables import CapacityCell
+from people.access import Principal
 from people.audit import Origin
 
 LOCK_TIMEOUT = "2s"  # past this, answer "busy, try again" rather than queue without bound (book_visit too)
@@ -108,6 +110,33 @@ async def book_visit(session: AsyncSession, claim: Claim, new: NewBooking, origi
         fields = json.loads(getattr(refusal, "detail", None) or "{}")
         raise BookingRefusedError(str(getattr(refusal, "message", "")), **fields) from exc
     return booking
+
+
+CANCEL_VISIT = text(
+    "SELECT * FROM cancel_visit(:booking, :municipality, :status, :minutes_back, :now, :actor_person, :actor_token, "
+    ":ip, :user_agent, :request_id)"
+)
+
+
+async def cancel_visit(  # noqa: PLR0913 - keyword-only after the booking; each is needed
+    session: AsyncSession, booking: Booking, *, status: str, minutes_back: bool, now: datetime, principal: Principal,
+    origin: Origin,
+) -> Booking:  # fmt: skip
+    """Give the booking's cells (and, if `minutes_back`, its minutes) back and set its status, in one round trip.
+
+    The function `cancel_visit` (migration 0010) keeps the lock order (allocation period, then cells by id)
+    and writes the outbox event `cancelled` and the audit entry `booking.<status>`. Lock the booking and
+    check that it is active first (`booking.service.locked_booking`). Returns the booking as it now is.
+    """
+    params = {
+        "booking": booking.id, "municipality": booking.municipality_id, "status": status,
+        "minutes_back": minutes_back, "now": now, "actor_person": principal.person_id,
+        "actor_token": principal.token_id, "ip": origin.ip, "user_agent": (origin.user_agent or "")[:400] or None,
+        "request_id": origin.request_id,
+    }  # fmt: skip
+    statement = select(Booking).from_statement(CANCEL_VISIT).execution_options(populate_existing=True)
+    cancelled: Booking = (await session.scalars(statement, params)).one()
+    return cancelled
 
 
 async def lock_timeout(session: AsyncSession) -> None:

@@ -264,15 +264,10 @@ async def cancel(
     department = await session.get(Department, booking.department_id)
     assert department is not None  # noqa: S101 - a foreign key guarantees it
     late = rules.is_late_cancellation(booking.starts_at, now, policy_of(department))
-    await ledger.lock_timeout(session)
-    await _release(session, booking, minutes_too=not (late and department.late_cancel_uses_allocation))
-    booking.status = "late_cancelled" if late else "cancelled"
-    booking.changed_at = now
-    outbox.emit(session, booking, "cancelled")
-    action = f"booking.{booking.status}"
-    await record(session, principal, origin, action=action, object_type="booking", object_id=booking.id,
-                 subject_person_id=booking.recipient_id)  # fmt: skip
-    return booking
+    return await ledger.cancel_visit(
+        session, booking, status="late_cancelled" if late else "cancelled",
+        minutes_back=not (late and department.late_cancel_uses_allocation), now=now, principal=principal, origin=origin,
+    )  # fmt: skip
 
 
 async def move(  # noqa: PLR0913 - keyword-only; each is needed

@@ -15,11 +15,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.consistency import ledger_differences
-from booking.service import BookRequest, book, record_outcome
+from booking.service import BookRequest, book, cancel, record_outcome
 from booking.tables import Allocation, AllocationPeriod, Booking, BookingEvent
 from core.clock import utcnow
 from core.settings import Settings
-from departments.tables import CapacityCell
+from departments.tables import CapacityCell, Department
 from people.access import Principal
 from people.audit import Origin
 from people.tables import AuditEntry
@@ -202,6 +202,40 @@ async def test_cancel_gives_back_exactly_once_and_move_is_atomic(
     assert events[1][1] == {"previous_start": at(day, 10).astimezone(UTC).isoformat()}
     await db_session.refresh(still)
     assert still.sequence == 2  # moved, then cancelled
+    about = (AuditEntry.object_type == "booking") & (AuditEntry.object_id == booking["id"])
+    audited = (await db_session.execute(select(AuditEntry.action, AuditEntry.subject_person_id).where(about)
+                                        .order_by(AuditEntry.id))).tuples().all()  # fmt: skip
+    recipient = world.people["recipient"]
+    assert audited == [("booking.create", recipient), ("booking.move", recipient), ("booking.cancelled", recipient)]
+
+
+@pytest.mark.parametrize("charged", [True, False], ids=["policy charges", "policy forgives"])
+async def test_late_cancellation_gives_staff_time_back_and_the_policy_decides_the_minutes(
+    charged: bool,
+    world: World,
+    db_session: AsyncSession,  # noqa: FBT001 - a parameter of the test
+) -> None:
+    department = await db_session.get(Department, world.departments["d1"])
+    assert department is not None
+    department.late_cancel_uses_allocation = charged
+    service = await service_of(db_session, department.id)
+    admin = Principal(municipality_id=world.municipality, person_id=world.people["muni_admin"],
+                      roles=frozenset({("municipality_admin", None)}))  # fmt: skip
+    request = BookRequest(world.people["recipient"], service.id, at(bookable_day(), 10), 60)
+    booking = await book(db_session, admin, Origin(), request, key="late-1", now=utcnow())
+    late = booking.starts_at - timedelta(hours=department.cancel_deadline_hours - 1)
+    cancelled = await cancel(db_session, admin, Origin(ip="10.1.2.3", request_id="late-cancel"), booking.id, now=late)
+    assert (cancelled.status, cancelled.changed_at, cancelled.sequence) == ("late_cancelled", late, 1)
+    assert cancelled.minutes_returned is not charged
+    assert await _state(db_session) == (0, 0, 60 if charged else 0)  # the staff time always comes back
+    assert await ledger_differences(db_session) == []
+    entry = await db_session.scalar(select(AuditEntry).where(AuditEntry.action == "booking.late_cancelled"))
+    assert entry is not None
+    assert (entry.actor_person_id, entry.subject_person_id, entry.object_id, entry.ip, entry.request_id) == (
+        world.people["muni_admin"], world.people["recipient"], str(booking.id), "10.1.2.3", "late-cancel"
+    )  # fmt: skip
+    kinds = await db_session.scalars(select(BookingEvent.kind).where(BookingEvent.booking_id == booking.id))
+    assert sorted(kinds) == ["cancelled", "created"]
 
 
 async def test_outcome_is_for_staff_and_not_before_the_start(

@@ -1,0 +1,72 @@
+"""A cancellation's writes in one round trip: the function `cancel_visit`.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-01
+
+`booking.service.cancel` locks the booking, checks access, its status and start, and decides in Python
+whether the cancellation is late and whether the minutes come back (the department's policy). Then it
+calls this function once, which does in DESIGN.md's lock order (the booking is already locked): the
+allocation period gives the minutes back (when it should), the span's cells are locked in id order and
+given their staff units back, the booking takes its new status, and the outbox event `cancelled` and the
+audit entry `booking.<status>` are inserted. `lock_timeout` is set for the function only. Before, these
+were seven round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+CANCEL_VISIT = """
+CREATE FUNCTION cancel_visit(
+    p_booking uuid, p_municipality uuid, p_status text, p_minutes_back boolean, p_now timestamptz,
+    p_actor_person uuid, p_actor_token uuid, p_ip text, p_user_agent text, p_request_id text
+) RETURNS SETOF booking
+LANGUAGE plpgsql
+SET lock_timeout = '2s'
+AS $$
+DECLARE
+    b booking;
+BEGIN
+    SELECT * INTO STRICT b FROM booking WHERE id = p_booking AND municipality_id = p_municipality;
+    IF b.status <> 'booked' THEN
+        RAISE EXCEPTION 'cancel_visit: booking % is %, not booked (lock it and check first)', b.id, b.status;
+    END IF;
+    IF p_minutes_back THEN
+        UPDATE allocation_period a SET used = a.used - b.minutes
+         WHERE a.allocation_id = b.allocation_id AND a.period_start = b.period_start;
+    END IF;
+    PERFORM 1 FROM capacity_cell c
+     WHERE c.department_id = b.department_id AND c.starts_at < b.span_end AND c.ends_at > b.span_start
+     ORDER BY c.id FOR UPDATE;
+    UPDATE capacity_cell c SET used = c.used - b.staff_units
+     WHERE c.department_id = b.department_id AND c.starts_at < b.span_end AND c.ends_at > b.span_start;
+    RETURN QUERY
+    UPDATE booking SET status = p_status, changed_at = p_now, minutes_returned = minutes_returned OR p_minutes_back,
+                       sequence = sequence + 1
+     WHERE id = b.id
+    RETURNING *;
+    INSERT INTO booking_event (municipality_id, booking_id, kind, details)
+    VALUES (b.municipality_id, b.id, 'cancelled', '{}');
+    INSERT INTO audit_entry (municipality_id, actor_person_id, actor_token_id, subject_person_id, action, object_type,
+                             object_id, outcome, ip, user_agent, request_id)
+    VALUES (b.municipality_id, p_actor_person, p_actor_token, b.recipient_id, 'booking.' || p_status, 'booking',
+            CAST(b.id AS text), 'ok', p_ip, p_user_agent, p_request_id);
+END
+$$
+"""
+
+
+def upgrade() -> None:
+    op.execute(CANCEL_VISIT)
+
+
+def downgrade() -> None:
+    op.execute("DROP FUNCTION cancel_visit(uuid, uuid, text, boolean, timestamptz, uuid, uuid, text, text, text)")
