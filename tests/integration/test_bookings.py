@@ -211,9 +211,9 @@ async def test_cancel_gives_back_exactly_once_and_move_is_atomic(
 
 @pytest.mark.parametrize("charged", [True, False], ids=["policy charges", "policy forgives"])
 async def test_late_cancellation_gives_staff_time_back_and_the_policy_decides_the_minutes(
-    charged: bool,
+    charged: bool,  # noqa: FBT001 - a parameter of the test
     world: World,
-    db_session: AsyncSession,  # noqa: FBT001 - a parameter of the test
+    db_session: AsyncSession,
 ) -> None:
     department = await db_session.get(Department, world.departments["d1"])
     assert department is not None
