@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, cast, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Date, cast, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -317,18 +317,24 @@ def _current_periods(allocations: Sequence[Allocation], today: date) -> dict[uui
     }
 
 
+async def used_in_periods(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, date]]
+) -> dict[tuple[uuid.UUID, date], int]:
+    """The minutes used of each (allocation, period start) that has a ledger row; a period without one used none."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(AllocationPeriod.allocation_id, AllocationPeriod.period_start, AllocationPeriod.used).where(
+            tuple_(AllocationPeriod.allocation_id, AllocationPeriod.period_start).in_(keys)
+        )
+    )
+    return {(allocation_id, start): used for allocation_id, start, used in rows.tuples()}
+
+
 async def with_use(session: AsyncSession, allocations: Sequence[Allocation], today: date) -> list[AllocationView]:
     """Each decision with what its current period has used."""
     periods = _current_periods(allocations, today)
-    used: dict[tuple[uuid.UUID, date], int] = {}
-    if periods:
-        rows = await session.execute(
-            select(AllocationPeriod.allocation_id, AllocationPeriod.period_start, AllocationPeriod.used).where(
-                or_(*((AllocationPeriod.allocation_id == i) & (AllocationPeriod.period_start == p.start)
-                      for i, p in periods.items()))
-            )
-        )  # fmt: skip
-        used = {(i, start): u for i, start, u in rows.tuples()}
+    used = await used_in_periods(session, [(allocation_id, p.start) for allocation_id, p in periods.items()])
     views = []
     for a in allocations:
         period = periods.get(a.id)

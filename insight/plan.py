@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, cast, func, or_, select, tuple_
+from sqlalchemy import Date, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.allocations import used_in_periods
 from booking.rules import Period, period_of
-from booking.tables import Allocation, AllocationPeriod, Booking, FollowUp
+from booking.tables import Allocation, Booking, FollowUp
 from core.errors import NotFoundError
 from departments.tables import Department, Service
 from insight.feedback import Answer, answers_where
@@ -95,15 +96,9 @@ async def _allocations(session: AsyncSession, person: Person, now: datetime) -> 
     for allocation, _, zone, _ in rows:
         today = now.astimezone(ZoneInfo(zone)).date()
         periods.append(period_of(allocation.period, allocation.period_anchor, max(today, allocation.valid_from)))
-    keys = [(row[0].id, period.start) for row, period in zip(rows, periods, strict=True)]
-    used: dict[tuple[uuid.UUID, date], int] = {}
-    if keys:
-        found = await session.execute(
-            select(AllocationPeriod.allocation_id, AllocationPeriod.period_start, AllocationPeriod.used).where(
-                tuple_(AllocationPeriod.allocation_id, AllocationPeriod.period_start).in_(keys)
-            )
-        )
-        used = {(a, start): n for a, start, n in found.tuples()}
+    used = await used_in_periods(
+        session, [(row[0].id, period.start) for row, period in zip(rows, periods, strict=True)]
+    )
     return [
         AllocationLine(allocation, department, service, period, used.get((allocation.id, period.start), 0))
         for (allocation, department, _, service), period in zip(rows, periods, strict=True)
