@@ -14,7 +14,6 @@ import asyncio
 import base64
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from people.access import Principal
 from people.audit import Origin
 from people.tables import Person
 from tests.conftest import RunServers
+from tests.servers import free_port
 from tjenesteshop import embedded
 
 pytestmark = pytest.mark.slow
@@ -100,12 +100,6 @@ def _vapid_env() -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _drop(admin_url: str, database: str) -> None:
     import asyncpg  # noqa: PLC0415 - only here
 
@@ -130,7 +124,7 @@ def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[tuple[str,
     database = f"tjenesteshop_browser_{uuid.uuid4().hex[:8]}"
     asyncio.run(embedded.ensure_database(servers.admin_url, database))
     database_url = make_url(servers.admin_url).set(database=database).render_as_string(hide_password=False)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=servers.redis_url)
     env |= {"TJENESTESHOP_REDIS_PREFIX": f"{servers.key_prefix}browser:", "TJENESTESHOP_DATA_DIR": str(tmp_path)}
     env |= _vapid_env()

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import json
 import logging
 import os
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,8 +17,6 @@ import http_ece
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -40,6 +35,7 @@ from notifications.channels import (
 from notifications.channels.push import load_vapid_key
 from notifications.channels.sms import normalise_number
 from notifications.messages import reminder_message, sms_text
+from tests.servers import Mailbox, free_port, running
 
 PASSWORD = "riktig passord"  # noqa: S105 - the test server's
 TOKEN = "hemmelig-token"  # noqa: S105 - the test gateway's
@@ -57,12 +53,6 @@ FACTS: dict[str, Any] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -74,60 +64,11 @@ def _b64url_decode(text: str) -> bytes:
 # --- e-mail ---------------------------------------------------------------------------------------------------
 
 
-class Mailbox:
-    """An aiosmtpd handler: keeps each message; some addresses are refused with the answer given."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse: dict[str, str] = {}
-        self.logins: list[tuple[bytes, bytes]] = []
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name and signature
-        self,
-        server: SMTP,  # noqa: ARG002
-        session: Session,  # noqa: ARG002
-        envelope: Envelope,
-        address: str,
-        options: list[str],  # noqa: ARG002
-    ) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802, ARG002
-        content = envelope.content or b""
-        assert isinstance(content, bytes)
-        message = email.message_from_bytes(content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-    def authenticate(
-        self,
-        server: SMTP,  # noqa: ARG002
-        session: Session,  # noqa: ARG002
-        envelope: Envelope,  # noqa: ARG002
-        mechanism: str,  # noqa: ARG002
-        auth_data: object,
-    ) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == PASSWORD.encode(), handled=False)
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = _free_port()
-    controller = Controller(
-        mailbox, hostname="127.0.0.1", port=port, authenticator=mailbox.authenticate, auth_require_tls=False
-    )
-    controller.start()
-    try:
+    mailbox = Mailbox(password=PASSWORD)
+    with running(mailbox) as port:
         yield mailbox, port
-    finally:
-        controller.stop()
 
 
 def _email_channel(port: int, **changes: Any) -> EmailChannel:
@@ -217,7 +158,7 @@ async def test_email_refusals(smtp: tuple[Mailbox, int], answer: str, failure: t
 
 async def test_email_to_a_closed_port_is_transient() -> None:
     with pytest.raises(TransientFailure, match="unreachable"):
-        await _email_channel(_free_port()).send(_reminder_mail("kari@example.no"))
+        await _email_channel(free_port()).send(_reminder_mail("kari@example.no"))
 
 
 async def test_a_broken_address_is_permanent_without_a_connection(smtp: tuple[Mailbox, int]) -> None:
@@ -326,7 +267,7 @@ async def test_an_invalid_number_is_permanent_and_sends_nothing(http_server: Rec
 
 async def test_sms_gateway_unreachable_is_transient() -> None:
     with pytest.raises(TransientFailure, match="unreachable"):
-        await _sms_channel(f"http://127.0.0.1:{_free_port()}/sms").send(_sms("91234567"))
+        await _sms_channel(f"http://127.0.0.1:{free_port()}/sms").send(_sms("91234567"))
 
 
 @pytest.mark.parametrize(
@@ -482,7 +423,7 @@ async def test_plain_http_endpoints_are_refused_by_default(
 
 async def test_push_service_unreachable_is_transient(browser: Browser, vapid: Vapid) -> None:
     with pytest.raises(TransientFailure, match="unreachable"):
-        await _push_channel(vapid).send(_push(browser.subscription(f"http://127.0.0.1:{_free_port()}/p")))
+        await _push_channel(vapid).send(_push(browser.subscription(f"http://127.0.0.1:{free_port()}/p")))
 
 
 def test_a_vapid_public_key_of_another_pair_is_refused(vapid: Vapid) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,11 @@ import httpx
 import psutil
 import pytest
 
+from tests.servers import free_port
+
 pytestmark = pytest.mark.slow
 
 READY_WITHIN_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _laptop_env(data_dir: Path) -> dict[str, str]:
@@ -76,7 +71,7 @@ def _stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_serve_on_a_bare_laptop_starts_answers_and_cleans_up(tmp_path: Path, sig: signal.Signals) -> None:
     data_dir = tmp_path / "data"
-    process, ready = _serve_until_ready(data_dir, _free_port())
+    process, ready = _serve_until_ready(data_dir, free_port())
     assert ready["checks"] == {"database": "ok", "redis": "ok"}
     assert _processes_using(data_dir), "the embedded servers run under the data folder"
     _stop(process, sig)
@@ -87,7 +82,7 @@ def test_serve_on_a_bare_laptop_starts_answers_and_cleans_up(tmp_path: Path, sig
     # A second start reuses the data: the cluster is not initialised again.
     cluster_id = (data_dir / "postgres" / "global" / "pg_control").stat().st_mtime_ns
     version = (data_dir / "postgres" / "PG_VERSION").stat().st_ino
-    process, _ = _serve_until_ready(data_dir, _free_port())
+    process, _ = _serve_until_ready(data_dir, free_port())
     assert (data_dir / "postgres" / "PG_VERSION").stat().st_ino == version
     assert cluster_id  # pg_control existed after the first run
     _stop(process, signal.SIGINT)

@@ -7,20 +7,14 @@ worker in burst mode until its queue is empty.
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from arq.connections import RedisSettings, create_pool
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
@@ -39,43 +33,11 @@ from people.access import Principal
 from people.audit import Origin
 from people.tables import Person
 from tests.booking_world import at, bookable_day, open_department, service_of
+from tests.servers import Mailbox, running
 from tests.world import World, build_world
 from tjenesteshop.embedded import start_valkey
 
 ORIGIN = Origin(ip="127.0.0.1", user_agent="test", request_id="test")
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message; some addresses refuse for good or for now."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.hold: asyncio.Event | None = None  # when set: wait here before answering, as a slow server would
-        self.received = asyncio.Event()
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name and signature
-        self,
-        server: SMTP,  # noqa: ARG002
-        session: Session,  # noqa: ARG002
-        envelope: Envelope,
-        address: str,
-        options: list[str],  # noqa: ARG002
-    ) -> str:
-        if address.startswith("gone@"):
-            return "550 5.1.1 No such user"
-        if address.startswith("busy@"):
-            return "451 4.3.0 Try again later"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802, ARG002
-        message = email.message_from_bytes(bytes(envelope.original_content or b""), policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        self.received.set()
-        if self.hold is not None:
-            await self.hold.wait()
-        return "250 OK"
 
 
 @dataclass
@@ -97,22 +59,12 @@ def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+def inbox() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    mailbox.refuse = {"gone@example.no": "550 5.1.1 No such user", "busy@example.no": "451 4.3.0 Try again later"}
+    with running(mailbox) as port:
+        yield mailbox, port
 
 
 @dataclass
@@ -124,7 +76,7 @@ class Rig:
     session: AsyncSession
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
-    inbox: Inbox
+    inbox: Mailbox
     ctx: dict[str, Any]
 
     async def run_worker(self, job: str = "tick") -> None:
@@ -146,7 +98,7 @@ class Rig:
 @pytest.fixture
 async def rig(
     db_session: AsyncSession, connection: AsyncConnection, settings: Settings, private_redis: str,
-    inbox: tuple[Inbox, int],
+    inbox: tuple[Mailbox, int],
 ) -> Rig:  # fmt: skip
     handler, port = inbox
     own = settings.model_copy(
