@@ -10,7 +10,9 @@ once; C clients then mix availability reads, books, cancels and moves for T seco
 checked against the bookings; `../shared/bench/ceiling.py` runs on the same PostgreSQL server with the
 same N, C, T and pool. Without URLs an embedded PostgreSQL and Valkey are started. Latencies are taken by
 the client, on the same machine as the server, and by the server (its `Server-Timing` header); before the
-rush, --quiet availability reads run one at a time to time the 14-day free-times answer on its own.
+rush, --quiet availability reads run one at a time to time the 14-day free-times answer on its own, and
+--cost requests of each kind (free times, book, move, cancel) run one at a time to read the API's CPU per
+request from its processes' CPU time (steadier than wall time on a shared machine).
 Figures are medians over --runs runs; the JSON goes to bench/results/rush-<sha>.json. Exit 1 if the rush
 sold other than 3 or the ledger disagrees.
 """
@@ -43,6 +45,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import psutil
 from redis.asyncio import Redis
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
@@ -363,6 +366,58 @@ async def quiet_availability(base: str, world: World, headers: list[dict[str, st
             **_latency("quiet_availability", measured)}  # fmt: skip
 
 
+def _api_cpu_s(process: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user and system) the API has used so far: the serving process and its workers."""
+    parent = psutil.Process(process.pid)
+    return sum(sum(p.cpu_times()[:2]) for p in (parent, *parent.children(recursive=True)))
+
+
+async def cost(
+    base: str, world: World, headers: list[dict[str, str]], process: subprocess.Popen[bytes], count: int
+) -> dict[str, Any]:
+    """The API's CPU per request, by operation: `count` of each, one at a time, read from the processes' CPU time.
+
+    CPU time, not wall time, so other jobs on a shared machine barely move it. The CPU clock ticks in
+    10 ms, so each operation is measured over its whole batch: free times for `count` recipients (the last
+    ones), then a booking each at a random start it offered, a move each to another, and a cancellation each.
+    """
+    phone = Phone(base)
+    load = Load(world, headers)
+    players = [Player([who], random.Random(who), phone) for who in range(len(headers) - count, len(headers))]
+    booked: dict[int, str] = {}
+
+    async def availability(player: Player) -> Answer:
+        return await _availability(load, player, player.recipients[0])
+
+    async def book(player: Player) -> Answer:
+        who = player.recipients[0]
+        answer = await load.book(phone, who, player.free.pop(player.rng.randrange(len(player.free))), SPREAD_MINUTES)
+        if answer.status == CREATED:
+            booked[who] = answer.body["id"]
+        return answer
+
+    async def move(player: Player) -> Answer:
+        who = player.recipients[0]
+        body = {"start": player.free.pop(player.rng.randrange(len(player.free)))}
+        return await load.call(phone, "POST", f"/api/v1/bookings/{booked[who]}/move", who, body=body)
+
+    async def cancel(player: Player) -> Answer:
+        who = player.recipients[0]
+        return await load.call(phone, "POST", f"/api/v1/bookings/{booked[who]}/cancel", who)
+
+    figures: dict[str, Any] = {}
+    for op, step in (("availability", availability), ("book", book), ("move", move), ("cancel", cancel)):
+        before = _api_cpu_s(process)
+        answers = [
+            await step(player) for player in players if op in {"availability", "book"} or player.recipients[0] in booked
+        ]
+        spent = _api_cpu_s(process) - before
+        figures |= {f"cost_{op}_cpu_ms": round(1000 * spent / max(1, len(answers)), 2),
+                    f"cost_{op}_failed": sum(a.kind != "ok" for a in answers)}  # fmt: skip
+    await phone.close()
+    return figures
+
+
 async def rush(base: str, world: World, headers: list[dict[str, str]]) -> dict[str, Any]:
     """Every recipient books the same 15-minute cell at once, each on a warm keep-alive connection of its own."""
     n = len(world.recipients)
@@ -519,6 +574,7 @@ async def _load(url: str, redis_url: str, prefix: str, world: World, args: argpa
         await _wait_ready(base, process, log)
         headers = await sign_in(redis_url, prefix, world)
         figures = await quiet_availability(base, world, headers, args.quiet)
+        figures |= await cost(base, world, headers, process, args.cost)
         figures |= await rush(base, world, headers)
         figures |= await spread(base, world, headers, args.spread_clients, args.seconds)
     finally:
@@ -577,6 +633,8 @@ def _report(title: str, f: dict[str, Any]) -> None:
     print("quiet    ", pick("quiet_availability_count", "quiet_availability_ok", "quiet_availability_slots",
                             "quiet_availability_server_p50_ms", "quiet_availability_server_p99_ms",
                             "quiet_availability_p50_ms"), f"({DAYS} days of free times, one at a time)")  # fmt: skip
+    print("cost     ", pick(*(f"cost_{op}_cpu_ms" for op in MIX)), "(API CPU ms a request, one at a time)",
+          pick(*(f"cost_{op}_failed" for op in MIX)))  # fmt: skip
     print("rush     ", pick("rush_attempts", "rush_successes", "rush_5xx", "rush_429", "rush_all_answered_s",
                             "rush_p50_ms", "rush_p95_ms", "rush_p99_ms", "rush_server_p50_ms",
                             "rush_server_p99_ms"))  # fmt: skip
@@ -605,6 +663,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the spread load (T)")
     parser.add_argument("--existing", type=int, default=10_000, help="bookings seeded before the load")
     parser.add_argument("--quiet", type=int, default=100, help="availability reads one at a time, before the rush")
+    parser.add_argument("--cost", type=int, default=100, help="requests of each kind timed for API CPU, one at a time")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--log-level", default="WARNING", help="the API's log level (INFO logs every request)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
