@@ -2,9 +2,10 @@
 
 Every booking change goes through here, so the lock order is the same everywhere and two transactions
 never wait on each other in a cycle (DESIGN.md: lock the allocation row first, then the cells by id).
-A new booking takes its rows and is inserted in one round trip, by the SQL function `book_visit`
-(migration 0008), and a cancellation gives them back in one, by `cancel_visit` (migration 0010); both keep
-the same order.
+Each change is one round trip to a SQL function that keeps that order: `book_visit` takes a new booking's
+rows and inserts it (migration 0008), `move_visit` gives back the old time's and takes the new's, and
+`cancel_visit` gives them back (migration 0010). Each waits at most 2 s for a row another booking holds
+(`lock_timeout`): past that the answer is "busy, try again", not a queue without bound.
 """
 
 from __future__ import annotations
@@ -12,21 +13,18 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import TextClause, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.errors import BookingRefusedError
 from booking.tables import Allocation, AllocationPeriod, Booking
-from departments.tables import CapacityCell
 from people.access import Principal
 from people.audit import Origin
 
-LOCK_TIMEOUT = "2s"  # past this, answer "busy, try again" rather than queue without bound (book_visit too)
-REFUSED = "TJ409"  # the SQLSTATE of book_visit's refusals: the code is the message, the fields JSON in the detail
+REFUSED = "TJ409"  # the SQLSTATE of the functions' refusals: the code is the message, the fields JSON in the detail
 # The function takes the rows and inserts the booking; the statement around it writes, only for a booking
 # this request inserted (not one an earlier request with the same key made), the outbox event and the audit
 # entry `booking.service` would otherwise add to the session: the same rows as `outbox.emit(..., "created")` and
@@ -81,14 +79,36 @@ class NewBooking:
     idempotency_scope: str
 
 
+def _origin_params(person: uuid.UUID | None, token: uuid.UUID | None, origin: Origin) -> dict[str, object]:
+    """Who acted and from where, for the audit entry the functions write."""
+    return {"actor_person": person, "actor_token": token, "ip": origin.ip,
+            "user_agent": (origin.user_agent or "")[:400] or None, "request_id": origin.request_id}  # fmt: skip
+
+
+async def _booking_from(session: AsyncSession, statement: TextClause, params: dict[str, object]) -> Booking:
+    """The booking row one of the functions returns (the session's copy refreshed); their refusals as errors.
+
+    A refusal (SQLSTATE TJ409: the code as the message, its fields as JSON in the detail) becomes a
+    `BookingRefusedError` and leaves the transaction aborted: roll it back, as the API does when it answers 409.
+    """
+    query = select(Booking).from_statement(statement).execution_options(populate_existing=True)
+    try:
+        booking: Booking = (await session.scalars(query, params)).one()
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != REFUSED:
+            raise
+        refusal = exc.orig.__cause__ if exc.orig is not None else None
+        fields = json.loads(getattr(refusal, "detail", None) or "{}")
+        raise BookingRefusedError(str(getattr(refusal, "message", "")), **fields) from exc
+    return booking
+
+
 async def book_visit(session: AsyncSession, claim: Claim, new: NewBooking, origin: Origin) -> Booking:
     """Take the claim's minutes and cells and insert the booking, in one round trip (`book_visit`, migration 0008).
 
     The outbox event `created` and the audit entry `booking.create` (from `origin`) are written in that round trip.
-
     Returns the inserted booking, or the booking another request with the same Idempotency-Key committed
-    meanwhile (its id then differs from `new.id`). A refusal (`BookingRefusedError`) leaves the transaction
-    aborted: roll it back, as the API does when it answers 409.
+    meanwhile (its id then differs from `new.id`).
     """
     allocation = claim.allocation
     params = {
@@ -97,19 +117,39 @@ async def book_visit(session: AsyncSession, claim: Claim, new: NewBooking, origi
         "period_start": claim.period_start, "period_end": claim.period_end, "granted": allocation.minutes,
         "starts": new.starts_at, "ends": new.ends_at, "span_start": claim.span_start, "span_end": claim.span_end,
         "minutes": claim.minutes, "units": claim.staff_units, "cells": claim.cells_needed, "acted_by": new.acted_by,
-        "actor_person": new.actor_person_id, "actor_token": new.actor_token_id, "key": new.idempotency_key,
-        "scope": new.idempotency_scope, "ip": origin.ip, "user_agent": (origin.user_agent or "")[:400] or None,
-        "request_id": origin.request_id,
+        "key": new.idempotency_key, "scope": new.idempotency_scope,
+        **_origin_params(new.actor_person_id, new.actor_token_id, origin),
     }  # fmt: skip
-    try:
-        booking: Booking = (await session.scalars(select(Booking).from_statement(BOOK_VISIT), params)).one()
-    except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) != REFUSED:
-            raise
-        refusal = exc.orig.__cause__ if exc.orig is not None else None
-        fields = json.loads(getattr(refusal, "detail", None) or "{}")
-        raise BookingRefusedError(str(getattr(refusal, "message", "")), **fields) from exc
-    return booking
+    return await _booking_from(session, BOOK_VISIT, params)
+
+
+MOVE_VISIT = text(
+    "SELECT * FROM move_visit(:booking, :municipality, :allocation, :period_start, :period_end, :granted, :starts, "
+    ":ends, :span_start, :span_end, :minutes, :units, :cells, :now, :actor_person, :actor_token, :ip, :user_agent, "
+    ":request_id)"
+)
+
+
+async def move_visit(  # noqa: PLR0913 - keyword-only after the claim; each is needed
+    session: AsyncSession, booking: Booking, claim: Claim, *, starts_at: datetime, now: datetime,
+    principal: Principal, origin: Origin,
+) -> Booking:  # fmt: skip
+    """Give back what the booking holds and take the claim's minutes and cells for its new time, in one round trip.
+
+    The function `move_visit` (migration 0010) keeps the lock order (allocation periods, then the cells of
+    both spans by id), keeps the assigned staff member only if free then, and writes the outbox event `moved`
+    and the audit entry `booking.move`. Lock the booking and check that it is active first. A refusal
+    (`BookingRefusedError`) leaves the transaction aborted: roll it back, and the old time stands.
+    """
+    allocation = claim.allocation
+    params = {
+        "booking": booking.id, "municipality": booking.municipality_id, "allocation": allocation.id,
+        "period_start": claim.period_start, "period_end": claim.period_end, "granted": allocation.minutes,
+        "starts": starts_at, "ends": starts_at + timedelta(minutes=claim.minutes), "span_start": claim.span_start,
+        "span_end": claim.span_end, "minutes": claim.minutes, "units": claim.staff_units, "cells": claim.cells_needed,
+        "now": now, **_origin_params(principal.person_id, principal.token_id, origin),
+    }  # fmt: skip
+    return await _booking_from(session, MOVE_VISIT, params)
 
 
 CANCEL_VISIT = text(
@@ -130,104 +170,15 @@ async def cancel_visit(  # noqa: PLR0913 - keyword-only after the booking; each 
     """
     params = {
         "booking": booking.id, "municipality": booking.municipality_id, "status": status,
-        "minutes_back": minutes_back, "now": now, "actor_person": principal.person_id,
-        "actor_token": principal.token_id, "ip": origin.ip, "user_agent": (origin.user_agent or "")[:400] or None,
-        "request_id": origin.request_id,
+        "minutes_back": minutes_back, "now": now, **_origin_params(principal.person_id, principal.token_id, origin),
     }  # fmt: skip
-    statement = select(Booking).from_statement(CANCEL_VISIT).execution_options(populate_existing=True)
-    cancelled: Booking = (await session.scalars(statement, params)).one()
-    return cancelled
-
-
-async def lock_timeout(session: AsyncSession) -> None:
-    """Bound how long this transaction waits for a row another booking holds."""
-    await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-
-
-async def take_minutes(session: AsyncSession, claim: Claim) -> None:
-    """Charge the allocation period in one statement (creating it on first use); refuse when too few are left.
-
-    The upsert locks the period row like an UPDATE would; its WHERE keeps `used <= granted`, and the
-    table's CHECK refuses a first booking longer than the whole period's grant.
-    """
-    allocation = claim.allocation
-    statement = insert(AllocationPeriod).values(
-        municipality_id=allocation.municipality_id, allocation_id=allocation.id, period_start=claim.period_start,
-        period_end=claim.period_end, granted=allocation.minutes, used=claim.minutes,
-    )  # fmt: skip
-    charged = await session.scalar(
-        statement.on_conflict_do_update(
-            constraint="uq_allocation_period_start",
-            set_={"used": AllocationPeriod.used + statement.excluded.used},
-            where=AllocationPeriod.used + statement.excluded.used <= AllocationPeriod.granted,
-        ).returning(AllocationPeriod.id)
-    )
-    if charged is None:
-        left = await session.scalar(
-            select(AllocationPeriod.granted - AllocationPeriod.used).where(
-                AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start == claim.period_start
-            )
-        )
-        raise BookingRefusedError(
-            "allocation_used_up", period_start=claim.period_start.isoformat(), minutes_left=int(left or 0)
-        )
+    return await _booking_from(session, CANCEL_VISIT, params)
 
 
 async def give_back_minutes(session: AsyncSession, allocation_id: uuid.UUID, period_start: date, minutes: int) -> None:
-    """Return minutes to the allocation period they were taken from."""
+    """Return minutes to the allocation period they were taken from (a no-show the department does not charge)."""
     await session.execute(
         update(AllocationPeriod)
         .where(AllocationPeriod.allocation_id == allocation_id, AllocationPeriod.period_start == period_start)
         .values(used=AllocationPeriod.used - minutes)
     )
-
-
-def _cells(department_id: uuid.UUID, span_start: datetime, span_end: datetime) -> ColumnElement[bool]:
-    return (
-        (CapacityCell.department_id == department_id)
-        & (CapacityCell.starts_at < span_end)
-        & (CapacityCell.ends_at > span_start)
-    )
-
-
-async def take_cells(session: AsyncSession, claim: Claim) -> None:
-    """Lock the span's cells in id order; refuse when one is missing (closed) or full; then use them."""
-    rows = (
-        (
-            await session.execute(
-                select(CapacityCell.id, CapacityCell.used, CapacityCell.capacity)
-                .where(_cells(claim.department_id, claim.span_start, claim.span_end))
-                .order_by(CapacityCell.id)
-                .with_for_update()
-            )
-        )
-        .tuples()
-        .all()
-    )
-    if len(rows) < claim.cells_needed or any(capacity == 0 for _, _, capacity in rows):
-        raise BookingRefusedError("outside_opening_hours")
-    if any(used + claim.staff_units > capacity for _, used, capacity in rows):
-        raise BookingRefusedError("slot_full")
-    await session.execute(
-        update(CapacityCell)
-        .where(CapacityCell.id.in_([cell_id for cell_id, _, _ in rows]))
-        .values(used=CapacityCell.used + claim.staff_units)
-    )
-
-
-async def give_back_cells(
-    session: AsyncSession, department_id: uuid.UUID, span_start: datetime, span_end: datetime, units: int
-) -> None:
-    """Return staff units to the span's cells (locked in id order first, like every other change)."""
-    ids = (
-        await session.scalars(
-            select(CapacityCell.id)
-            .where(_cells(department_id, span_start, span_end))
-            .order_by(CapacityCell.id)
-            .with_for_update()
-        )
-    ).all()
-    if ids:
-        await session.execute(
-            update(CapacityCell).where(CapacityCell.id.in_(ids)).values(used=CapacityCell.used - units)
-        )

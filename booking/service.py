@@ -15,7 +15,7 @@ from booking import ledger, outbox, rules
 from booking.access import visible_person
 from booking.errors import BookingRefusedError
 from booking.follow_up import after_no_show
-from booking.tables import ACTIVE_STATUSES, Allocation, Booking
+from booking.tables import Allocation, Booking
 from core.errors import NotFoundError
 from departments.tables import Department, Service
 from people.access import Principal, is_proxy_for
@@ -165,22 +165,6 @@ def plan(context: Context, request: BookRequest, now: datetime) -> ledger.Claim:
     )
 
 
-async def _refuse_own_overlap(
-    session: AsyncSession, recipient_id: uuid.UUID, start: datetime, end: datetime, ignore: uuid.UUID | None = None
-) -> None:
-    query = select(Booking.starts_at).where(
-        Booking.recipient_id == recipient_id,
-        Booking.status.in_(ACTIVE_STATUSES),
-        Booking.starts_at < end,
-        Booking.ends_at > start,
-    )
-    if ignore is not None:
-        query = query.where(Booking.id != ignore)
-    clash = await session.scalar(query.limit(1))
-    if clash is not None:
-        raise BookingRefusedError("overlaps_own_booking", starts_at=clash.isoformat())
-
-
 def idempotency_scope(principal: Principal) -> str:
     """Keys are the sender's own: one person's key never finds another's booking."""
     return str(principal.person_id or principal.token_id)
@@ -243,15 +227,6 @@ async def locked_booking(session: AsyncSession, principal: Principal, booking_id
     return booking
 
 
-async def _release(session: AsyncSession, booking: Booking, *, minutes_too: bool) -> None:
-    if minutes_too:
-        await ledger.give_back_minutes(session, booking.allocation_id, booking.period_start, booking.minutes)
-        booking.minutes_returned = True
-    await ledger.give_back_cells(
-        session, booking.department_id, booking.span_start, booking.span_end, booking.staff_units
-    )
-
-
 async def cancel(
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
 ) -> Booking:
@@ -280,24 +255,11 @@ async def move(  # noqa: PLR0913 - keyword-only; each is needed
         raise BookingRefusedError("not_active", status=booking.status)
     if booking.starts_at <= now:
         raise BookingRefusedError("in_the_past")
-    previous_start = booking.starts_at
     request = BookRequest(booking.recipient_id, booking.service_id, start, minutes or booking.minutes)
     claim = plan(await context_of(session, principal, request), request, now)
-    end = start + timedelta(minutes=request.minutes)
-    await _refuse_own_overlap(session, booking.recipient_id, start, end, ignore=booking.id)
-    await ledger.lock_timeout(session)
-    # Old and new may share the allocation period; giving back first keeps the lock order the same.
-    await _release(session, booking, minutes_too=True)
-    await ledger.take_minutes(session, claim)
-    await ledger.take_cells(session, claim)
-    booking.allocation_id, booking.period_start = claim.allocation.id, claim.period_start
-    booking.starts_at, booking.ends_at, booking.minutes = start, end, request.minutes
-    booking.span_start, booking.span_end, booking.minutes_returned = claim.span_start, claim.span_end, False
-    booking.changed_at = now
-    outbox.emit(session, booking, "moved", previous_start=previous_start.isoformat())
-    await record(session, principal, origin, action="booking.move", object_type="booking", object_id=booking.id,
-                 subject_person_id=booking.recipient_id)  # fmt: skip
-    return booking
+    return await ledger.move_visit(
+        session, booking, claim, starts_at=start, now=now, principal=principal, origin=origin
+    )
 
 
 async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed

@@ -361,6 +361,67 @@ async def test_roster_and_assignment_never_double_books_staff(
                              params={"date": day.isoformat()})).status_code == 403  # fmt: skip
 
 
+async def test_a_moved_visit_keeps_its_staff_member_when_free_then_and_is_let_go_when_not(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day()
+    await db_session.execute(update(CapacityCell).values(capacity=CapacityCell.capacity + 1))  # two at a time
+    await _as(client, app, settings, world, "muni_admin")
+    one = (await _book(client, world, service.id, at(day, 10).isoformat())).json()
+    two = (await _book(client, world, service.id, at(day, 12).isoformat(), recipient="other_recipient")).json()
+    await _as(client, app, settings, world, "staff")
+    staff_id = str(world.people["staff"])
+    for booking in (one, two):
+        assigned = await client.post(f"/api/v1/bookings/{booking['id']}/assign", json={"staff_id": staff_id})
+        assert assigned.status_code == 201, assigned.text
+    await _as(client, app, settings, world, "recipient")
+    free_then = await client.post(f"/api/v1/bookings/{one['id']}/move", json={"start": at(day, 14).isoformat()})
+    assert free_then.status_code == 201, free_then.text
+    assert free_then.json()["assigned_staff_id"] == staff_id  # the staff member is free at 14: the visit keeps them
+    busy_then = await client.post(f"/api/v1/bookings/{one['id']}/move", json={"start": at(day, 12).isoformat()})
+    assert busy_then.status_code == 201, busy_then.text
+    assert busy_then.json()["assigned_staff_id"] is None  # busy with the other visit at 12: the department reassigns
+    last = await db_session.scalar(
+        select(BookingEvent.details).where(BookingEvent.booking_id == uuid.UUID(one["id"]))
+        .order_by(BookingEvent.id.desc()).limit(1)
+    )  # fmt: skip
+    # The staff member's calendar feed is refreshed, so the visit leaves it.
+    assert last == {"previous_start": at(day, 14).astimezone(UTC).isoformat(), "previous_staff_id": staff_id}
+    other = await db_session.get(Booking, uuid.UUID(two["id"]))
+    assert other is not None
+    await db_session.refresh(other)
+    assert str(other.assigned_staff_id) == staff_id  # the other visit keeps its staff member
+    assert await ledger_differences(db_session) == []
+
+
+async def test_a_move_into_a_used_up_week_is_refused_and_the_old_time_stands(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await db_session.execute(update(CapacityCell).values(capacity=CapacityCell.capacity + 1))
+    this_week = bookable_day()
+    next_week = bookable_day((this_week - bookable_day(0)).days + 7 - this_week.weekday())  # a Monday or later
+    await _as(client, app, settings, world, "recipient")
+    booking = (await _book(client, world, service.id, at(this_week, 10).isoformat())).json()
+    assert (await _book(client, world, service.id, at(this_week, 15).isoformat())).status_code == 201
+    for hour in (10, 12):  # the recipient's 120 minutes of each week, both used up
+        assert (await _book(client, world, service.id, at(next_week, hour).isoformat())).status_code == 201
+    before = await _state(db_session)
+    move = f"/api/v1/bookings/{booking['id']}/move"
+    refused = await client.post(move, json={"start": at(next_week, 14).isoformat()})
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert problem["type"] == "urn:tjenesteshop:problem:allocation_used_up"
+    assert problem["minutes_left"] == 0
+    assert problem["period_start"] == (next_week - timedelta(days=next_week.weekday())).isoformat()
+    assert await _state(db_session) == before
+    same_week = await client.post(move, json={"start": at(this_week, 13).isoformat()})
+    assert same_week.status_code == 201, same_week.text  # its own minutes come back before the new time takes them
+    assert await _state(db_session) == before
+    assert await ledger_differences(db_session) == []
+
+
 async def test_changing_opening_hours_under_real_bookings_both_ways(
     client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
 ) -> None:
