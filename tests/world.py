@@ -173,7 +173,24 @@ async def sign_in(client: httpx.AsyncClient, redis: Redis, settings: Settings, w
         client.headers["authorization"] = f"Bearer {world.secrets[who]}"
         return
     municipality = world.other_municipality if who == "foreign_admin" else world.municipality
-    session = new_session(world.people[who], municipality, "test", None)
-    session_id = await create_session(redis, settings.redis_prefix, session)
+    session_id, csrf_token = await server_session(redis, settings, world.people[who], municipality)
     client.cookies.set(SESSION_COOKIE, session_id)
-    client.headers["x-csrf-token"] = session.csrf_token
+    client.headers["x-csrf-token"] = csrf_token
+
+
+async def server_session(
+    redis: Redis, settings: Settings, person_id: uuid.UUID, municipality_id: uuid.UUID
+) -> tuple[str, str]:
+    """A real server-side session for the person, as signing in makes one: its id (the cookie) and CSRF token."""
+    session = new_session(person_id, municipality_id, "test", None)
+    return await create_session(redis, settings.redis_prefix, session), session.csrf_token
+
+
+async def session_headers(settings: Settings, person_id: uuid.UUID, municipality_id: uuid.UUID) -> dict[str, str]:
+    """The headers a browser signed in as the person sends (for clients without a cookie jar of their own)."""
+    redis = Redis.from_url(settings.redis_url or "")
+    try:
+        session_id, csrf_token = await server_session(redis, settings, person_id, municipality_id)
+    finally:
+        await redis.aclose()
+    return {"Cookie": f"{SESSION_COOKIE}={session_id}", "X-CSRF-Token": csrf_token}
