@@ -1,15 +1,15 @@
 // The department administrator's desk: weekly opening hours, exceptions, services, 14-day staffing, decisions.
-import { Alert, Button, Field, Heading, Input, Label, Paragraph, Select, Table, Tabs, Tag, Textfield } from '@digdir/designsystemet-react';
+import { Alert, Button, Heading, Input, Paragraph, Select, Table, Tabs, Tag, Textfield } from '@digdir/designsystemet-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem, api, call, type RuleWrite, type Visit } from '../api/client';
-import { useDepartment, useDepartments, useMe } from '../api/queries';
+import { useDepartment } from '../api/queries';
 import { focusOnMount } from '../focus';
 import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
-import { InsightNav } from './InsightNav';
+import { InsightNav, useDepartmentChoice } from './InsightNav';
 import { Allocations } from './Allocations';
 import { addDays, formatDay, formatTime, formatWhen, localDate } from '../time';
 
@@ -452,30 +452,14 @@ function Capacity({ departmentId }: { departmentId: string }) {
 
 export default function Admin() {
   const { t } = useTranslation();
-  const me = useMe();
-  const departments = useDepartments();
-  const own = me.data?.roles.find((r) => r.role === 'department_admin' && r.department_id)?.department_id;
-  const [chosen, setChosen] = useState<string | undefined>();
-  const departmentId = own ?? chosen ?? departments.data?.[0]?.id;
-  const name = departments.data?.find((d) => d.id === departmentId)?.name;
+  const { departmentId, name, picker } = useDepartmentChoice();
   return (
     <div className="stack">
       <InsightNav />
       <Heading level={1} data-size="lg">
         {name ?? t('admin.title')}
       </Heading>
-      {!own && (departments.data?.length ?? 0) > 1 && (
-        <Field className="narrow">
-          <Label>{t('admin.department')}</Label>
-          <Select value={departmentId} onChange={(e) => setChosen(e.target.value)}>
-            {departments.data?.map((d) => (
-              <Select.Option key={d.id} value={d.id}>
-                {d.name}
-              </Select.Option>
-            ))}
-          </Select>
-        </Field>
-      )}
+      {picker}
       {departmentId && (
         <Tabs defaultValue="hours" key={departmentId}>
           <Tabs.List>
