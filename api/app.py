@@ -42,6 +42,7 @@ from api.controllers.roster import RosterController
 from api.i18n import request_language
 from api.middleware import RequestIdMiddleware, add_request_id_header
 from api.problems import database_error_handler, internal_error_handler, problem_details_plugin
+from api.transactions import PLUGIN_SESSION, committing_session
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -105,7 +106,9 @@ def create_app(
         ),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         session_maker=session_maker,
-        before_send_handler="autocommit",
+        # Handlers get `db_session` from `committing_session`, which commits before the answer is sent; the
+        # plugin's own handler only closes the session (not "autocommit": see api/transactions.py).
+        session_dependency_key=PLUGIN_SESSION,
         set_default_exception_handler=False,
     )
     return Litestar(
@@ -147,6 +150,7 @@ def create_app(
         ),
         state=State({"settings": settings}),
         dependencies={
+            "db_session": Provide(committing_session),
             "user_language": Provide(request_language, sync_to_thread=False),
             "principal": Provide(provide_principal),
             "current": Provide(provide_current),

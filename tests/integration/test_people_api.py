@@ -248,6 +248,11 @@ async def test_demo_sign_in_works_in_demo_mode(
         assert f'action="/auth/demo/{kari}"' in page.text
         signed_in = await client.post(f"/auth/demo/{kari}")
         assert signed_in.status_code == 303
+        # The sign-in is audited though the answer is a redirect (they used to be rolled back).
+        logged = await db_session.scalars(
+            select(AuditEntry.actor_person_id).where(AuditEntry.action == "session.create")
+        )
+        assert logged.all() == [kari]
         assert "httponly" in signed_in.headers["set-cookie"].lower()
         assert "samesite=lax" in signed_in.headers["set-cookie"].lower()
         me = (await client.get("/api/v1/me")).json()
