@@ -24,13 +24,16 @@ RUN uv sync --locked --no-dev --no-install-project
 # Then the source, and the project itself.
 COPY api ./api
 COPY booking ./booking
+COPY casesystem ./casesystem
 COPY core ./core
 COPY departments ./departments
+COPY insight ./insight
 COPY notifications ./notifications
 COPY people ./people
 COPY tjenesteshop ./tjenesteshop
 COPY migrations ./migrations
-RUN uv sync --locked --no-dev
+RUN uv sync --locked --no-dev \
+    && python -m compileall -q api booking casesystem core departments insight notifications people tjenesteshop migrations
 
 # The code stays root-owned and read-only for the app user. Only the data directory is writable;
 # it is used only if DATABASE_URL/REDIS_URL are unset and the CLI starts embedded servers.

@@ -16,7 +16,6 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
 
@@ -33,15 +32,29 @@ from api.controllers.feeds import FeedController
 from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.home import home
+from api.controllers.imports import ImportController
 from api.controllers.insight_people import InsightPeopleController
 from api.controllers.insight_reports import InsightReportController
 from api.controllers.me import MeController
 from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.roster import RosterController
+from api.decoding import ApiRequest, RefuseNulInUrl
+from api.docs import LocalSwaggerPlugin
+from api.forwarded import TrustedProxyMiddleware
+from api.headers import security_headers
 from api.i18n import request_language
+from api.metrics import METRICS, MetricsController
 from api.middleware import RequestIdMiddleware, add_request_id_header
-from api.problems import database_error_handler, internal_error_handler, problem_details_plugin
+from api.openapi import COMPONENTS, ProblemResponses
+from api.problems import (
+    OVERLOAD_ERRORS,
+    database_error_handler,
+    date_overflow_handler,
+    internal_error_handler,
+    overload_handler,
+    problem_details_plugin,
+)
 from api.transactions import PLUGIN_SESSION, committing_session
 from core.settings import Settings
 
@@ -49,17 +62,10 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 API_TITLE = "Tjenesteshop"
-# Request counts and latencies per route template (not per URL: ids would explode the series).
-METRICS = PrometheusConfig(app_name="tjenesteshop", prefix="tjenesteshop", group_path=True, exclude=["/metrics"])
-
-
-class MetricsController(PrometheusController):
-    """`/metrics` in Prometheus' text format; scrape it from inside the deployment's network."""
-
-    include_in_schema = False
-
-
 API_VERSION = "1.0.0"
+# The largest body any route takes is a week of opening hours or a service's texts: a few kilobytes. Above this,
+# 413 before the body is read (Litestar checks Content-Length first, then counts what arrives).
+REQUEST_MAX_BODY_SIZE = 256 * 1024
 
 
 def _lifespan(
@@ -93,6 +99,7 @@ def create_app(
 
     """
     settings = settings or Settings()
+    settings.check_demo(demo=settings.demo)  # `model_copy` skips validation: the demo is refused here too
     if settings.database_url is None or settings.redis_url is None:
         msg = "create_app needs DATABASE_URL and REDIS_URL (the CLI starts embedded servers when they are unset)"
         raise RuntimeError(msg)
@@ -101,6 +108,7 @@ def create_app(
         engine_config=EngineConfig(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,  # type: ignore[arg-type]  # SQLAlchemy takes a float; AA says int
             pool_pre_ping=True,
             connect_args={"server_settings": {"application_name": "tjenesteshop-api", "timezone": "UTC"}},
         ),
@@ -120,6 +128,7 @@ def create_app(
             CapacityController,
             BookingController,
             AllocationController,
+            ImportController,
             AvailabilityController,
             RosterController,
             FollowUpController,
@@ -137,16 +146,27 @@ def create_app(
             AuthController,
             *([DemoSignInController] if settings.demo else []),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin()],
+        plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin(), ProblemResponses()],
         lifespan=[_lifespan(settings.redis_url, db_config)],
-        middleware=[RequestIdMiddleware(), METRICS.middleware],
-        before_send=[add_request_id_header],
-        exception_handlers={Exception: internal_error_handler, DBAPIError: database_error_handler},
+        # The client's address first: everything after it (metrics, rate limits, audit) reads it.
+        middleware=[TrustedProxyMiddleware(), RequestIdMiddleware(), METRICS.middleware, RefuseNulInUrl()],
+        before_send=[add_request_id_header, security_headers(settings)],
+        request_class=ApiRequest,
+        request_max_body_size=REQUEST_MAX_BODY_SIZE,
+        exception_handlers={
+            Exception: internal_error_handler,
+            DBAPIError: database_error_handler,
+            OverflowError: date_overflow_handler,
+            **dict.fromkeys(OVERLOAD_ERRORS, overload_handler),
+        },
         openapi_config=OpenAPIConfig(
             title=API_TITLE,
             version=API_VERSION,
             description="Bestill timene vedtaket ditt gir deg. Booking of municipal service hours.",
             path="/schema",
+            # Swagger UI from a pinned Python package, served here: no script from a CDN.
+            render_plugins=[LocalSwaggerPlugin()],
+            components=COMPONENTS,
         ),
         state=State({"settings": settings}),
         dependencies={

@@ -39,7 +39,9 @@ async def _from_session(
     if not session_id:
         return None, None
     settings: Settings = state.settings
-    sign_in = await load_session(state.redis, settings.redis_prefix, session_id)
+    sign_in = await load_session(
+        state.redis, settings.redis_prefix, session_id, max_age_seconds=settings.session_max_seconds
+    )
     if sign_in is None:
         return None, None
     if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != sign_in.csrf_token:

@@ -39,6 +39,12 @@ PROBLEMS: dict[str, ProblemText] = {
         "Innlogginga vart avbroten eller er utgått. Prøv å logge inn på nytt",
         "Signing in was interrupted or has expired. Please sign in again",
     ),
+    "login_level_too_low": ProblemText(
+        403,
+        "Innloggingen din har for lavt sikkerhetsnivå. Logg inn på nytt med en sikrere metode, for eksempel BankID",
+        "Innlogginga di har for lågt tryggleiksnivå. Logg inn på nytt med ein sikrare metode, til dømes BankID",
+        "Your sign-in has too low a level of assurance. Sign in again with a stronger method, such as BankID",
+    ),
     "not_registered": ProblemText(
         403,
         "Du er ikke registrert i Tjenesteshop. Kontakt tjenestekontoret i kommunen din",
@@ -69,6 +75,30 @@ PROBLEMS: dict[str, ProblemText] = {
         "Noen av feltene er ikke fylt ut riktig",
         "Nokre av felta er ikkje fylte ut rett",
         "Some fields are not valid",
+    ),
+    "time_zone_required": ProblemText(
+        422,
+        "Tidspunktet må ha en tidssone, for eksempel 2026-12-07T10:00:00+01:00",
+        "Tidspunktet må ha ei tidssone, til dømes 2026-12-07T10:00:00+01:00",
+        "The time must carry a time zone offset, such as 2026-12-07T10:00:00+01:00",
+    ),
+    "text_contains_nul": ProblemText(
+        422,
+        "Teksten inneholder et tegn som ikke er tillatt (NUL, \\u0000)",
+        "Teksten inneheld eit teikn som ikkje er tillate (NUL, \\u0000)",
+        "The text contains a character that is not allowed (NUL, \\u0000)",
+    ),
+    "date_out_of_range": ProblemText(
+        422,
+        "Datoen er utenfor det vi kan regne med. Velg en dato nærmere i tid",
+        "Datoen er utanfor det vi kan rekne med. Vel ein dato nærare i tid",
+        "The date is outside the range we can work with. Choose a date closer to now",
+    ),
+    "push_endpoint_not_allowed": ProblemText(
+        422,
+        "Varslingsadressen er ikke tillatt: bare offentlige push-tjenester over https kan brukes",
+        "Varslingsadressa er ikkje tillaten: berre offentlege push-tenester over https kan brukast",
+        "The push address is not allowed: only public push services over https can be used",
     ),
     "invalid_national_id": ProblemText(
         422,
@@ -148,6 +178,12 @@ PROBLEMS: dict[str, ProblemText] = {
         "Lengdene må gå opp i rutenettet til avdelinga (med eit rutenett på 15 minutt: 15, 30, 45 og så vidare)",
         "The durations must fit the department's grid (with a 15-minute grid: 15, 30, 45 and so on)",
     ),
+    "service_text_required": ProblemText(
+        422,
+        "Skriv tjenestens navn og beskrivelse på bokmål. Nynorsk og engelsk kan stå tomme: da vises bokmål",
+        "Skriv namnet og skildringa av tenesta på bokmål. Nynorsk og engelsk kan stå tomme: då blir bokmål vist",
+        "Write the service's name and description in Bokmål. Nynorsk and English may be empty: Bokmål is shown",
+    ),
     "too_many_requests": ProblemText(
         429,
         "For mange forespørsler. Vent litt og prøv igjen",
@@ -166,11 +202,23 @@ PROBLEMS: dict[str, ProblemText] = {
         "Tenesta er ikkje klar: databasen eller køen svarar ikkje",
         "Not ready: the database or the queue does not answer",
     ),
+    "overloaded": ProblemText(
+        503,
+        "Tjenesten har mye å gjøre akkurat nå. Prøv igjen om et øyeblikk",
+        "Tenesta har mykje å gjere akkurat no. Prøv igjen om eit augneblink",
+        "The service is busy right now. Try again in a moment",
+    ),
     "service_unavailable": ProblemText(
         503,
         "Tjenesten er midlertidig utilgjengelig",
         "Tenesta er mellombels utilgjengeleg",
         "The service is temporarily unavailable",
+    ),
+    "choose_municipality": ProblemText(
+        409,
+        "Du er registrert i flere kommuner. Velg kommunen du vil logge inn i",
+        "Du er registrert i fleire kommunar. Vel kommunen du vil logge inn i",
+        "You are registered in several municipalities. Choose the one to sign in to",
     ),
 }
 
@@ -393,6 +441,126 @@ PROBLEMS.update(
             "Tersklene er ikke gyldige: minutter per uke må være 1 til 10080, og prosent 1 til 100",
             "Tersklane er ikkje gyldige: minutt per veke må vere 1 til 10080, og prosent 1 til 100",
             "The thresholds are not valid: minutes a week must be 1 to 10080, and the percentage 1 to 100",
+        ),
+    }
+)
+
+# Setting up a municipality, and importing from the case system (fagsystem).
+PROBLEMS.update(
+    {
+        "unknown_municipality_number": ProblemText(
+            422,
+            "Kommunenummeret finnes ikke i kommunelisten (SSB, gyldig fra 2024)",
+            "Kommunenummeret finst ikkje i kommunelista (SSB, gyldig frå 2024)",
+            "The municipality number is not in the list of municipalities (SSB, valid from 2024)",
+        ),
+        "municipality_name_mismatch": ProblemText(
+            422,
+            "Kommunenummeret hører til en annen kommune",
+            "Kommunenummeret høyrer til ein annan kommune",
+            "The municipality number belongs to another municipality",
+        ),
+        "municipality_not_set_up": ProblemText(
+            404,
+            "Kommunen er ikke opprettet her ennå",
+            "Kommunen er ikkje oppretta her enno",
+            "The municipality has not been set up here yet",
+        ),
+    }
+)
+
+# Rows of the case system's export that cannot be imported (the CLI's report, the import endpoint's rows).
+PROBLEMS.update(
+    {
+        "import_missing": ProblemText(422, "Feltet må fylles ut", "Feltet må fyllast ut", "The field is required"),
+        "import_too_long": ProblemText(422, "Verdien er for lang", "Verdien er for lang", "The value is too long"),
+        "import_not_one_of": ProblemText(
+            422, "Verdien er ikke en av de tillatte", "Verdien er ikkje ein av dei tillatne", "Not an allowed value"
+        ),
+        "import_not_a_date": ProblemText(
+            422,
+            "Ikke en dato (skriv 2026-09-01 eller 01.09.2026)",
+            "Ikkje ein dato (skriv 2026-09-01 eller 01.09.2026)",
+            "Not a date (write 2026-09-01 or 01.09.2026)",
+        ),
+        "import_not_minutes": ProblemText(
+            422,
+            "Ikke et gyldig antall minutter (et helt tall over 0)",
+            "Ikkje eit gyldig tal minutt (eit heilt tal over 0)",
+            "Not a valid number of minutes (a whole number above 0)",
+        ),
+        "import_not_yes_or_no": ProblemText(422, "Skriv ja eller nei", "Skriv ja eller nei", "Write yes or no"),
+        "import_unknown_person": ProblemText(
+            422,
+            "Personen finnes ikke i kommunen. Ta med en person-rad for hen i filen",
+            "Personen finst ikkje i kommunen. Ta med ei person-rad for hen i fila",
+            "The person is not registered in the municipality. Add a person row for them to the file",
+        ),
+        "import_unknown_service": ProblemText(
+            422,
+            "Fant ingen tjeneste med dette navnet (eller id-en) i kommunen",
+            "Fann inga teneste med dette namnet (eller id-en) i kommunen",
+            "No service of this name (or id) in the municipality",
+        ),
+        "import_ambiguous_service": ProblemText(
+            422,
+            "Flere avdelinger har en tjeneste med dette navnet. Fyll ut avdeling",
+            "Fleire avdelingar har ei teneste med dette namnet. Fyll ut avdeling",
+            "Several departments have a service of this name. Fill in the department",
+        ),
+        "import_decision_fixed": ProblemText(
+            409,
+            "Vedtaket finnes allerede med en annen mottaker, tjeneste eller periodetype. Avslutt det og lag et nytt",
+            "Vedtaket finst alt med ein annan mottakar, teneste eller periodetype. Avslutt det og lag eit nytt",
+            "The decision exists with another recipient, service or kind of period. End it and make a new one",
+        ),
+        "import_proxy_link_ended": ProblemText(
+            409,
+            "Koblingen er avsluttet i Tjenesteshop og tas ikke opp igjen av importen",
+            "Koplinga er avslutta i Tjenesteshop og blir ikkje teken opp att av importen",
+            "The link was ended in Tjenesteshop, and the import does not revive it",
+        ),
+        "import_not_saved": ProblemText(
+            422,
+            "Raden kunne ikke lagres: en verdi passer ikke",
+            "Rada kunne ikkje lagrast: ein verdi passar ikkje",
+            "The row could not be saved: a value does not fit",
+        ),
+        "import_encoding": ProblemText(
+            422,
+            "Filen er verken UTF-8 eller Windows-1252. Lagre den på nytt som UTF-8",
+            "Fila er verken UTF-8 eller Windows-1252. Lagre ho på nytt som UTF-8",
+            "The file is neither UTF-8 nor Windows-1252. Save it again as UTF-8",
+        ),
+        "import_empty": ProblemText(
+            422,
+            "Filen har ingen rader å importere",
+            "Fila har ingen rader å importere",
+            "The file has no rows to import",
+        ),
+        "import_too_many_rows": ProblemText(
+            413,
+            "Filen har for mange rader. Del den opp",
+            "Fila har for mange rader. Del ho opp",
+            "The file has too many rows. Split it up",
+        ),
+        "import_not_csv": ProblemText(
+            422,
+            "Filen kan ikke leses som CSV: et felt er altfor langt",
+            "Fila kan ikkje lesast som CSV: eit felt er altfor langt",
+            "The file cannot be read as CSV: a field is far too long",
+        ),
+        "import_refused": ProblemText(
+            422,
+            "Noen rader ble avvist, så ingenting er importert. Se radene og grunnene",
+            "Nokre rader vart avviste, så ingenting er importert. Sjå radene og grunnane",
+            "Some rows were refused, so nothing was imported. See the rows and the reasons",
+        ),
+        "import_no_record_column": ProblemText(
+            422,
+            "Filen mangler kolonnen «record» (person, proxy eller decision) i første rad",
+            "Fila manglar kolonnen «record» (person, proxy eller decision) i første rad",
+            "The file's first row lacks the column «record» (person, proxy or decision)",
         ),
     }
 )

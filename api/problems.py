@@ -19,7 +19,10 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from api.i18n import negotiate
 from api.problem_texts import PROBLEMS
@@ -35,6 +38,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 _STATUS_CODES = {text.status: code for code, text in reversed(PROBLEMS.items())}
+# RFC 9457's own members: an extension member never replaces one (a refusal's `status` field once did).
+STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 
 class Problem(ProblemDetailsException):
@@ -64,11 +69,14 @@ class Problem(ProblemDetailsException):
             "instance": request.url.path,
         }
         if isinstance(self.extra, dict):
-            body.update(self.extra)
+            # Extension members never replace the standard ones (a refusal's `status: "cancelled"` once did).
+            body.update({name: value for name, value in self.extra.items() if name not in STANDARD_MEMBERS})
         headers = {**(self.headers or {}), "Content-Language": language}
         return Response(body, status_code=self.status_code, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+_NAIVE_DATETIME = "with a timezone component"  # msgspec's words for a datetime without an offset (Meta(tz=True))
+_MISSING_BOKMAL = "missing required field `nb`"  # msgspec's words for a service text without bokmål
 _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
@@ -87,12 +95,30 @@ def _field_errors(exc: ValidationException) -> list[dict[str, Any]]:
     ]
 
 
+def _service_texts_missing(errors: list[dict[str, Any]]) -> list[str]:
+    """`name.nb`, `description.nb` when a service's name or description came without bokmål, else nothing.
+
+    The decoder refuses it before the catalogue's own check (which refuses a blank one) can: both are the same
+    problem to the administrator, `service_text_required`.
+    """
+    found = []
+    for error in errors:
+        if error.get("field") not in {"name", "description"} or _MISSING_BOKMAL not in str(error.get("message")):
+            return []
+        found.append(f"{error['field']}.nb")
+    return found
+
+
 def from_http_exception(exc: HTTPException) -> Problem:
     """Map Litestar's own exceptions (routing, parsing, validation, limits) to problems."""
     if isinstance(exc, ValidationException):
         errors = _field_errors(exc)
         if errors:
-            return Problem("validation_failed", extra={"errors": errors})
+            texts = _service_texts_missing(errors)
+            if texts:
+                return Problem("service_text_required", extra={"fields": texts})
+            naive = any(_NAIVE_DATETIME in str(error.get("message")) for error in errors)
+            return Problem("time_zone_required" if naive else "validation_failed", extra={"errors": errors})
         return Problem("malformed_body")
     if type(exc) is ClientException and exc.status_code == HTTP_400_BAD_REQUEST:
         # Litestar's plain 400: a body or form it could not decode (truncated or broken JSON, bad multipart).
@@ -142,11 +168,30 @@ _CONSTRAINT_PROBLEMS = {
     "ck_allocation_period_used_within_granted": "allocation_used_up",
 }
 _BUSY_STATES = {"55P03", "40P01", "40001"}  # lock timeout, deadlock, serialization failure: try again
+# PostgreSQL is overloaded: a statement timeout (57014), too many connections and other resource limits (class 53).
+_OVERLOADED_STATE_PREFIXES = ("57014", "53")
+# PostgreSQL is out of reach: shutting down (57P01-57P03), a lost or refused connection (class 08).
+_UNREACHABLE_STATE_PREFIXES = ("57P0", "08")
+_INPUT_STATES = {"22021": "text_contains_nul", "22008": "date_out_of_range"}  # last guards behind api.decoding
+RETRY_AFTER_BUSY = "1"
+RETRY_AFTER_UNAVAILABLE = "5"
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
     cause = getattr(exc.orig, "__cause__", None) or exc.orig
     return getattr(cause, "sqlstate", None)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is among the causes of `exc` (SQLAlchemy wraps asyncpg's error, which wraps the cause)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__ or getattr(current, "orig", None)
+    return False
 
 
 def constraint_of(exc: DBAPIError) -> str | None:
@@ -156,10 +201,66 @@ def constraint_of(exc: DBAPIError) -> str | None:
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
-    """Constraint violations are refusals (409), lock waits are "busy, try again" (503); the rest are bugs."""
+    """Constraint violations are refusals (409), bad values 422, lock waits and overload 503; the rest are bugs."""
+    found = _database_problem(exc)
+    if found is None:
+        return internal_error_handler(request, exc)
+    code, retry_after = found
+    if retry_after is None:
+        return Problem(code).to_response(request)
+    log.warning("503 %s on %s %s: %r", code, request.method, request.url.path, exc)
+    return Problem(code, headers={"Retry-After": retry_after}).to_response(request)
+
+
+def _database_problem(exc: DBAPIError) -> tuple[str, str | None] | None:  # noqa: PLR0911 - a decision table
+    """The problem code a database error stands for, and its Retry-After (for a 503); None for a bug."""
     constraint = constraint_of(exc)
     if constraint in _CONSTRAINT_PROBLEMS:
-        return Problem(_CONSTRAINT_PROBLEMS[constraint]).to_response(request)
-    if _sqlstate(exc) in _BUSY_STATES:
-        return Problem("busy", headers={"Retry-After": "1"}).to_response(request)
-    return internal_error_handler(request, exc)
+        return _CONSTRAINT_PROBLEMS[constraint], None
+    if _caused_by(exc, OverflowError):  # asyncpg could not encode a date past year 1 or 9999 in UTC
+        return "date_out_of_range", None
+    state = _sqlstate(exc) or ""
+    if state in _INPUT_STATES:
+        return _INPUT_STATES[state], None
+    if state in _BUSY_STATES:
+        return "busy", RETRY_AFTER_BUSY
+    if state.startswith(_OVERLOADED_STATE_PREFIXES):
+        return "overloaded", RETRY_AFTER_BUSY
+    if state.startswith(_UNREACHABLE_STATE_PREFIXES) or exc.connection_invalidated:
+        return "service_unavailable", RETRY_AFTER_UNAVAILABLE
+    return None
+
+
+def overload_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Overload and unreachable servers are 503 with Retry-After (DESIGN.md), never a 500 and never a wait.
+
+    A connection-pool timeout (SQLAlchemy's `TimeoutError`), a statement timeout, a Redis timeout or a refused
+    connection: the request did nothing it could keep (its transaction is rolled back), so the client retries.
+    Rate limits count in Redis and so fail closed: without Redis nothing is admitted.
+    """
+    if isinstance(exc, SATimeoutError):
+        return _unavailable(request, exc, "overloaded", RETRY_AFTER_BUSY)
+    return _unavailable(request, exc, "service_unavailable", RETRY_AFTER_UNAVAILABLE)
+
+
+def _unavailable(
+    request: Request[Any, Any, Any], exc: Exception, code: str, retry_after: str
+) -> Response[dict[str, Any]]:
+    log.warning("503 %s on %s %s: %r", code, request.method, request.url.path, exc)
+    return Problem(code, headers={"Retry-After": retry_after}).to_response(request)
+
+
+def date_overflow_handler(request: Request[Any, Any, Any], exc: OverflowError) -> Response[dict[str, Any]]:
+    """Date arithmetic past year 1 or 9999 (a client's date at the edge of the range): 422, nothing written."""
+    log.info("date out of range on %s %s: %s", request.method, request.url.path, exc)
+    return Problem("date_out_of_range").to_response(request)
+
+
+# Exception classes and their handlers, for `Litestar(exception_handlers=...)`; the most specific class wins.
+OVERLOAD_ERRORS: tuple[type[Exception], ...] = (
+    SATimeoutError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,  # the built-in: a refused or reset connection to PostgreSQL or Redis
+    TimeoutError,  # the built-in: asyncio and asyncpg timeouts
+)

@@ -26,7 +26,7 @@ from core.settings import Settings
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """The caller's address (uvicorn has already applied trusted proxy headers)."""
+    """The caller's address (`api.forwarded` has applied X-Forwarded-For, from trusted proxies only)."""
     return "ip:" + (request.client.host if request.client else "unknown")
 
 

@@ -14,18 +14,48 @@ wait, a 500 problem for the rest). A handler that raises has its transaction rol
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
+from litestar import Request
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import provide_origin
+from people.audit import forget_reads, write_reads
+
 PLUGIN_SESSION = "plugin_db_session"  # advanced-alchemy's dependency key for the request's session
+READS = "reads"
+"""A route's `opt` key naming what its reads of other people's data are logged as (`booking.read`)."""
+_SAFE = frozenset({"GET", "HEAD"})
 
 
-async def committing_session(plugin_db_session: NamedDependency[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """The request's session (`db_session`): committed when the handler returns, rolled back when it raises."""
+def read_action(request: Request[Any, Any, Any]) -> str:
+    """What a read is logged as: the route's `opt["reads"]`, or its first path segment under /api/v1."""
+    named = request.route_handler.opt.get(READS)
+    if isinstance(named, str):
+        return named
+    parts = [p for p in request.url.path.split("/") if p]
+    segment = parts[2] if parts[:2] == ["api", "v1"] and len(parts) > 2 else (parts[0] if parts else "data")  # noqa: PLR2004 - /api/v1/<segment>
+    return f"{segment.replace('-', '_')}.read"
+
+
+async def committing_session(
+    plugin_db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]
+) -> AsyncIterator[AsyncSession]:
+    """The request's session (`db_session`): committed when the handler returns, rolled back when it raises.
+
+    A read (GET) of other people's data is logged here, for every route at once: the access checks note
+    whose data was handed out (`people.audit.note_read`), and one INSERT in this transaction logs it.
+    Writes audit themselves, so what their checks noted is dropped.
+    """
     try:
         yield plugin_db_session
     except BaseException:
+        forget_reads(plugin_db_session)
         await plugin_db_session.rollback()
         raise
+    if request.method in _SAFE:
+        await write_reads(plugin_db_session, provide_origin(request), action=read_action(request))
+    else:
+        forget_reads(plugin_db_session)
     await plugin_db_session.commit()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import math
@@ -51,6 +52,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from bench import limit_app
 from bench.phones import Phone
 from booking.consistency import ledger_differences
 from booking.tables import Allocation
@@ -71,8 +73,12 @@ POOL = 10  # the API's database connections (shared out among its processes), an
 OPEN, CLOSE, CELL = 8 * 60, 16 * 60, 15
 RUSH_STAFF, BUSY_STAFF, MAX_FILLERS = 3, 50, 40  # fillers hold at most 40 of the 50 staff on later days
 MIX = {"availability": 60, "book": 25, "cancel": 10, "move": 5}
+# issue 18's targets: the API's CPU per request of each kind over the limit app's CPU per booking
+CPU_RATIOS = {"book": "book", "cancel": "cancel", "move": "move", "free_times": "availability"}
 RUSH_MINUTES, SPREAD_MINUTES, DAYS = 15, 30, 14  # the rush's visit, the spread's, and the days it reads
-OK, CREATED, REDIRECT = 200, 201, 300
+OK, CREATED, REDIRECT, UNAUTHORIZED, TOO_MANY = 200, 201, 300, 401, 429
+LIMIT_COST_FACTOR = 5  # the limit's CPU is read over this many times --cost bookings
+LIMIT_SESSIONS = 100_000  # the limit app's recipients with a session: one a booking in its spread
 QUIET_WARMUP = 10  # unmeasured first requests of the quiet availability reads (connections, statement caches)
 FILL = text("""
 WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
@@ -242,7 +248,9 @@ def start_api(
     port = _free_port()
     pool = max(1, POOL // args.workers)
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "TJENESTESHOP_REDIS_PREFIX": prefix,
-           "TJENESTESHOP_DB_POOL_SIZE": str(pool), "TJENESTESHOP_LOG_LEVEL": args.log_level}  # fmt: skip
+           "TJENESTESHOP_DB_POOL_SIZE": str(pool), "TJENESTESHOP_LOG_LEVEL": args.log_level,
+           # Each phone's X-Forwarded-For address is believed, as from a proxy on this machine.
+           "TJENESTESHOP_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}  # fmt: skip
     command = [sys.executable, "-m", "tjenesteshop", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--no-worker", "--no-migrate", "--workers", str(args.workers)]  # fmt: skip
     with log.open("wb") as sink:
@@ -523,6 +531,121 @@ async def spread(
     return figures | {"spread_refusals": dict(refusals)}
 
 
+async def book_spread(
+    base: str, world: World, headers: list[dict[str, str]], clients: int, seconds: float
+) -> dict[str, Any]:
+    """`clients` concurrent clients only book, for `seconds`: free 30-minute starts each read once beforehand.
+
+    A client told 429 (the API's admission bound or a rate limit) waits as a phone does before its next request:
+    spinning on quick refusals would time the refusals, not the bookings.
+    """
+    shares = [list(range(i, len(headers), clients)) for i in range(min(clients, len(headers)))]
+    players = [Player(share, random.Random(1000 + i), Phone(base)) for i, share in enumerate(shares)]
+    load = Load(world, headers)
+    await asyncio.gather(*(_availability(load, player, player.recipients[0]) for player in players))  # not timed
+    answers: list[Answer] = []
+    started = time.perf_counter()
+
+    async def run(player: Player) -> None:
+        while time.perf_counter() < started + seconds:
+            player.turn += 1
+            answer = await _book(load, player, player.recipients[player.turn % len(player.recipients)])
+            answers.append(answer)
+            if answer.status == TOO_MANY:  # as a phone does: wait the Retry-After (1 s), spread a little
+                await asyncio.sleep(1 + player.rng.random() / 2)
+        await player.phone.close()
+
+    await asyncio.gather(*(run(player) for player in players))
+    wall = time.perf_counter() - started
+    booked = sum(a.status == CREATED for a in answers)
+    refusals = Counter(a.kind for a in answers if a.kind != "ok")
+    return {"book_spread_requests": len(answers), "book_spread_bookings": booked,
+            "book_spread_bookings_per_s": round(booked / wall, 1), **_errors("book_spread", answers),
+            **_latency("book_spread", answers), "book_spread_refusals": dict(refusals)}  # fmt: skip
+
+
+def start_limit(url: str, log: Path, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
+    """`bench.limit_app` (its own schema, the ceiling's SQL) with the API's processes and connections."""
+    port = _free_port()
+    command = [sys.executable, "-m", "bench.limit_app", "--database-url", url, "--port", str(port),
+               "--workers", str(args.workers), "--pool", str(max(1, POOL // args.workers)),
+               "--sessions", str(LIMIT_SESSIONS), "--log-level", args.log_level]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def _limit_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    phone = Phone(base, timeout=5)
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError(f"the limit app exited: see {log}")
+            with contextlib.suppress(OSError, TimeoutError, asyncio.IncompleteReadError):
+                if (await phone.request("POST", "/book", {}, body={"cell": 1})).status == UNAUTHORIZED:
+                    return
+            await asyncio.sleep(0.1)
+    finally:
+        await phone.close()
+    raise RuntimeError("the limit app was not ready within 60 s")
+
+
+def _limit_booking(recipient: int, rng: random.Random) -> tuple[dict[str, str], dict[str, int]]:
+    cookie = {"Cookie": f"{limit_app.COOKIE}={limit_app.cookie_of(recipient)}"}
+    return cookie, {"cell": rng.randrange(200, limit_app.CELLS - 4)}
+
+
+async def limit_cost(base: str, process: subprocess.Popen[bytes], count: int) -> dict[str, Any]:
+    """The limit app's CPU per booking, `count` one at a time (after 10 unmeasured), as `cost` reads the API's."""
+    phone, rng = Phone(base), random.Random(3)
+    for recipient in range(1, QUIET_WARMUP + 1):
+        headers, body = _limit_booking(recipient, rng)
+        await phone.request("POST", "/book", headers, body=body)
+    before, failed = _api_cpu_s(process), 0
+    for recipient in range(QUIET_WARMUP + 1, QUIET_WARMUP + 1 + count):
+        headers, body = _limit_booking(recipient, rng)
+        failed += (await phone.request("POST", "/book", headers, body=body)).status != CREATED
+    spent = _api_cpu_s(process) - before
+    await phone.close()
+    return {"limit_book_cpu_ms": round(1000 * spent / max(1, count), 2), "limit_book_failed": failed}
+
+
+async def limit_spread(base: str, clients: int, seconds: float, first: int) -> dict[str, Any]:
+    """`clients` concurrent clients book one-hour visits through the limit app for `seconds`, as the ceiling does."""
+    rng, answers, recipients = random.Random(7), [], iter(range(first, LIMIT_SESSIONS + 1))
+    started = time.perf_counter()
+
+    async def run(phone: Phone) -> None:
+        while time.perf_counter() < started + seconds:
+            headers, body = _limit_booking(next(recipients), rng)
+            sent = time.perf_counter()
+            reply = await phone.request("POST", "/book", headers, body=body)
+            answers.append(Answer(sent, time.perf_counter(), reply.status, "ok", None))
+        await phone.close()
+
+    await asyncio.gather(*(run(Phone(base)) for _ in range(clients)))
+    wall = time.perf_counter() - started
+    booked = sum(a.status == CREATED for a in answers)
+    return {"limit_spread_bookings_per_s": round(booked / wall, 1), "limit_spread_requests": len(answers),
+            **_latency("limit_spread", answers)}  # fmt: skip
+
+
+async def limit(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The HTTP limit in this run: its CPU per booking one at a time, then its book-only spread."""
+    log = args.scratch / f"limit-{uuid.uuid4().hex[:8]}.log"
+    process, base = start_limit(url, log, args)
+    try:
+        await _limit_ready(base, process, log)
+        # Five times --cost bookings: one takes under 1 ms of CPU, and the CPU clock ticks in 10 ms.
+        figures = await limit_cost(base, process, LIMIT_COST_FACTOR * args.cost)
+        figures |= await limit_spread(
+            base, args.spread_clients, args.seconds, QUIET_WARMUP + LIMIT_COST_FACTOR * args.cost + 1
+        )
+    finally:
+        _stop(process)
+    return figures
+
+
 async def check_ledger(url: str, world: World) -> dict[str, int]:
     """Cells over capacity (the CHECK forbids any), ledger rows that disagree with the bookings, the rush cell."""
     engine = create_async_engine(url)
@@ -563,8 +686,12 @@ def _ratios(figures: dict[str, Any]) -> dict[str, float | None]:
     def ratio(ours: str, theirs: str) -> float | None:
         return round(figures[ours] / figures[theirs], 3) if figures.get(theirs) else None
 
+    cpu = {f"cpu_ratio_{name}": ratio(f"cost_{op}_cpu_ms", "limit_book_cpu_ms") for name, op in CPU_RATIOS.items()}
     return {"ratio_rush": ratio("rush_bookings_per_s", "ceiling_rush_bookings_per_s"),
-            "ratio_spread": ratio("spread_bookings_per_s", "ceiling_spread_bookings_per_s")}  # fmt: skip
+            "ratio_spread": ratio("spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
+            "ratio_book_spread": ratio("book_spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
+            "ratio_limit_book_spread": ratio("limit_spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
+            **cpu}  # fmt: skip
 
 
 async def _load(url: str, redis_url: str, prefix: str, world: World, args: argparse.Namespace) -> dict[str, Any]:
@@ -577,6 +704,7 @@ async def _load(url: str, redis_url: str, prefix: str, world: World, args: argpa
         figures |= await cost(base, world, headers, process, args.cost)
         figures |= await rush(base, world, headers)
         figures |= await spread(base, world, headers, args.spread_clients, args.seconds)
+        figures |= await book_spread(base, world, headers, args.spread_clients, args.seconds)
     finally:
         _stop(process)
     return figures | {"server_log": _log_problems(log)}
@@ -611,6 +739,7 @@ async def measure(admin_url: str, redis_url: str, args: argparse.Namespace) -> d
                                    "api_processes": args.workers, "api_pool_each": pool}  # fmt: skip
         figures |= await _load(url, redis_url, prefix, world, args)
         figures |= await check_ledger(url, world)
+        figures |= await limit(plain_database_url(url), args)
         figures |= await asyncio.to_thread(ceiling, plain_database_url(url), args)
         return figures | _ratios(figures)
     finally:
@@ -648,7 +777,18 @@ def _report(title: str, f: dict[str, Any]) -> None:
     print("ceiling  ", pick("ceiling_rush_sold", "ceiling_rush_all_answered_s", "ceiling_rush_bookings_per_s",
                             "ceiling_rush_p50_ms", "ceiling_rush_p99_ms", "ceiling_spread_bookings_per_s",
                             "ceiling_spread_p50_ms", "ceiling_spread_p99_ms"))  # fmt: skip
-    print("ratio    ", pick("ratio_rush", "ratio_spread", "quiet_availability_server_p50_ms"))
+    print("book only", pick("book_spread_bookings_per_s", "book_spread_requests", "book_spread_5xx",
+                            "book_spread_429", "book_spread_p50_ms", "book_spread_server_p50_ms"))  # fmt: skip
+    print("  refusals   ", f.get("book_spread_refusals", "-"))
+    print(
+        "limit    ",
+        pick("limit_book_cpu_ms", "limit_book_failed", "limit_spread_bookings_per_s", "limit_spread_p50_ms"),
+        "(bench/limit_app.py: CPU ms a booking, one at a time)",
+    )
+    print("ratio    ", pick("ratio_rush", "ratio_spread", "ratio_limit_book_spread"))
+    print("targets   (issue 18: cpu_ratio_book, _cancel <= 2; _move <= 2.5; _free_times <= 3; book_spread >= 0.35)")
+    for key in (*(f"cpu_ratio_{name}" for name in CPU_RATIOS), "ratio_book_spread", "ratio_rush"):
+        print(f"{key}={f.get(key)}")
     print("ledger   ", pick("oversold", "ledger_differences", "rush_cell_used"))
     for line in f.get("server_log", []):
         print("  server log:", line)

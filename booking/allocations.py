@@ -26,7 +26,7 @@ from core.errors import ConflictError, NotFoundError
 from departments.service import administered_department
 from departments.tables import Department, Service
 from people.access import Principal, is_coordinator_for, is_proxy_for, represented
-from people.audit import Origin, record
+from people.audit import Origin, note_read, record
 from people.errors import ForbiddenError
 from people.tables import Person
 
@@ -356,6 +356,7 @@ async def get_allocation(
         allocation.department_id not in principal.departments("staff", "department_admin")
     ):
         raise NotFoundError
+    note_read(session, principal, (allocation.recipient_id,))
     return (await with_use(session, [allocation], today))[0]
 
 
@@ -411,4 +412,5 @@ async def list_allocations(
     if wanted.kind is not None:
         query = query.where(Allocation.kind == wanted.kind)
     rows = (await session.scalars(query.order_by(Allocation.valid_from, Allocation.id).limit(1000))).all()
+    note_read(session, principal, {row.recipient_id for row in rows})
     return await with_use(session, rows, today)

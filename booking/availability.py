@@ -2,7 +2,8 @@
 
 `free_times` is pure (plain values in, plain values out); `load_free_times` reads what it needs: the
 department's ledger cells, the recipient's own bookings and the allocation's periods. It never reads
-other people's bookings, so it stays fast however busy the department is.
+other people's bookings, so it stays fast however busy the department is. For a move, the booking being moved
+is given back first (its staff, its minutes, its time), as `move_visit` does before it takes the new time.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import rules
 from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking
+from core.errors import NotFoundError
 from departments.tables import Department, Service
 
-FREE, BUSY, YOURS, NO_HOURS = "free", "busy", "yours", "no_hours"
+FREE, BUSY, YOURS, NO_HOURS, TOO_SOON = "free", "busy", "yours", "no_hours", "too_soon"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ class GridCell(NamedTuple):
 
 
 class Slot(NamedTuple):
-    """A start time and, per allowed length, whether it can be booked: free, busy, yours or no_hours.
+    """A start time and, per allowed length, whether it can be booked: free, busy, yours, no_hours or too_soon.
 
     Named tuples, like `GridCell`: an answer makes hundreds of each, and a tuple is made several times faster
     than a frozen dataclass (which sets each field through `object.__setattr__`).
@@ -156,17 +158,23 @@ class _Runs:
 
 
 def _status(  # noqa: PLR0913 - the parts of one decision, keyword-only
-    *, start: int, minutes: int, visit: Visit, runs: _Runs, own: _Own, minutes_left: int, grid: int
+    *, start: int, minutes: int, visit: Visit, runs: _Runs, own: _Own, minutes_left: int, grid: int, soon: bool
 ) -> str | None:
-    """The status of one length at one start, all in whole minutes; None when it runs outside the opening hours."""
+    """The status of one length at one start, all in whole minutes; None when it runs outside the opening hours.
+
+    The reason that lasts comes first: a visit of yours then; too few minutes left in the decision's period (true
+    of every start in it, whoever else books); inside the notice; taken by others.
+    """
     room = runs.room(start - visit.buffer_before, start + minutes + visit.buffer_after, grid)
     if room is None:
         return None
     if own.overlaps(start, start + minutes):
         return YOURS
-    if not room:
-        return BUSY
-    return FREE if minutes <= minutes_left else NO_HOURS
+    if minutes > minutes_left:
+        return NO_HOURS
+    if soon:
+        return TOO_SOON
+    return FREE if room else BUSY
 
 
 def free_times(  # noqa: PLR0913 - plain values in, keyword-only
@@ -174,6 +182,8 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
     minutes_left: Mapping[date, int], now: datetime,
 ) -> dict[date, list[Slot]]:  # fmt: skip
     """Per local date, each grid start in the opening hours with the status of every allowed length.
+
+    Starts already begun are left out; those inside the notice (`policy.notice_hours`) are `too_soon`.
 
     Converts to whole minutes and calls `grid_free_times` (cells that do not start on a whole minute can be
     neither a start nor a step of the grid, so they are left out); `tests/unit/test_free_times.py` holds the
@@ -228,13 +238,14 @@ def grid_free_times(  # noqa: PLR0913 - plain values in, keyword-only
     """
     grid = policy.grid_minutes
     runs, mine = _Runs.of({cell.start: cell.free_units for cell in cells}, grid, visit.staff_units), _Own.of(own)
-    earliest = _minutes_up(max(now, now + timedelta(hours=policy.notice_hours)))  # `start_problem`: past, then notice
+    # `start_problem`: a start before now has passed (left out), one before the notice is too soon (shown, with why).
+    past, earliest = _minutes_up(now), _minutes_up(max(now, now + timedelta(hours=policy.notice_hours)))
     last_day = (now.astimezone(policy.zone).date() + timedelta(days=policy.horizon_days)).toordinal() - _EPOCH_ORDINAL
     dates: dict[int, date] = {}
     midnights: dict[tuple[int, int], datetime] = {}
     days: dict[date, list[Slot]] = {}
     for cell in cells:
-        if cell.local is None or cell.start < earliest:
+        if cell.local is None or cell.start < past:
             continue
         day_number, minute_of_day = divmod(cell.local, _DAY)
         if day_number > last_day or minute_of_day % grid:
@@ -246,9 +257,10 @@ def grid_free_times(  # noqa: PLR0913 - plain values in, keyword-only
         if left is None:
             continue
         statuses = {}
+        soon = cell.start < earliest
         for minutes in visit.durations:
             status = _status(start=cell.start, minutes=minutes, visit=visit, runs=runs, own=mine, minutes_left=left,
-                             grid=grid)  # fmt: skip
+                             grid=grid, soon=soon)  # fmt: skip
             if status is not None:
                 statuses[minutes] = status
         if statuses:
@@ -283,22 +295,35 @@ def _seconds(interval: ColumnElement[Any]) -> ColumnElement[Decimal]:
 # whole seconds this side of 2^53 are whole floats, and a fraction of a second never divides to a whole minute
 # (a float's step near 10^9 s is 10^-7 s). As text: the same statement built with SQLAlchemy's expression
 # language took 1.3 ms more a request to bind and execute (3.5 against 2.2 ms, measured side by side).
+# The cells of the span given back (a move's old time; none: NULL) count its staff units as free again.
 _CELLS = text("""
 SELECT CAST(m.utc AS bigint), CASE WHEN m.wall = floor(m.wall) THEN CAST(m.wall AS bigint) END, m.free
 FROM (SELECT starts_at, date_part('epoch', starts_at - :epoch) / 60 AS utc,
-             date_part('epoch', timezone(:zone, starts_at) - :wall_epoch) / 60 AS wall, capacity - used AS free
+             date_part('epoch', timezone(:zone, starts_at) - :wall_epoch) / 60 AS wall,
+             capacity - used + CASE WHEN starts_at < :back_end AND ends_at > :back_start THEN :back_units ELSE 0 END
+               AS free
       FROM capacity_cell
       WHERE department_id = :department AND starts_at >= :start AND starts_at < :end AND capacity > 0) AS m
 WHERE m.utc = floor(m.utc)
 ORDER BY m.starts_at
-""").bindparams(_EPOCH, bindparam("wall_epoch", _EPOCH_WALL, type_=DateTime()))
+""").bindparams(
+    _EPOCH,
+    bindparam("wall_epoch", _EPOCH_WALL, type_=DateTime()),
+    bindparam("back_start", type_=DateTime(timezone=True)),
+    bindparam("back_end", type_=DateTime(timezone=True)),
+    bindparam("back_units", type_=BigInteger()),
+)
 _OWN = select(
     cast(func.floor(_seconds(Booking.starts_at - _EPOCH) / 60), BigInteger),
     cast(func.ceil(_seconds(Booking.ends_at - _EPOCH) / 60), BigInteger),
 ).where(
     Booking.recipient_id == bindparam("recipient"), Booking.ends_at > bindparam("start"),
     Booking.starts_at < bindparam("end"), Booking.status.in_([literal_column(f"'{s}'") for s in ACTIVE_STATUSES]),
+    Booking.id != bindparam("moving"),
 )  # fmt: skip
+_NOT_MOVING = uuid.UUID(int=0)
+# Every decision of the recipient on the service still valid on `first`, later ones too (they say when new minutes
+# begin), each with the minutes used in its periods that overlap the dates asked for.
 _ALLOCATIONS = (
     select(Allocation.id, Allocation.minutes, Allocation.period, Allocation.period_anchor, Allocation.valid_from,
            Allocation.valid_to, AllocationPeriod.period_start, AllocationPeriod.used)
@@ -306,48 +331,115 @@ _ALLOCATIONS = (
                & (AllocationPeriod.period_end >= bindparam("first"))
                & (AllocationPeriod.period_start <= bindparam("last")))
     .where(Allocation.recipient_id == bindparam("recipient"), Allocation.service_id == bindparam("service"),
-           Allocation.valid_from <= bindparam("last"),
            or_(Allocation.valid_to.is_(None), Allocation.valid_to >= bindparam("first")))
 )  # fmt: skip
 
 
-async def _minutes_left(
-    session: AsyncSession, recipient_id: uuid.UUID, service_id: uuid.UUID, first: date, last: date
-) -> dict[date, int]:
-    """Minutes left on each date of [first, last] (a date without a valid decision has none), in one query."""
+class Allowance(NamedTuple):
+    """What the recipient's decision gives on a date: the minutes left in that date's period, and when new come.
+
+    `renews` is the first later date counted in another period (the next period, or another decision), None when
+    no decision is valid after (`rules.renewal`).
+    """
+
+    left: int
+    period: str
+    period_start: date
+    period_end: date
+    renews: date | None
+
+
+async def _allowances(  # noqa: PLR0913 - the recipient's decision on a service over dates; each is needed
+    session: AsyncSession,
+    recipient_id: uuid.UUID,
+    service_id: uuid.UUID,
+    first: date,
+    last: date,
+    *,
+    moving: Booking | None = None,
+) -> dict[date, Allowance]:
+    """The allowance on each date of [first, last] (a date without a valid decision has none), in one query.
+
+    The minutes of a booking being moved count as left in its period.
+    """
     params = {"recipient": recipient_id, "service": service_id, "first": first, "last": last}
     rows = (await session.execute(_ALLOCATIONS, params)).tuples().all()
-    allocations: dict[uuid.UUID, tuple[int, str, date | None, date, date | None]] = {}
+    grants: dict[uuid.UUID, rules.Grant] = {}
+    minutes: dict[uuid.UUID, int] = {}
     used: dict[tuple[uuid.UUID, date], int] = {}
-    for allocation_id, minutes, kind, anchor, valid_from, valid_to, period_start, period_used in rows:
-        allocations[allocation_id] = (minutes, kind, anchor, valid_from, valid_to)
+    for allocation_id, granted, kind, anchor, valid_from, valid_to, period_start, period_used in rows:
+        grants[allocation_id] = rules.Grant(allocation_id, kind, anchor, valid_from, valid_to)
+        minutes[allocation_id] = granted
         if period_start is not None:
             used[allocation_id, period_start] = period_used
-    left: dict[date, int] = {}
+    if moving is not None and not moving.minutes_returned and (moving.allocation_id, moving.period_start) in used:
+        used[moving.allocation_id, moving.period_start] -= moving.minutes
+    decisions = list(grants.values())
+    found: dict[tuple[rules.Grant, rules.Period], Allowance] = {}  # a period's dates share one
+    allowances: dict[date, Allowance] = {}
     for day in _dates(first, last):
-        valid = [(a[3], key) for key, a in allocations.items() if a[3] <= day and (a[4] is None or a[4] >= day)]
-        if valid:
-            allocation_id = max(valid)[1]  # the latest decision valid that day
-            minutes, kind, anchor, _, _ = allocations[allocation_id]
-            left[day] = minutes - used.get((allocation_id, rules.period_of(kind, anchor, day).start), 0)
-    return left
+        counting = rules.counting_on(decisions, day)
+        if counting is None:
+            continue
+        allowance = found.get(counting)
+        if allowance is None:
+            grant, period = counting
+            left = minutes[grant.id] - used.get((grant.id, period.start), 0)
+            renews = rules.renewal(decisions, day)
+            allowance = found[counting] = Allowance(left, grant.period, period.start, period.end, renews)
+        allowances[day] = allowance
+    return allowances
+
+
+def open_dates(cells: Sequence[GridCell]) -> set[date]:
+    """The local dates on which some cell starts: the department has staff on duty some time that day."""
+    return {date.fromordinal(_EPOCH_ORDINAL + day) for day in {c.local // _DAY for c in cells if c.local is not None}}
+
+
+@dataclass(frozen=True, slots=True)
+class FreeDay:
+    """One date with a valid decision: whether the department is closed, the allowance, and its starts."""
+
+    day: date
+    closed: bool
+    allowance: Allowance
+    slots: list[Slot]
 
 
 async def load_free_times(  # noqa: PLR0913 - keyword-only; each is needed
     session: AsyncSession, *, recipient_id: uuid.UUID, service: Service, department: Department, first: date,
-    last: date, policy: rules.Policy, now: datetime,
-) -> dict[date, list[Slot]]:  # fmt: skip
-    """Free times for the recipient and service on the local dates [first, last]."""
+    last: date, policy: rules.Policy, now: datetime, moving: uuid.UUID | None = None,
+) -> list[FreeDay]:  # fmt: skip
+    """Free times for the recipient and service on each local date of [first, last] with a valid decision.
+
+    `moving`: a booked visit of theirs on the service being moved, given back first (its time is no longer theirs,
+    its staff and minutes are free); `NotFoundError` when it is not one.
+    """
+    moved = await session.get(Booking, moving) if moving is not None else None
+    if moving is not None and (
+        moved is None or (moved.recipient_id, moved.service_id, moved.status) != (recipient_id, service.id, "booked")
+    ):
+        raise NotFoundError(booking_id=str(moving))
     zone = policy.zone
     # From the grid step holding the first start's buffer (a cell starting before it can cover it).
     lead = service.buffer_before + policy.grid_minutes
     start = datetime.combine(first, time(0), tzinfo=zone) - timedelta(minutes=lead)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone) + timedelta(minutes=24 * 60)
     span = {"start": start, "end": end}
-    rows = (await session.execute(_CELLS, {"department": department.id, "zone": zone.key, **span})).tuples()
+    back = (
+        {"back_start": moved.span_start, "back_end": moved.span_end, "back_units": moved.staff_units}
+        if moved is not None
+        else {"back_start": None, "back_end": None, "back_units": 0}
+    )
+    rows = (await session.execute(_CELLS, {"department": department.id, "zone": zone.key, **span, **back})).tuples()
     cells = list(map(GridCell._make, rows))
-    own = (await session.execute(_OWN, {"recipient": recipient_id, **span})).tuples().all()
+    not_this = moved.id if moved is not None else _NOT_MOVING
+    own = (await session.execute(_OWN, {"recipient": recipient_id, "moving": not_this, **span})).tuples().all()
     visit = Visit(tuple(sorted(service.durations)), service.staff_units, service.buffer_before, service.buffer_after)
-    left = await _minutes_left(session, recipient_id, service.id, first, last)
+    allowances = await _allowances(session, recipient_id, service.id, first, last, moving=moved)
+    left = {day: allowance.left for day, allowance in allowances.items()}
     days = grid_free_times(cells=cells, own=own, visit=visit, policy=policy, minutes_left=left, now=now)
-    return {day: slots for day, slots in days.items() if first <= day <= last}
+    opened = open_dates(cells)
+    return [
+        FreeDay(day, day not in opened, allowance, days.get(day, [])) for day, allowance in sorted(allowances.items())
+    ]

@@ -14,7 +14,7 @@ from booking.tables import Allocation, Booking, FollowUp
 from core.errors import NotFoundError
 from departments.tables import Department
 from people.access import Principal
-from people.audit import Origin, record
+from people.audit import Origin, note_read, record
 from people.errors import ForbiddenError
 from people.tables import Coordinator
 
@@ -93,7 +93,9 @@ async def open_follow_ups(session: AsyncSession, principal: Principal, today: da
                 FollowUp.recipient_id.in_(coordinated),
             )
         )
-    return (await session.scalars(query.order_by(FollowUp.created_at))).all()
+    rows = (await session.scalars(query.order_by(FollowUp.created_at))).all()
+    note_read(session, principal, {row.recipient_id for row in rows if row.recipient_id is not None})
+    return rows
 
 
 async def resolve(  # noqa: PLR0913 - keyword-only after the principal

@@ -3,9 +3,10 @@
 Every booking change goes through here, so the lock order is the same everywhere and two transactions
 never wait on each other in a cycle (DESIGN.md: lock the allocation row first, then the cells by id).
 Each change is one round trip to a SQL function that keeps that order: `book_visit` takes a new booking's
-rows and inserts it (migration 0008), `move_visit` gives back the old time's and takes the new's, and
-`cancel_visit` gives them back (migration 0010). Each waits at most 2 s for a row another booking holds
-(`lock_timeout`): past that the answer is "busy, try again", not a queue without bound.
+rows and inserts it, `move_visit` gives back the old time's and takes the new's, and `cancel_visit` gives them
+back (each has one source file in `booking/sql/`, sharing its helpers; see `booking.functions`). Each waits
+at most 2 s for a row another booking holds (`lock_timeout`): past that the answer is "busy, try again", not a
+queue without bound.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ async def _booking_from(session: AsyncSession, statement: TextClause, params: di
 
 
 async def book_visit(session: AsyncSession, claim: Claim, new: NewBooking, origin: Origin) -> Booking:
-    """Take the claim's minutes and cells and insert the booking, in one round trip (`book_visit`, migration 0008).
+    """Take the claim's minutes and cells and insert the booking, in one round trip (`booking/sql/book_visit.sql`).
 
     The outbox event `created` and the audit entry `booking.create` (from `origin`) are written in that round trip.
     Returns the inserted booking, or the booking another request with the same Idempotency-Key committed
@@ -136,7 +137,7 @@ async def move_visit(  # noqa: PLR0913 - keyword-only after the claim; each is n
 ) -> Booking:  # fmt: skip
     """Give back what the booking holds and take the claim's minutes and cells for its new time, in one round trip.
 
-    The function `move_visit` (migration 0010) keeps the lock order (allocation periods, then the cells of
+    The function `move_visit` (`booking/sql/`) keeps the lock order (allocation periods, then the cells of
     both spans by id), keeps the assigned staff member only if free then, and writes the outbox event `moved`
     and the audit entry `booking.move`. Lock the booking and check that it is active first. A refusal
     (`BookingRefusedError`) leaves the transaction aborted: roll it back, and the old time stands.
@@ -164,7 +165,7 @@ async def cancel_visit(  # noqa: PLR0913 - keyword-only after the booking; each 
 ) -> Booking:  # fmt: skip
     """Give the booking's cells (and, if `minutes_back`, its minutes) back and set its status, in one round trip.
 
-    The function `cancel_visit` (migration 0010) keeps the lock order (allocation period, then cells by id)
+    The function `cancel_visit` (`booking/sql/`) keeps the lock order (allocation period, then cells by id)
     and writes the outbox event `cancelled` and the audit entry `booking.<status>`. Lock the booking and
     check that it is active first (`booking.service.locked_booking`). Returns the booking as it now is.
     """
@@ -175,10 +176,12 @@ async def cancel_visit(  # noqa: PLR0913 - keyword-only after the booking; each 
     return await _booking_from(session, CANCEL_VISIT, params)
 
 
-async def give_back_minutes(session: AsyncSession, allocation_id: uuid.UUID, period_start: date, minutes: int) -> None:
-    """Return minutes to the allocation period they were taken from (a no-show the department does not charge)."""
+async def give_back_minutes(session: AsyncSession, booking: Booking) -> None:
+    """Return a booking's minutes to the allocation period they were taken from (a no-show not charged)."""
     await session.execute(
         update(AllocationPeriod)
-        .where(AllocationPeriod.allocation_id == allocation_id, AllocationPeriod.period_start == period_start)
-        .values(used=AllocationPeriod.used - minutes)
-    )
+        .where(AllocationPeriod.municipality_id == booking.municipality_id,
+               AllocationPeriod.allocation_id == booking.allocation_id,
+               AllocationPeriod.period_start == booking.period_start)
+        .values(used=AllocationPeriod.used - booking.minutes)
+    )  # fmt: skip

@@ -71,18 +71,25 @@ async def department_roster(
 async def staff_roster(  # noqa: PLR0913 - keyword-only after the principal
     session: AsyncSession, principal: Principal, origin: Origin, *, staff_id: uuid.UUID, day: date, zone: ZoneInfo
 ) -> list[Visit]:
-    """The visits assigned to a staff member on a local date (the staff member, or administrators)."""
+    """The visits assigned to a staff member on a local date.
+
+    The staff member and the municipality's administrators see them all; an administrator of one of the staff
+    member's departments sees that department's visits only (the staff member may work in others too).
+    """
     staff = await session.get(Person, staff_id)
     if staff is None or staff.municipality_id != principal.municipality_id:
         raise NotFoundError
     works_in = (RoleAssignment.person_id == staff_id) & (RoleAssignment.role == "staff")
     departments = set((await session.scalars(select(RoleAssignment.department_id).where(works_in))).all())
-    admin_here = bool(departments & principal.departments("department_admin"))
-    if staff_id != principal.person_id and not (principal.is_municipality_admin or admin_here):
+    administered = departments & principal.departments("department_admin")
+    sees_all = staff_id == principal.person_id or principal.is_municipality_admin
+    if not (sees_all or administered):
         raise NotFoundError
     start, end = _day(zone, day)
-    visits = await _visits(session, Booking.assigned_staff_id == staff_id, Booking.starts_at >= start,
-                           Booking.starts_at < end)  # fmt: skip
+    conditions = [Booking.assigned_staff_id == staff_id, Booking.starts_at >= start, Booking.starts_at < end]
+    if not sees_all:
+        conditions.append(Booking.department_id.in_(administered))
+    visits = await _visits(session, *conditions)
     await _audit_reads(session, principal, origin, visits)
     return visits
 

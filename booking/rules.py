@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import calendar
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,6 +40,50 @@ def period_of(kind: str, anchor: date | None, day: date) -> Period:
         return Period(start, start + timedelta(days=27))
     msg = f"unknown period {kind!r} (or a 4-week period without an anchor)"
     raise ValueError(msg)
+
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A decision (vedtak) as the period rules need it: how its periods run, and the dates it is valid."""
+
+    id: uuid.UUID
+    period: str
+    anchor: date | None
+    valid_from: date
+    valid_to: date | None
+
+
+def counting_on(grants: Sequence[Grant], day: date) -> tuple[Grant, Period] | None:
+    """The decision whose minutes a visit on `day` uses, and its period there; None when none is valid that day.
+
+    The latest decision valid that day (by `valid_from`, then id), as a booking picks it.
+    """
+    valid = [g for g in grants if g.valid_from <= day and (g.valid_to is None or g.valid_to >= day)]
+    if not valid:
+        return None
+    grant = max(valid, key=lambda g: (g.valid_from, g.id))
+    return grant, period_of(grant.period, grant.anchor, day)
+
+
+def renewal(grants: Sequence[Grant], day: date) -> date | None:
+    """The first date after `day` on which new minutes begin; None when no decision is valid on any later date.
+
+    That is the first later date counted in another period than `day`'s: the next period of the same decision,
+    or the day another decision takes over. What counts can only change where a period ends or a decision
+    begins or ends, so only those dates are tried.
+    """
+    now = counting_on(grants, day)
+    changes = {g.valid_from for g in grants} | {g.valid_to + ONE_DAY for g in grants if g.valid_to is not None}
+    if now is not None:
+        changes.add(now[1].end + ONE_DAY)
+    for candidate in sorted(c for c in changes if c > day):
+        then = counting_on(grants, candidate)
+        if then is not None and then != now:
+            return candidate
+    return None
 
 
 @dataclass(frozen=True, slots=True)

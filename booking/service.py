@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from booking import ledger, outbox, rules
-from booking.access import visible_person
+from booking.access import visible_in_department
 from booking.errors import BookingRefusedError
 from booking.follow_up import after_no_show
 from booking.tables import Allocation, Booking
@@ -187,7 +187,7 @@ async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is 
         return await _earlier(session, context.earlier_id), True
     department = context.department
     today = now.astimezone(ZoneInfo(department.timezone)).date()
-    recipient = await visible_person(session, principal, request.recipient_id, today)
+    recipient = await visible_in_department(session, principal, request.recipient_id, department.id, today)
     acted_by = await acting_as(session, principal, recipient, today)
     claim = plan(context, request, now)
     new = ledger.NewBooking(
@@ -215,7 +215,7 @@ async def _earlier(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
 
 
 async def locked_booking(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, today: date) -> Booking:
-    """The booking, locked for change, if the principal may see its recipient; else `NotFoundError`."""
+    """The booking, locked for change, if the principal may see its recipient in its department; else a 404."""
     booking = await session.scalar(
         select(Booking)
         .where(Booking.id == booking_id, Booking.municipality_id == principal.municipality_id)
@@ -223,7 +223,7 @@ async def locked_booking(session: AsyncSession, principal: Principal, booking_id
     )
     if booking is None:
         raise NotFoundError
-    await visible_person(session, principal, booking.recipient_id, today)
+    await visible_in_department(session, principal, booking.recipient_id, booking.department_id, today)
     return booking
 
 
@@ -233,7 +233,7 @@ async def cancel(
     """Cancel: staff time always comes back; within the deadline the department's policy decides the minutes."""
     booking = await locked_booking(session, principal, booking_id, now.date())
     if booking.status != "booked":
-        raise BookingRefusedError("not_active", status=booking.status)
+        raise BookingRefusedError("not_active", booking_status=booking.status)
     if booking.starts_at <= now:
         raise BookingRefusedError("in_the_past")
     department = await session.get(Department, booking.department_id)
@@ -252,7 +252,7 @@ async def move(  # noqa: PLR0913 - keyword-only; each is needed
     """Move a booking in one transaction: give back the old time, take the new; if that fails, nothing moved."""
     booking = await locked_booking(session, principal, booking_id, now.date())
     if booking.status != "booked":
-        raise BookingRefusedError("not_active", status=booking.status)
+        raise BookingRefusedError("not_active", booking_status=booking.status)
     if booking.starts_at <= now:
         raise BookingRefusedError("in_the_past")
     request = BookRequest(booking.recipient_id, booking.service_id, start, minutes or booking.minutes)
@@ -271,13 +271,13 @@ async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed
     if not (staff_here or principal.is_municipality_admin):
         raise ForbiddenError
     if booking.status != "booked":
-        raise BookingRefusedError("not_active", status=booking.status)
+        raise BookingRefusedError("not_active", booking_status=booking.status)
     if now < booking.starts_at:
         raise BookingRefusedError("outcome_too_early", starts_at=booking.starts_at.isoformat())
     department = await session.get(Department, booking.department_id)
     assert department is not None  # noqa: S101 - a foreign key guarantees it
     if outcome == "no_show" and not department.no_show_uses_allocation:
-        await ledger.give_back_minutes(session, booking.allocation_id, booking.period_start, booking.minutes)
+        await ledger.give_back_minutes(session, booking)
         booking.minutes_returned = True
     booking.status = outcome
     booking.changed_at = now

@@ -12,7 +12,12 @@ from zoneinfo import available_timezones
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from departments.errors import InvalidDurationsError, InvalidOpeningHoursError, UnknownTimezoneError
+from departments.errors import (
+    InvalidDurationsError,
+    InvalidOpeningHoursError,
+    ServiceTextRequiredError,
+    UnknownTimezoneError,
+)
 from departments.ledger import rematerialize
 from departments.rules import validate_rules
 from departments.service import (
@@ -31,6 +36,7 @@ from people.errors import ForbiddenError
 DEPARTMENT_FIELDS = frozenset(
     {
         "name",
+        "staff_feed_details",
         "timezone",
         "grid_minutes",
         "horizon_days",
@@ -66,6 +72,30 @@ def _only(fields: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"not a settable field: {sorted(unknown)}")
     return dict(fields)
+
+
+SERVICE_TEXTS = ("name", "description")
+TEXT_LANGUAGES = ("nb", "nn", "en")
+
+
+def _service_texts(fields: dict[str, Any]) -> dict[str, Any]:
+    """A service's texts trimmed; blank nynorsk and English left out (bokmål is shown), blank bokmål refused.
+
+    Raises:
+        ServiceTextRequiredError: a name or description given without bokmål text; `fields` names which.
+
+    """
+    missing = []
+    for field in SERVICE_TEXTS:
+        if fields.get(field) is None:
+            continue
+        texts = {language: str(fields[field].get(language) or "").strip() for language in TEXT_LANGUAGES}
+        if not texts["nb"]:
+            missing.append(f"{field}.nb")
+        fields[field] = {language: text for language, text in texts.items() if text}
+    if missing:
+        raise ServiceTextRequiredError(fields=missing)
+    return fields
 
 
 def _normalised(fields: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +198,7 @@ async def create_service(
 ) -> Service:
     """Add a service to the catalogue; its durations must be on the department's grid."""
     department = await administered_department(session, principal, department_id, lock=True)
-    values = _normalised(_only(fields, SERVICE_FIELDS))
+    values = _service_texts(_normalised(_only(fields, SERVICE_FIELDS)))
     _check_durations(values["durations"], department.grid_minutes)
     service = Service(municipality_id=department.municipality_id, department_id=department.id, **values)
     session.add(service)
@@ -189,7 +219,7 @@ async def update_service(  # noqa: PLR0913 - keyword-only after the principal
     """Change a service, or retire it (`active: false`); an active service's durations must fit the grid."""
     department = await administered_department(session, principal, department_id, lock=True)
     service = of_department(await session.get(Service, service_id), department)
-    values = _normalised(_only(changes, SERVICE_FIELDS))
+    values = _service_texts(_normalised(_only(changes, SERVICE_FIELDS)))
     if values.get("active", service.active):
         _check_durations(values.get("durations", service.durations), department.grid_minutes)
     for field, value in values.items():

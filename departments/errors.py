@@ -45,3 +45,9 @@ class InvalidDurationsError(DomainError):
     """Service durations that are not multiples of the department's grid; `grid_minutes` says which grid."""
 
     code = "invalid_durations"
+
+
+class ServiceTextRequiredError(DomainError):
+    """A service's name or description is missing or blank in bokmål; `fields` names them (`name.nb`, ...)."""
+
+    code = "service_text_required"

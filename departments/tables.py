@@ -57,6 +57,9 @@ class Department(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     )
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(500))
+    # Staff calendar feeds show the recipient's initials and the service only (a phone's lock screen shows
+    # them); true shows the full name and a home visit's address.
+    staff_feed_details: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
     __table_args__ = (
         CheckConstraint(f"grid_minutes IN {GRID_MINUTES}", name="grid_known"),

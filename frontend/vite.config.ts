@@ -11,7 +11,7 @@ export default defineConfig({
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: 'script-defer',
-      includeAssets: ['icon.svg', 'offline.html'],
+      includeAssets: ['icon.svg', 'offline.html', 'offline.css', 'offline.js'],
       manifest: {
         name: 'Tjenesteshop',
         short_name: 'Tjenesteshop',
@@ -35,8 +35,18 @@ export default defineConfig({
         // The page that installed the worker is served by it at once: the first visit already works offline.
         clientsClaim: true,
         skipWaiting: true,
-        navigateFallback: '/index.html',
-        navigateFallbackDenylist: [/^\/(api|auth|ical|schema|health|metrics)(\/|$)/],
+        // Pages come from the network while there is one: the server's page is the current one (in demo mode it
+        // names the demo municipality, which the app needs to list departments and services). The cached shell is
+        // only the fallback offline. A navigateFallback would answer every visit after the first with the build's
+        // bare index.html, and the app would wait for departments forever.
+        navigateFallback: null,
+        runtimeCaching: [
+          {
+            urlPattern: ({ request, url }) => request.mode === 'navigate' && !/^\/(api|auth|ical|schema|health|metrics)(\/|$)/.test(url.pathname),
+            handler: 'NetworkOnly',
+            options: { precacheFallback: { fallbackURL: '/index.html' } },
+          },
+        ],
         // Reminders by Web Push: the push and notification-click handlers live beside the generated worker.
         importScripts: ['/push-sw.js'],
       },

@@ -16,14 +16,14 @@ from sqlalchemy import Date, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.access import may_see_recipient
+from booking.access import may_see_in_department
 from booking.tables import Booking
 from core.errors import DomainError, NotFoundError
 from departments.service import administered_department
 from departments.tables import Department, Service
 from insight.tables import VisitFeedback
 from people.access import Principal, is_coordinator_for, is_proxy_for
-from people.audit import Origin, record
+from people.audit import Origin, note_read, record
 from people.errors import ForbiddenError
 from people.tables import Person
 
@@ -135,6 +135,7 @@ async def pending(
     person = await _recipient(session, principal, recipient_id)
     if person.id != principal.person_id and not await is_proxy_for(session, principal, person.id, today):
         raise NotFoundError
+    note_read(session, principal, (person.id,))
     answered = select(VisitFeedback.id).where(VisitFeedback.booking_id == Booking.id).exists()
     query = (
         select(*_VISIT_COLUMNS)
@@ -158,7 +159,8 @@ async def _answering_as(
             raise OwnVoiceError(on_behalf=False)
         return True
     recipient = await session.get(Person, booking.recipient_id)
-    if recipient is not None and await may_see_recipient(session, principal, recipient, today):
+    department_id = booking.department_id
+    if recipient is not None and await may_see_in_department(session, principal, recipient, department_id, today):
         raise ForbiddenError  # staff, coordinators and administrators see the visit but never answer for it
     raise NotFoundError
 

@@ -11,16 +11,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, Date, Select, cast, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.access import visible_person
+from booking.access import visible_in_department
 from booking.tables import Booking
 from core.errors import DomainError, NotFoundError
 from departments.tables import Department, Service, service_text
 from notifications import ical
 from notifications.tables import CalendarFeed
-from people.access import Principal
+from people.access import Principal, proxy_link_live
 from people.audit import Origin, record
 from people.errors import ForbiddenError
-from people.tables import Person, ProxyLink
+from people.tables import Person, ProxyLink, RoleAssignment
 from people.tokens import hash_token
 
 KEEP_PAST = timedelta(days=30)  # past visits, and cancelled ones after the change, stay this long
@@ -56,6 +56,7 @@ def _valid_proxy(proxy_id: ColumnElement[uuid.UUID] | uuid.UUID, now: datetime) 
         ProxyLink.proxy_id == proxy_id,
         ProxyLink.valid_from <= today,
         or_(ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= today),
+        proxy_link_live(),
     )
 
 
@@ -96,10 +97,13 @@ def feed_event(view: str, language: str, found: Found) -> ical.FeedEvent:
     """A booking as a calendar of `view` (recipient, proxy, staff) shows it: names to others, addresses to staff."""
     booking, service, department, recipient = found
     person = None
+    full = view == "staff" and department.staff_feed_details
     if view == "proxy":
         person = recipient.given_name  # enough for a parent to tell the children apart
-    elif view == "staff":
+    elif full:
         person = f"{recipient.given_name} {recipient.family_name}"
+    elif view == "staff":  # a lock screen shows it: initials, unless the department turns the full text on
+        person = initials(recipient.given_name, recipient.family_name)
     return ical.FeedEvent(
         booking_id=booking.id,
         starts_at=booking.starts_at,
@@ -115,8 +119,14 @@ def feed_event(view: str, language: str, found: Found) -> ical.FeedEvent:
         changed_at=booking.changed_at,
         person=person,
         home_visit=service.home_visit,
-        address=recipient.address if view == "staff" and service.home_visit else None,
+        address=recipient.address if full and service.home_visit else None,
     )
+
+
+def initials(given_name: str, family_name: str) -> str:
+    """`Kari Nordmann` as `K. N.` (every part of the name, hyphenated ones too)."""
+    parts = f"{given_name} {family_name}".replace("-", " ").split()
+    return " ".join(f"{p[0].upper()}." for p in parts if p)
 
 
 def _with_details() -> Select[Found]:
@@ -165,6 +175,7 @@ async def _may_have(session: AsyncSession, principal: Principal, kind: str, toda
         ProxyLink.municipality_id == principal.municipality_id,
         ProxyLink.valid_from <= today,
         or_(ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= today),
+        proxy_link_live(),
     )
     return await session.scalar(valid_link.limit(1)) is not None
 
@@ -238,12 +249,44 @@ async def revoke_feed(
                  object_id=feed.id, subject_person_id=principal.person_id)  # fmt: skip
 
 
+# A staff feed serves only while its person is staff: revoking the role closes the feed at once.
+_STILL_STAFF = exists().where(
+    RoleAssignment.person_id == CalendarFeed.person_id,
+    RoleAssignment.municipality_id == CalendarFeed.municipality_id,
+    RoleAssignment.role == "staff",
+)
+
+
 async def find_feed(session: AsyncSession, secret: str) -> CalendarFeed | None:
-    """The live feed behind a secret, or None (unknown and revoked look the same)."""
+    """The live feed behind a secret, or None (unknown, revoked, and a staff feed of someone no longer staff)."""
     feed: CalendarFeed | None = await session.scalar(
-        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(secret), CalendarFeed.revoked_at.is_(None))
+        select(CalendarFeed).where(
+            CalendarFeed.token_hash == hash_token(secret),
+            CalendarFeed.revoked_at.is_(None),
+            or_(CalendarFeed.kind != "staff", _STILL_STAFF),
+        )
     )
     return feed
+
+
+async def refresh_staff_feeds(session: AsyncSession, department: Department, now: datetime) -> int:
+    """Re-render the staff feeds of the department's staff now (its feed setting changed)."""
+    staff = select(RoleAssignment.person_id).where(
+        RoleAssignment.department_id == department.id, RoleAssignment.role == "staff"
+    )
+    condition = (
+        (CalendarFeed.municipality_id == department.municipality_id)
+        & (CalendarFeed.kind == "staff")
+        & CalendarFeed.person_id.in_(staff)
+    )
+    return await _render_all(session, condition, now, skip_locked=False)
+
+
+async def refresh_for_person(session: AsyncSession, municipality_id: uuid.UUID, person_id: uuid.UUID,
+                             now: datetime) -> int:  # fmt: skip
+    """Re-render the person's live feeds now (an ended proxy link drops the recipient's visits at once)."""
+    condition = (CalendarFeed.municipality_id == municipality_id) & (CalendarFeed.person_id == person_id)
+    return await _render_all(session, condition, now, skip_locked=False)
 
 
 async def _render_all(
@@ -320,7 +363,7 @@ async def booking_event_file(  # noqa: PLR0913 - keyword-only after the booking;
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, language: str,
     now: datetime, today: date,
 ) -> tuple[Booking, str]:  # fmt: skip
-    """One booking as a calendar file, for whoever may see its recipient (`booking.access`); else `NotFoundError`.
+    """One booking as a calendar file, for whoever may see its recipient in its department; else `NotFoundError`.
 
     The recipient gets their own view; the assigned staff member the staff view (name, home address);
     anyone else who may see it (a proxy, other staff, administrators) the proxy view (first name only).
@@ -330,7 +373,7 @@ async def booking_event_file(  # noqa: PLR0913 - keyword-only after the booking;
     if found is None:
         raise NotFoundError
     booking, _, _, recipient = found
-    await visible_person(session, principal, recipient.id, today)
+    await visible_in_department(session, principal, recipient.id, booking.department_id, today)
     view = "proxy"
     if principal.person_id == recipient.id:
         view = "recipient"

@@ -32,6 +32,7 @@ CROSS JOIN LATERAL (
     WHERE pl.municipality_id = b.municipality_id AND pl.recipient_id = b.recipient_id AND pl.reminders
       AND pl.valid_from <= (CAST(:now AS timestamptz) AT TIME ZONE d.timezone)::date
       AND (pl.valid_to IS NULL OR pl.valid_to >= (CAST(:now AS timestamptz) AT TIME ZONE d.timezone)::date)
+      AND pl.ended_at IS NULL
 ) who
 JOIN person p ON p.id = who.person_id
 CROSS JOIN LATERAL (

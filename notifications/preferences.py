@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError, NotFoundError
+from notifications import push_endpoint
 from notifications.tables import PushSubscription
 from people.access import Principal, represented
 from people.audit import Origin, record
@@ -102,8 +103,14 @@ async def change_reminder_settings(  # noqa: PLR0913 - keyword-only after the pr
 async def add_push_subscription(  # noqa: PLR0913 - keyword-only after the origin
     session: AsyncSession, principal: Principal, origin: Origin, *, endpoint: str, p256dh: str, auth: str
 ) -> uuid.UUID:
-    """Register this browser for Web Push (again: the same endpoint is updated, not doubled)."""
+    """Register this browser for Web Push (again: the same endpoint is updated, not doubled).
+
+    Raises:
+        PushEndpointNotAllowedError: the endpoint is not a public https push service.
+
+    """
     person_id = _me(principal)
+    push_endpoint.check(endpoint)
     subscription_id = await session.scalar(
         insert(PushSubscription)
         .values(id=uuid.uuid4(), municipality_id=principal.municipality_id, person_id=person_id, endpoint=endpoint,

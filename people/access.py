@@ -37,7 +37,13 @@ class Principal:
 
 
 def _valid_on(model: type[ProxyLink | Coordinator], day: date | BindParameter[date]) -> ColumnElement[bool]:
-    return (model.valid_from <= day) & or_(model.valid_to.is_(None), model.valid_to >= day)
+    valid = (model.valid_from <= day) & or_(model.valid_to.is_(None), model.valid_to >= day)
+    return valid & proxy_link_live() if model is ProxyLink else valid
+
+
+def proxy_link_live() -> ColumnElement[bool]:
+    """The proxy link has not been ended (ending one takes effect at once, not at midnight)."""
+    return ProxyLink.ended_at.is_(None)
 
 
 # Built once, so SQLAlchemy keys and compiles it once; each sign-in check only binds the person's id.

@@ -33,3 +33,21 @@ class ForbiddenError(DomainError):
     """The principal may not do this (it may know the object exists, e.g. its own)."""
 
     code = "forbidden"
+
+
+class UnknownMunicipalityNumberError(DomainError):
+    """Not a kommunenummer of the current classification; `former` when it is one from before 2024."""
+
+    code = "unknown_municipality_number"
+
+
+class MunicipalityNameMismatchError(DomainError):
+    """The kommunenummer belongs to a municipality of another name; `official_name` says which."""
+
+    code = "municipality_name_mismatch"
+
+
+class MunicipalityNotSetUpError(DomainError):
+    """No municipality of that number has been created here yet."""
+
+    code = "municipality_not_set_up"

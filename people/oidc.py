@@ -27,6 +27,14 @@ _MAX_STATE_LENGTH = 128
 _MAX_NEXT_LENGTH = 2048
 # Asymmetric algorithms only: never "none", never HMAC with a secret an attacker might share.
 _ALGORITHMS = ("RS256", "PS256", "ES256")
+# ID-porten's levels of assurance (`acr`), weakest first; Level3 and Level4 are the older names of the same levels.
+LEVELS_OF_ASSURANCE = {
+    "idporten-loa-low": 1,
+    "Level3": 2,
+    "idporten-loa-substantial": 2,
+    "Level4": 3,
+    "idporten-loa-high": 3,
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class OidcProvider:
     client_secret: str | None  # None: a public client (no client authentication at the token endpoint)
     scopes: tuple[str, ...] = ("openid", "profile")
     national_id_claim: str = "pid"  # the ID token claim holding the fødselsnummer
+    # The level of assurance to ask for (`acr_values`) and the least the ID token's `acr` may say; None: not checked.
+    acr_values: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class _Metadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    end_session_endpoint: str | None = None  # RP-initiated logout, when the provider offers it
 
 
 # Caches keyed by issuer and by JWKS URL: (monotonic expiry, value).
@@ -120,7 +131,10 @@ async def _discover(issuer: str) -> _Metadata:
     urls = [url for url in endpoints if isinstance(url, str) and url]
     if len(urls) != len(endpoints):
         raise OidcError("discovery_failed", f"{issuer}: an endpoint is missing")
-    metadata = _Metadata(*urls)
+    end_session = document.get("end_session_endpoint")
+    logout = end_session if isinstance(end_session, str) and end_session else None
+    authorization, token, jwks = urls
+    metadata = _Metadata(authorization, token, jwks, logout)
     _DISCOVERY[issuer] = (time.monotonic() + DISCOVERY_TTL_SECONDS, metadata)
     return metadata
 
@@ -184,8 +198,27 @@ async def start_login(
         "code_challenge": _s256(code_verifier),
         "code_challenge_method": "S256",
     }
+    if provider.acr_values is not None:
+        query["acr_values"] = provider.acr_values
     separator = "&" if "?" in metadata.authorization_endpoint else "?"
     return f"{metadata.authorization_endpoint}{separator}{urlencode(query)}"
+
+
+async def end_session_url(provider: OidcProvider, *, id_token: str, post_logout_redirect_uri: str) -> str | None:
+    """Where to send the browser to sign out at the provider too (ID-porten's single logout), or None.
+
+    None when the provider's discovery document has no `end_session_endpoint`, or cannot be read: signing out here
+    never waits on the provider.
+    """
+    try:
+        metadata = await _discover(provider.issuer)
+    except OidcError:
+        return None
+    if metadata.end_session_endpoint is None:
+        return None
+    query = {"id_token_hint": id_token, "post_logout_redirect_uri": post_logout_redirect_uri}
+    separator = "&" if "?" in metadata.end_session_endpoint else "?"
+    return f"{metadata.end_session_endpoint}{separator}{urlencode(query)}"
 
 
 async def _take_state(redis: Redis, key_prefix: str, state: str) -> dict[str, str]:
@@ -270,6 +303,12 @@ def verify_id_token(
     return claims
 
 
+def acr_satisfies(acr: object, required: str) -> bool:
+    """Whether an ID token's `acr` is at least the `required` level of assurance (an unknown level never is)."""
+    rank = LEVELS_OF_ASSURANCE.get(acr) if isinstance(acr, str) else None
+    return rank is not None and rank >= LEVELS_OF_ASSURANCE[required]
+
+
 def _has_unknown_key_id(id_token: str, jwks: Mapping[str, Any]) -> bool:
     try:
         key_id = extract_compact(id_token.encode("ascii")).headers().get("kid")
@@ -302,7 +341,8 @@ async def finish_login(
         The verified sign-in.
 
     Raises:
-        OidcError: state_invalid, token_exchange_failed, id_token_invalid, claim_missing or discovery_failed.
+        OidcError: state_invalid, token_exchange_failed, id_token_invalid, claim_missing, acr_too_low (the
+            sign-in's level of assurance is below the provider's `acr_values`) or discovery_failed.
 
     """
     record = await _take_state(redis, key_prefix, state)
@@ -321,6 +361,8 @@ async def finish_login(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise OidcError("claim_missing", "sub")
+    if provider.acr_values is not None and not acr_satisfies(claims.get("acr"), provider.acr_values):
+        raise OidcError("acr_too_low", f"{provider.name}: acr {claims.get('acr')!r}, {provider.acr_values} asked for")
     national_id = claims.get(provider.national_id_claim)
     return LoginResult(
         provider=provider.name,

@@ -12,6 +12,8 @@ NATIONAL_ID_LENGTH = 11
 _D_NUMBER_OFFSET = 40  # D-nummer: 40 added to the day
 _H_NUMBER_OFFSET = 40  # H-nummer: 40 added to the month
 _SYNTHETIC_OFFSET = 80  # Skatteetaten's synthetic test numbers (Tenor): 80 added to the month
+# The first month digit of a synthetic test number (month + 80: 81 to 92); no real person's number has it.
+SYNTHETIC_MONTH_FIRST_DIGITS = ("8", "9")
 _SYNTHETIC_NAV_OFFSET = 40  # NAV's older synthetic numbers: 40 added to the month (same as H-nummer)
 
 

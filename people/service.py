@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import column, select, table
 from sqlalchemy.exc import IntegrityError
@@ -77,6 +77,12 @@ async def find_by_national_id(
     if municipality_id is not None:
         query = query.where(Person.municipality_id == municipality_id)
     return (await session.scalars(query.limit(2))).one_or_none()
+
+
+async def people_by_national_id(session: AsyncSession, value: str, *, key: bytes) -> list[Person]:
+    """Everyone with this national id, one a municipality (a person may be registered in several)."""
+    query = select(Person).where(Person.national_id_hash == national_id_hash(value, key))
+    return list((await session.scalars(query.order_by(Person.municipality_id))).all())
 
 
 async def get_person_in(session: AsyncSession, municipality_id: uuid.UUID, person_id: uuid.UUID) -> Person:
@@ -201,16 +207,17 @@ async def link_proxy(  # noqa: PLR0913 - keyword-only; each is a field of the li
     return link
 
 
-async def end_proxy_link(
-    session: AsyncSession, principal: Principal, origin: Origin, *, link_id: uuid.UUID, today: date
+async def end_proxy_link(  # noqa: PLR0913 - keyword-only after the principal; the date and the instant
+    session: AsyncSession, principal: Principal, origin: Origin, *, link_id: uuid.UUID, today: date, now: datetime
 ) -> ProxyLink:
-    """End a proxy link today (it stays in the records)."""
+    """End a proxy link now: it grants nothing from this instant, and stays in the records ending today."""
     if not principal.is_municipality_admin:
         raise ForbiddenError
     link = await session.get(ProxyLink, link_id)
     if link is None or link.municipality_id != principal.municipality_id:
         raise NotFoundError
     link.valid_to = max(link.valid_from, today)
+    link.ended_at = link.ended_at or now
     await record(session, principal, origin, action="proxy_link.end", object_type="proxy_link",
                  object_id=link.id, subject_person_id=link.recipient_id)  # fmt: skip
     return link
@@ -250,3 +257,48 @@ async def appoint_coordinator(  # noqa: PLR0913 - keyword-only; each is a field 
     await record(session, principal, origin, action="coordinator.appoint", object_type="coordinator",
                  object_id=appointment.id, subject_person_id=recipient.id)  # fmt: skip
     return appointment
+
+
+PERSON_DETAILS = frozenset({"given_name", "family_name", "phone", "email", "language", "address"})
+
+
+async def update_person(
+    session: AsyncSession, principal: Principal, origin: Origin, person: Person, changes: dict[str, object]
+) -> Person:
+    """Bring a person's name and contact details up to date (municipality administrators; the case system)."""
+    if not principal.is_municipality_admin:
+        raise ForbiddenError
+    unknown = set(changes) - PERSON_DETAILS
+    if unknown or person.municipality_id != principal.municipality_id:
+        raise ValueError(f"not a person's detail: {sorted(unknown)}")
+    for name, value in changes.items():
+        setattr(person, name, value)
+    await session.flush()
+    await record(session, principal, origin, action="person.update", object_type="person", object_id=person.id,
+                 subject_person_id=person.id)  # fmt: skip
+    return person
+
+
+async def update_proxy_link(  # noqa: PLR0913 - keyword-only after the link
+    session: AsyncSession,
+    principal: Principal,
+    origin: Origin,
+    link: ProxyLink,
+    *,
+    changes: dict[str, object],
+    today: date,
+) -> ProxyLink:
+    """Change a live proxy link's kind, end date or reminders (municipality administrators)."""
+    if not principal.is_municipality_admin:
+        raise ForbiddenError
+    if link.municipality_id != principal.municipality_id or link.ended_at is not None:
+        raise NotFoundError
+    if "valid_to" in changes:
+        valid_to = changes["valid_to"]
+        _check_period(link.valid_from, valid_to if isinstance(valid_to, date) else None, today)
+    for name, value in changes.items():
+        setattr(link, name, value)
+    await session.flush()
+    await record(session, principal, origin, action="proxy_link.update", object_type="proxy_link",
+                 object_id=link.id, subject_person_id=link.recipient_id)  # fmt: skip
+    return link

@@ -117,6 +117,8 @@ class ProxyLink(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     kind: Mapped[str] = mapped_column(String(32))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
+    # Set when the link is ended: from that instant it grants nothing, though `valid_to` (a date) is today.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     granted_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
     # The proxy also gets the recipient's reminders (a parent of a child in respite care, say).
     reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

@@ -9,6 +9,10 @@ transaction that is rolled back, with the session joining it through savepoints:
 database per test for the cost of a BEGIN and a ROLLBACK. Tests that must commit for real (concurrency)
 clone the migrated database as a template instead. Redis: every key of a run carries the run's prefix
 and is deleted at the end; the database number comes from TEST_REDIS_URL (CI uses 15).
+
+One app serves the whole run (building one costs about 0.4 s of CPU): its sessions join whichever test's
+connection is current. The clock starts at a fixed instant (TEST_NOW, default a Wednesday morning in Oslo),
+so no test depends on the hour or the day it runs.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
@@ -35,9 +39,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 
 from api.app import create_app
 from booking.consistency import ledger_differences
+from core.clock import start_at
 from core.settings import Settings, async_database_url, plain_database_url
 from tjenesteshop import embedded
 from tjenesteshop.migrate import upgrade
+
+# Before any test module is imported: module-level dates (a matrix's TODAY) are read from this clock too.
+TEST_NOW = datetime.fromisoformat(os.environ.get("TEST_NOW", "2026-09-09T10:00:00+02:00"))
+start_at(TEST_NOW)
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,7 @@ async def db_session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]
 
 
 def app_on(settings: Settings, connection: AsyncConnection) -> Litestar:
-    """The real app, its sessions joining `connection`'s rolled-back transaction."""
+    """A new app with its own settings, its sessions joining `connection`'s rolled-back transaction."""
 
     def session_maker() -> AsyncSession:
         return AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -152,37 +161,44 @@ def app_on(settings: Settings, connection: AsyncConnection) -> Litestar:
     return create_app(settings, session_maker=session_maker)
 
 
-# Each app's SQLAlchemy config claims its state keys in class-level sets, and finds a free name by recursing
-# through key_1, key_2, ...: after about 950 apps in one process (the access matrix alone makes one a case) that
-# is deeper than Python's recursion limit. Every app lives for one test, so its keys are free again after it.
-_KEY_REGISTRIES = (
-    "_SESSION_SCOPE_KEY_REGISTRY",
-    "_ENGINE_APP_STATE_KEY_REGISTRY",
-    "_SESSIONMAKER_APP_STATE_KEY_REGISTRY",
-)
+class CurrentConnection:
+    """The connection of the test running now, which the run's one app binds its sessions to."""
+
+    def __init__(self) -> None:
+        self.connection: AsyncConnection | None = None
+
+    def session(self) -> AsyncSession:
+        assert self.connection is not None, "the shared app was called outside a test's `app` fixture"
+        return AsyncSession(bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
 
-@pytest.fixture(autouse=True)
-def _forget_app_keys() -> Iterator[None]:
-    """After each test, forget the state keys its apps claimed."""
-    yield
-    for registry in _KEY_REGISTRIES:
-        getattr(SQLAlchemyAsyncConfig, registry).clear()
+@pytest.fixture(scope="session")
+def current_connection() -> CurrentConnection:
+    return CurrentConnection()
+
+
+@pytest.fixture(scope="session")
+async def shared_app(settings: Settings, current_connection: CurrentConnection) -> AsyncIterator[Litestar]:
+    """The run's one app, started (lifespan) once; its sessions join the current test's connection."""
+    app = create_app(settings, session_maker=current_connection.session)
+    async with running(app):
+        yield app
 
 
 @pytest.fixture
-def app(settings: Settings, connection: AsyncConnection) -> Litestar:
+def app(shared_app: Litestar, current_connection: CurrentConnection, connection: AsyncConnection) -> Iterator[Litestar]:
     """The real app; its sessions join the test's rolled-back transaction."""
-    return app_on(settings, connection)
+    current_connection.connection = connection
+    yield shared_app
+    current_connection.connection = None
 
 
 @asynccontextmanager
-async def http_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for `app`, served in this event loop.
+async def running(app: Litestar) -> AsyncIterator[None]:
+    """Run `app`'s lifespan in this event loop until the block ends.
 
-    Litestar's own test client runs the app in another loop, where the test's database connection
-    cannot go. The lifespan runs in a task of its own because its task group must be entered and
-    exited by one task, and a fixture's setup and teardown may run in different ones.
+    The lifespan runs in a task of its own because its task group must be entered and exited by one task,
+    and a fixture's setup and teardown may run in different ones.
     """
     started, stop = asyncio.Event(), asyncio.Event()
 
@@ -197,19 +213,36 @@ async def http_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     if lifespan.done():
         waiting.cancel()
         lifespan.result()  # raises what failed at startup
-    # Each client its own loopback address, so rate limits counted per address do not spill between tests.
-    address = f"127.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
-    transport = httpx.ASGITransport(app=app, client=(address, 50000))  # type: ignore[arg-type]
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+        yield
     finally:
         stop.set()
         await lifespan
 
 
+@asynccontextmanager
+async def client_of(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for an app already running in this event loop.
+
+    Litestar's own test client runs the app in another loop, where the test's database connection
+    cannot go. Each client has its own loopback address, so rate limits counted per address do not spill
+    between tests.
+    """
+    address = f"127.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+@asynccontextmanager
+async def http_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for a new `app`, served in this event loop with its lifespan for the block."""
+    async with running(app), client_of(app) as client:
+        yield client
+
+
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in process (lifespan included)."""
-    async with http_client(app) as client:
+    """An HTTP client talking to the run's app in process."""
+    async with client_of(app) as client:
         yield client

@@ -24,6 +24,8 @@ import httpx
 import pytest
 from werkzeug.serving import make_server
 
+from people import oidc
+
 with warnings.catch_warnings():  # the mock imports authlib.jose, which Authlib has deprecated for joserfc
     import authlib.deprecate  # type: ignore[import-untyped]  # adds an "always" filter; undone with this block
 
@@ -35,7 +37,12 @@ TOLERATE_PROVIDER_WARNINGS = pytest.mark.filterwarnings("ignore:get_jwt_config:D
 
 @contextmanager
 def running_provider() -> Iterator[str]:
-    """Serve a fresh provider (own keys, users and codes) on a free port; yield its issuer URL."""
+    """Serve a fresh provider (own keys, users and codes) on a free port; yield its issuer URL.
+
+    The app's discovery and key caches are emptied on both sides: an earlier provider of the run may have had the
+    same address (the port is reused) with other keys under the same key id.
+    """
+    oidc.clear_caches()
     server = make_server("127.0.0.1", 0, oidc_provider_mock.app(), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -45,6 +52,7 @@ def running_provider() -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+        oidc.clear_caches()
 
 
 async def sign_in_at_provider(

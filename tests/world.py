@@ -52,6 +52,7 @@ PEOPLE = {
     "muni_admin": ("a", "municipality_admin", None),
     "new_person": ("a", "recipient", None),
     "foreign_admin": ("b", "municipality_admin", None),
+    "other_dept_admin": ("a", "department_admin", "d2"),
 }
 
 
@@ -144,6 +145,7 @@ async def _tokens(session: AsyncSession, world: World) -> None:
     for handle, role, department in (
         ("token_admin", "municipality_admin", None),
         ("token_dept", "department_admin", world.departments["d1"]),
+        ("token_other_dept", "department_admin", world.departments["d2"]),
         ("token_foreign", "municipality_admin", None),
     ):
         municipality = world.other_municipality if handle == "token_foreign" else world.municipality

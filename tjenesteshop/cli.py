@@ -11,14 +11,16 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from booking.consistency import Difference, ledger_differences
 from core.db import make_engine, make_sessionmaker
@@ -33,6 +35,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tjenesteshop")
 WORKER_STOP_SECONDS = 10
+# How long an API process may take to start, and to answer uvicorn's health check, before uvicorn replaces it.
+# Uvicorn's default (5 s) killed processes that were still importing the app on a busy 2-core machine, in a loop.
+STARTUP_GRACE_SECONDS = 120
+PACKAGES = ("api", "booking", "casesystem", "core", "departments", "insight", "notifications", "people", "tjenesteshop",
+            "migrations")  # fmt: skip
+HTTP_OK = 200
 SETTINGS_ENV = "TJENESTESHOP_SERVE_SETTINGS"  # what `serve --workers N` hands its API processes
 
 
@@ -49,25 +57,43 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _load_settings() -> Settings:
-    settings = Settings()
+def _load_settings(*, demo: bool = False) -> Settings:
+    """The settings, or a clear refusal (exit status 1) when they are unsafe for this environment."""
+    try:
+        settings = Settings()
+        settings.check_demo(demo=demo)
+        settings.check_production()
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(str(error["msg"]) for error in exc.errors())) from exc
+    except (ValueError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
     configure_logging(settings.log_level)
-    settings.check_production()
     return settings
 
 
 def _migrate(settings: Settings) -> None:
     assert settings.database_url is not None  # noqa: S101 - `servers()` fills it in
     _say("bringing the database schema up to date")
-    migrations.upgrade(settings.database_url)
+    try:
+        app_role = migrations.migrate(settings)
+    except migrations.RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if app_role is not None:
+        _say(f"the application role {app_role} may read and write the data, and only add to the audit log")
 
 
 def _load_demo(settings: Settings) -> None:
-    from tjenesteshop.demo import load_demo  # noqa: PLC0415 - the demo is only imported when asked for
+    from tjenesteshop.demo import DemoRefusedError, load_demo  # noqa: PLC0415 - the demo is only imported when asked for
+    from tjenesteshop.demo_today import load_near_visits  # noqa: PLC0415 - the demo is only imported when asked for
 
     _say("loading demo data")
-    summary = asyncio.run(load_demo(settings))
+    try:
+        summary = asyncio.run(load_demo(settings))
+    except DemoRefusedError as exc:
+        raise click.ClickException(str(exc)) from exc
     _say(summary)
+    # Visits today and tomorrow for the staff, relative to this start (idempotent per day).
+    _say(asyncio.run(load_near_visits(settings)))
 
 
 def _start_worker_child(settings: Settings) -> subprocess.Popen[bytes]:
@@ -112,9 +138,9 @@ def serve(  # noqa: PLR0913 - one parameter a command-line option
 ) -> None:
     """Run the API (and, unless --no-worker, the worker beside it)."""
     _exit_on_sigterm()
-    frontend.ensure_built(_say)  # the web app at /: npm ci and npm run build when frontend/dist is missing
     started = time.monotonic()
-    settings = _load_settings()
+    settings = _load_settings(demo=demo)  # before anything else: demo mode is refused outside development
+    frontend.ensure_built(_say)  # the web app at /: npm ci and npm run build when frontend/dist is missing
     if "base_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"base_url": _url(host, port)})
     with servers(settings, publish=True) as running, contextlib.ExitStack() as stack:
@@ -129,12 +155,16 @@ def serve(  # noqa: PLR0913 - one parameter a command-line option
         def announce() -> None:
             _say(f"ready after {time.monotonic() - started:.1f} s: open {base} (API documentation: {base}/schema)")
             if demo:
-                _say(f"demo sign-in: {base}/auth/demo (one click), or through the demo ID provider: {base}/auth/login")
+                _say(
+                    f"demo: open {base}/ and choose a demo person (one click), or sign in through the demo ID provider"
+                )
             _say("press Ctrl-C to stop")
 
         child = None if no_worker else _start_worker_child(ready)
         try:
-            _run_api(ready, host, port, workers or os.cpu_count() or 1, announce)
+            _compile_bytecode()
+            _announce_when_answering(_url(host, port), announce)
+            _run_api(ready, host, port, workers or os.cpu_count() or 1)
         finally:
             if child is not None:
                 _say("stopping the worker")
@@ -142,34 +172,82 @@ def serve(  # noqa: PLR0913 - one parameter a command-line option
             _say("stopping")
 
 
-def _run_api(settings: Settings, host: str, port: int, workers: int, announce: Callable[[], None]) -> None:
+def _compile_bytecode() -> None:
+    """Compile the project and its libraries once, when this Python may not cache bytecode itself.
+
+    With PYTHONDONTWRITEBYTECODE set, every API process would compile every module from source (about 8 s of
+    CPU for the app); compiled files are read even then. Quick when nothing changed; where the files cannot be
+    written (a read-only image should compile at build), the processes compile in memory as before.
+    """
+    if not sys.dont_write_bytecode:
+        return
+    import compileall  # noqa: PLC0415 - only here
+    import importlib.util  # noqa: PLC0415 - only here
+    import sysconfig  # noqa: PLC0415 - only here
+
+    folders = {sysconfig.get_path("purelib")}
+    for name in PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders.update(spec.submodule_search_locations)
+    started = time.monotonic()
+    for folder in sorted(folders):
+        with contextlib.redirect_stdout(None):
+            compileall.compile_dir(folder, quiet=2, workers=0)
+    log.debug("bytecode checked in %.1f s", time.monotonic() - started)
+
+
+def _announce_when_answering(base: str, announce: Callable[[], None]) -> None:
+    """Call `announce` once the API has answered a real request (from a thread, while uvicorn runs)."""
+
+    def wait() -> None:
+        import httpx  # noqa: PLC0415 - only here
+
+        deadline = time.monotonic() + STARTUP_GRACE_SECONDS * 2
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health/live", timeout=5).status_code == HTTP_OK:
+                    announce()
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        _say(f"the API has not answered at {base} yet")
+
+    threading.Thread(target=wait, name="announce-ready", daemon=True).start()
+
+
+def _run_api(settings: Settings, host: str, port: int, workers: int) -> None:
     """Uvicorn in this process, or `workers` processes on one socket, each with the app built from `settings`."""
     import uvicorn  # noqa: PLC0415 - only the API process needs the web server
 
-    # One access line a request only when INFO is wanted: at WARNING they cost CPU and say nothing asked for.
-    access_log = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO) <= logging.INFO
-    options: dict[str, Any] = {"host": host, "port": port, "log_config": None, "proxy_headers": True,
-                               "server_header": False, "access_log": access_log}  # fmt: skip
+    options = uvicorn_options(settings, host, port)
     if workers == 1:
-        uvicorn.run(create_api(settings, on_startup=announce), **options)
+        uvicorn.run(create_api(settings), **options)
         return
     os.environ[SETTINGS_ENV] = _settings_json(settings)
     with tempfile.TemporaryDirectory(prefix="tjenesteshop-metrics-") as metrics:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics  # /metrics adds up every process's counts
         _say(f"starting {workers} API processes")
-        announce()  # the socket is bound next: requests wait in its backlog until a process takes them
         uvicorn.run(f"{__name__}:api_process_app", factory=True, workers=workers, **options)
 
 
-def create_api(settings: Settings, *, on_startup: Callable[[], None] | None = None) -> ServerTiming:
+def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """How `serve` runs uvicorn."""
+    # One access line a request only when INFO is wanted: at WARNING they cost CPU and say nothing asked for.
+    access_log = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO) <= logging.INFO
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer (or FORWARDED_ALLOW_IPS);
+    # the app believes it only from TJENESTESHOP_TRUSTED_PROXIES (api/forwarded.py).
+    return {"host": host, "port": port, "log_config": None, "proxy_headers": False, "server_header": False,
+            "access_log": access_log, "timeout_worker_healthcheck": STARTUP_GRACE_SECONDS}  # fmt: skip
+
+
+def create_api(settings: Settings) -> ServerTiming:
     """The app as served: `api.app.create_app` inside the Server-Timing middleware."""
     from api.app import create_app  # noqa: PLC0415 - keep `worker` and `migrate` light
     from api.middleware import ServerTiming  # noqa: PLC0415 - as above
 
-    app = create_app(settings)
-    if on_startup is not None:
-        app.on_startup.append(on_startup)
-    return ServerTiming(app)
+    return ServerTiming(create_app(settings))
 
 
 def api_process_app() -> ServerTiming:
@@ -226,11 +304,73 @@ def migrate() -> None:
 
 @main.command()
 def demo() -> None:
-    """Load demo data into the database (again: it is idempotent)."""
-    settings = _load_settings()
+    """Load demo data into the database (again: it is idempotent). Development only."""
+    settings = _load_settings(demo=True)
     with servers(settings) as ready:
         _migrate(ready)
         _load_demo(ready)
+
+
+@main.group()
+def municipality() -> None:
+    """Municipalities (kommuner) served by this installation."""
+
+
+@municipality.command("create")
+@click.option("--number", required=True, help="Kommunenummer, as SSB lists it from 2024 (e.g. 3909).")
+@click.option("--name", help="The municipality's name, checked against the number (e.g. Larvik).")
+def municipality_create(number: str, name: str | None) -> None:
+    """Create the municipality (idempotent: a second run says it is there already)."""
+    from tjenesteshop.setup import create_municipality_cli  # noqa: PLC0415 - only this command needs it
+
+    settings = _load_settings()
+    with servers(settings) as ready:
+        _migrate(ready)
+        _say(asyncio.run(create_municipality_cli(ready, number, name)))
+
+
+@main.group()
+def admin() -> None:
+    """Municipality administrators."""
+
+
+@admin.command("add")
+@click.option("--municipality", "number", required=True, help="Kommunenummer of a municipality created here.")
+@click.option("--national-id", required=True, help="The administrator's national identity number (11 digits).")
+@click.option("--given-name", required=True, help="Given name, as shown to others.")
+@click.option("--family-name", required=True, help="Family name.")
+@click.option("--email", help="E-mail address (optional).")
+def admin_add(number: str, national_id: str, given_name: str, family_name: str, email: str | None) -> None:
+    """Make a person the municipality's administrator; they sign in with ID-porten (idempotent)."""
+    from people.setup import NewAdministrator  # noqa: PLC0415 - only this command needs it
+    from tjenesteshop.setup import add_administrator_cli  # noqa: PLC0415 - as above
+
+    settings = _load_settings()
+    new = NewAdministrator(national_id.strip(), given_name.strip(), family_name.strip(), email=email)
+    with servers(settings) as ready:
+        _migrate(ready)
+        _say(asyncio.run(add_administrator_cli(ready, number, new)))
+
+
+@main.command("import")
+@click.option("--municipality", "number", required=True, help="Kommunenummer of a municipality created here.")
+@click.option("--dry-run", is_flag=True, help="Report what each row would do; store nothing.")
+@click.option("--skip-refused", is_flag=True, help="Store the rows that can be, skipping refused ones.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(number: str, file: Path, *, dry_run: bool, skip_refused: bool) -> None:
+    """Import people, proxy links and decisions from the case system's CSV export (README: "Import").
+
+    All or nothing: when a row is refused, nothing is stored (exit status 1) unless --skip-refused.
+    """
+    from tjenesteshop.case_import import import_cli, report_lines  # noqa: PLC0415 - only this command needs it
+
+    settings = _load_settings()
+    with servers(settings) as ready:
+        _migrate(ready)
+        report = asyncio.run(import_cli(ready, number, file.read_bytes(), dry_run=dry_run, skip_refused=skip_refused))
+    for line in report_lines(report):
+        click.echo(line)
+    sys.exit(1 if report.refused and not skip_refused else 0)
 
 
 @main.group()

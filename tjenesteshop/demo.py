@@ -1,7 +1,8 @@
 """Demo data: a municipality with two departments, services, opening hours, recipients, a proxy and staff.
 
 Every national identity number here is a synthetic test number (month + 80), which no real person has.
-Loading is idempotent: a second load finds the demo municipality and leaves it as it is.
+Loading is idempotent: a second load finds the demo municipality and leaves it as it is. A municipality of
+that number holding anything the demo did not make (people, departments, another name) is refused outright.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.tables import Allocation
@@ -21,6 +22,13 @@ from departments.tables import Department, OpeningRule, Service
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, ProxyLink, RoleAssignment
 from tjenesteshop.demo_history import HISTORY_WEEKS, history
+
+DEMO_MUNICIPALITY_NAME = "Demo kommune"
+DEMO_DEPARTMENTS = ("Hjemmetjenesten, praktisk bistand", "Avlastning og oppfølging")
+
+
+class DemoRefusedError(RuntimeError):
+    """The demo's municipality number holds data the demo did not make: the demo must not touch it."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +62,13 @@ def _texts(nb: str, nn: str, en: str) -> dict[str, str]:
 def _departments(municipality: Municipality) -> tuple[Department, Department]:
     home = Department(
         municipality_id=municipality.id,
-        name="Hjemmetjenesten, praktisk bistand",
+        name=DEMO_DEPARTMENTS[0],
         phone="+47 33 17 10 00",
         address="Rådhuset, Feødalsgata 2, 3256 Larvik",
     )
     respite = Department(
         municipality_id=municipality.id,
-        name="Avlastning og oppfølging",
+        name=DEMO_DEPARTMENTS[1],
         grid_minutes=30,
         notice_hours=12,
         phone="+47 33 17 10 50",
@@ -226,11 +234,34 @@ def _allocations(people: dict[str, Person], services: dict[str, Service], today:
     ]
 
 
+async def _refuse_unless_demo_only(session: AsyncSession, settings: Settings, municipality: Municipality) -> None:
+    """Raise DemoRefusedError when `municipality` holds a person or department the demo did not make."""
+    hashes = [national_id_hash(number, settings.national_id_key) for _, number in demo_national_ids(settings).values()]
+    people = (
+        select(func.count())
+        .select_from(Person)
+        .where(Person.municipality_id == municipality.id, Person.national_id_hash.not_in(hashes))
+    )
+    departments = (
+        select(func.count())
+        .select_from(Department)
+        .where(Department.municipality_id == municipality.id, Department.name.not_in(DEMO_DEPARTMENTS))
+    )
+    strangers = (await session.scalar(people) or 0) + (await session.scalar(departments) or 0)
+    if municipality.name != DEMO_MUNICIPALITY_NAME or strangers:
+        msg = (
+            f"municipality {municipality.number} ({municipality.name}) holds data that is not the demo's: "
+            "the demo never touches it (choose another TJENESTESHOP_DEMO_MUNICIPALITY)"
+        )
+        raise DemoRefusedError(msg)
+
+
 async def _load(session: AsyncSession, settings: Settings) -> str:
     existing = await session.scalar(select(Municipality).where(Municipality.number == settings.demo_municipality))
     if existing is not None:
+        await _refuse_unless_demo_only(session, settings, existing)
         return f"demo data already loaded ({existing.name})"
-    municipality = Municipality(number=settings.demo_municipality, name="Demo kommune")
+    municipality = Municipality(number=settings.demo_municipality, name=DEMO_MUNICIPALITY_NAME)
     session.add(municipality)
     await session.flush()
     home, respite = _departments(municipality)
@@ -266,7 +297,12 @@ async def _load(session: AsyncSession, settings: Settings) -> str:
 
 
 async def load_demo(settings: Settings) -> str:
-    """Load the demo data in one transaction; return a one-line summary."""
+    """Load the demo data in one transaction; return a one-line summary.
+
+    Raises:
+        DemoRefusedError: the demo's municipality number holds data the demo did not make.
+
+    """
     engine = make_engine(settings)
     try:
         async with make_sessionmaker(engine).begin() as session:

@@ -26,7 +26,7 @@ def running_demo_provider(settings: Settings) -> Iterator[str]:
         from werkzeug.serving import make_server  # noqa: PLC0415
 
     users: list[Any] = [
-        oidc_provider_mock.User(sub=handle, claims={"pid": national_id, "name": name})
+        oidc_provider_mock.User(sub=handle, claims={"pid": national_id, "name": name, "acr": "idporten-loa-high"})
         for handle, (name, national_id) in demo_national_ids(settings).items()
     ]
     app = oidc_provider_mock.app(require_nonce=True, user_claims=users)

@@ -13,7 +13,7 @@ from api.schemas.people import AuditRead, TokenCreate, TokenCreated, TokenRead
 from booking.tables import Allocation
 from core.clock import utcnow
 from people import tokens
-from people.audit import entries_in_scope
+from people.audit import entries_in_scope, entries_of_departments
 from people.errors import ForbiddenError
 
 
@@ -62,18 +62,16 @@ class AuditController(Controller):
     async def list_entries(self, db_session: DbSession, current: Current) -> list[AuditRead]:
         """The scope's entries.
 
-        A municipality administrator sees the municipality; a department administrator the entries
-        about the recipients their department serves.
+        A municipality administrator sees the municipality; a department administrator what their
+        departments' staff, administrators and tokens did (not recipients' own sign-ins and addresses).
         """
         if current.is_municipality_admin:
             return [AuditRead.of(e) for e in await entries_in_scope(db_session, current.municipality_id)]
         departments = current.departments("department_admin")
         if not departments:
             raise ForbiddenError
-        served = await db_session.scalars(
-            select(Allocation.recipient_id).where(
-                Allocation.department_id.in_(departments), Allocation.municipality_id == current.municipality_id
-            )
+        served = select(Allocation.recipient_id).where(
+            Allocation.department_id.in_(departments), Allocation.municipality_id == current.municipality_id
         )
-        subjects = list(set(served.all()))
-        return [AuditRead.of(e) for e in await entries_in_scope(db_session, current.municipality_id, subjects=subjects)]
+        found = await entries_of_departments(db_session, current.municipality_id, departments, served)
+        return [AuditRead.of(e) for e in found]

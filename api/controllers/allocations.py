@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.dependencies import Current, DbSession, Today, Where
 from api.schemas.allocations import AllocationChange, AllocationCreate, AllocationRead
+from api.transactions import READS
 from booking import allocations
 
 
@@ -29,7 +30,11 @@ class AllocationController(Controller):
         view = (await allocations.with_use(db_session, [allocation], today))[0]
         return Response(AllocationRead.of(view), status_code=201 if created else 200)
 
-    @get("/", summary="Decisions: a recipient's (theirs, or one I may see), or my departments' (administrators)")
+    @get(
+        "/",
+        summary="Decisions: a recipient's (theirs, or one I may see), or my departments' (administrators)",
+        opt={READS: "allocation.read"},
+    )
     async def list_allocations(
         self, db_session: DbSession, current: Current, today: Today,
         recipient_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
@@ -41,7 +46,7 @@ class AllocationController(Controller):
         wanted = allocations.AllocationFilter(recipient_id, department_id, active_on, kind)
         return [AllocationRead.of(v) for v in await allocations.list_allocations(db_session, current, wanted, today)]
 
-    @get("/{allocation_id:uuid}", summary="One decision")
+    @get("/{allocation_id:uuid}", summary="One decision", opt={READS: "allocation.read"})
     async def get_allocation(
         self, db_session: DbSession, current: Current, today: Today, allocation_id: FromPath[uuid.UUID]
     ) -> AllocationRead:

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from api.dependencies import Current, DbSession, Where
 from api.ratelimit import Admission, RateLimit, per_ip, per_person
 from api.schemas.bookings import BookingCreate, BookingMove, BookingOutcome, BookingRead
+from api.transactions import READS
 from booking import service
-from booking.access import visible_person
+from booking.access import recipient_scope
 from booking.errors import BookingRefusedError
 from booking.tables import Booking
 from core.clock import utcnow
@@ -58,7 +59,7 @@ class BookingController(Controller):
         booking, replayed = await service.book_once(db_session, current, origin, request, key=key, now=utcnow())
         return Response(BookingRead.of(booking, _zone(state)), status_code=201, headers=REPLAYED if replayed else {})
 
-    @get("/", summary="My bookings, or those of a recipient I may see")
+    @get("/", summary="My bookings, or those of a recipient I may see", opt={READS: "booking.read"})
     async def list_bookings(
         self, db_session: DbSession, current: Current, state: State, today: NamedDependency[date],
         recipient_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
@@ -70,7 +71,7 @@ class BookingController(Controller):
         zone = _zone(state)
         if recipient_id is None and current.person_id is None:
             raise BookingRefusedError("recipient_required")
-        who = await visible_person(db_session, current, recipient_id or current.person_id, today)  # type: ignore[arg-type]
+        who, departments = await recipient_scope(db_session, current, recipient_id or current.person_id, today)  # type: ignore[arg-type]
         start = datetime.combine(first or today, time(0), tzinfo=zone)
         end = datetime.combine(
             (last or (first or today) + timedelta(days=60)) + timedelta(days=1), time(0), tzinfo=zone
@@ -78,6 +79,8 @@ class BookingController(Controller):
         query = select(Booking).where(
             Booking.recipient_id == who.id, Booking.starts_at >= start, Booking.starts_at < end
         )
+        if departments is not None:  # staff and department administrators see their departments' bookings only
+            query = query.where(Booking.department_id.in_(departments))
         if status is not None:
             query = query.where(Booking.status == status)
         rows = await db_session.scalars(query.order_by(Booking.starts_at).limit(500))

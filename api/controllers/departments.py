@@ -28,6 +28,7 @@ from api.schemas.departments import (
 )
 from core.clock import utcnow
 from departments import admin, service
+from notifications import feeds
 
 DepartmentId = FromPath[uuid.UUID]
 
@@ -87,9 +88,13 @@ class DepartmentController(Controller):
         data: JSONBody[DepartmentPatch],
     ) -> DepartmentRead:
         """Only the fields sent change. A new grid must fit the opening hours and the services' durations."""
+        changes = given(data)
+        now = utcnow()
         department = await admin.update_department(
-            db_session, current, origin, department_id=department_id, changes=given(data), now=utcnow()
+            db_session, current, origin, department_id=department_id, changes=changes, now=now
         )
+        if "staff_feed_details" in changes:  # what staff calendars show changes now, not at the nightly render
+            await feeds.refresh_staff_feeds(db_session, department, now)
         return DepartmentRead.of(department)
 
     @put("/{department_id:uuid}/opening-hours", summary="Replace the weekly opening hours")
@@ -201,7 +206,10 @@ class DepartmentController(Controller):
         department_id: DepartmentId,
         data: JSONBody[ServiceCreate],
     ) -> ServiceRead:
-        """Durations must be multiples of the department's grid (422 `invalid_durations`)."""
+        """Durations on the department's grid (422 `invalid_durations`); name and description in bokmål at least.
+
+        Without bokmål (or blank): 422 `service_text_required`, naming the `fields`. Nynorsk and English fall back.
+        """
         row = await admin.create_service(db_session, current, origin, department_id=department_id, fields=given(data))
         return ServiceRead.of(row, user_language)
 
@@ -216,7 +224,10 @@ class DepartmentController(Controller):
         service_id: FromPath[uuid.UUID],
         data: JSONBody[ServicePatch],
     ) -> ServiceRead:
-        """Only the fields sent change; `active: false` takes it out of the public catalogue."""
+        """Only the fields sent change; `active: false` takes it out of the public catalogue.
+
+        A name or description sent replaces all its languages: bokmål required (422 `service_text_required`).
+        """
         row = await admin.update_service(
             db_session, current, origin, department_id=department_id, service_id=service_id, changes=given(data)
         )

@@ -7,11 +7,14 @@ from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 
 from api.dependencies import Current, DbSession, RequestLanguage, Today, Where
+from api.i18n import Language
 from api.schemas.feeds import FeedCreate, FeedCreated, FeedRead
+from api.transactions import READS
 from core.clock import utcnow
 from core.errors import NotFoundError
 from notifications import feeds
@@ -62,7 +65,12 @@ class FeedController(Controller):
         """Its address answers 404 from now on."""
         await feeds.revoke_feed(db_session, current, origin, feed_id, now=utcnow())
 
-    @get("/ical/{filename:str}", summary="A calendar feed, by its secret address (no sign-in)")
+    @get(
+        "/ical/{filename:str}",
+        summary="A calendar feed, by its secret address (no sign-in)",
+        media_type=CALENDAR_MEDIA_TYPE,
+        responses={304: ResponseSpec(None, description="Unchanged since the ETag in If-None-Match")},
+    )
     async def feed(self, db_session: DbSession, filename: FromPath[str], if_none_match: IfNoneMatch) -> Response[str]:
         """The stored feed (the worker keeps it current); 304 when `If-None-Match` has its ETag."""
         secret = filename.removesuffix(FEED_SUFFIX) if filename.endswith(FEED_SUFFIX) else None
@@ -76,14 +84,23 @@ class FeedController(Controller):
             return Response("", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(found.body or "", media_type=CALENDAR_MEDIA_TYPE, headers=headers)
 
-    @get("/api/v1/bookings/{booking_id:uuid}/event.ics", summary="A booking as a calendar file to import")
+    @get(
+        "/api/v1/bookings/{booking_id:uuid}/event.ics",
+        summary="A booking as a calendar file to import",
+        opt={READS: "booking.calendar_file.read"},
+        media_type=CALENDAR_MEDIA_TYPE,
+    )
     async def event_file(
         self, db_session: DbSession, current: Current, origin: Where, today: Today, user_language: RequestLanguage,
-        booking_id: FromPath[uuid.UUID],
+        booking_id: FromPath[uuid.UUID], lang: Annotated[Language | None, QueryParameter()] = None,
     ) -> Response[str]:  # fmt: skip
-        """For whoever may see the booking's recipient; anyone else gets a 404."""
+        """For whoever may see the booking's recipient; anyone else gets a 404.
+
+        In `lang` when given (a download link carries the app's language, as the browser sends its own), else in
+        the request's `Accept-Language`.
+        """
         booking, body = await feeds.booking_event_file(
-            db_session, current, origin, booking_id, language=user_language, now=utcnow(), today=today
+            db_session, current, origin, booking_id, language=lang or user_language, now=utcnow(), today=today
         )
         disposition = f'attachment; filename="tjenesteshop-{booking.starts_at:%Y%m%d}-{str(booking.id)[:8]}.ics"'
         headers = {"Content-Disposition": disposition, "Cache-Control": "private, no-store"}

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from api.dependencies import DbSession
+from api.transactions import READS
 from booking import follow_up
 from booking.tables import FollowUp
 from core.clock import utcnow
@@ -50,7 +51,7 @@ class FollowUpController(Controller):
     path = "/api/v1/follow-ups"
     tags = ["bookings"]  # noqa: RUF012 - Litestar's declared attribute type
 
-    @get("/", summary="Open follow-ups I should see")
+    @get("/", summary="Open follow-ups I should see", opt={READS: "follow_up.read"})
     async def list_open(
         self, db_session: DbSession, current: NamedDependency[Principal], today: NamedDependency[date]
     ) -> list[FollowUpRead]:

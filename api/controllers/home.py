@@ -27,6 +27,7 @@ SCREENS = frozenset(
         "innsikt",
         "innstillinger",
         "kalender",
+        "tilgjengelighet",
         "offline",
     }
 )
@@ -44,11 +45,17 @@ TYPES = {
     ".html": "text/html",
 }
 
+# The style of the server's own plain pages (this one and the demo sign-in): a file, as the CSP allows no inline style.
+PLAIN_CSS_PATH = "/plain.css"
+PLAIN_CSS = """body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+a{color:#0062ba}a:focus-visible,button:focus-visible{outline:3px solid #0062ba;outline-offset:2px}
+li.person{list-style:none;margin:.75rem 0}li.person span{margin-left:.5rem}
+button{font-size:1.1rem;padding:.6rem 1rem;min-height:44px;cursor:pointer}
+"""
 PAGE = """<!doctype html>
 <html lang="nb"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Tjenesteshop</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-a{{color:#0062ba}}a:focus-visible{{outline:3px solid #0062ba;outline-offset:2px}}</style></head>
+<link rel="stylesheet" href="/plain.css"></head>
 <body><main><h1>Tjenesteshop</h1>
 <p>Her bestiller du timene vedtaket ditt gir deg. Tjenesten kjører.</p>
 <ul>{links}<li><a href="/schema">API-dokumentasjon</a></li></ul></main></body></html>"""
@@ -74,15 +81,30 @@ def _file(path: Path, cache: str) -> File:
     return File(path, content_disposition_type="inline", media_type=media_type, headers={"Cache-Control": cache})
 
 
+def app_is_built() -> bool:
+    """Whether the web app is built (served at `/`), not the plain page."""
+    return (DIST / "index.html").is_file()
+
+
+def _meta(name: str, content: str) -> str:
+    return f'<meta name="{name}" content="{html.escape(content)}">'
+
+
 def _app_page(state: State) -> Response[str] | File:
     index = DIST / "index.html"
     if not index.is_file():
         return _plain_page(state)
-    if not state.settings.demo:
+    settings = state.settings
+    metas = []
+    if settings.demo:
+        # Demo mode: the app lists the demo municipality's departments (the allocation list will say this).
+        metas.append(_meta("tjenesteshop-municipality", settings.demo_municipality))
+    if settings.accessibility_contact:
+        # Where the accessibility statement (/tilgjengelighet) tells residents to report a problem.
+        metas.append(_meta("tjenesteshop-accessibility-contact", settings.accessibility_contact))
+    if not metas:
         return _file(index, REVALIDATE)
-    # Demo mode: the app lists the demo municipality's departments (the allocation list will say this).
-    meta = f'<meta name="tjenesteshop-municipality" content="{html.escape(state.settings.demo_municipality)}">'
-    page = index.read_text(encoding="utf-8").replace("</head>", meta + "</head>", 1)
+    page = index.read_text(encoding="utf-8").replace("</head>", "".join(metas) + "</head>", 1)
     return Response(page, media_type=MediaType.HTML, headers={"Cache-Control": REVALIDATE})
 
 
@@ -90,6 +112,12 @@ def _app_page(state: State) -> Response[str] | File:
 def index(state: State) -> Response[str] | File:
     """The web app; before it is built, links to sign in and to the API documentation."""
     return _app_page(state)
+
+
+@get(PLAIN_CSS_PATH, include_in_schema=False, sync_to_thread=False)
+def plain_css() -> Response[str]:
+    """The plain pages' style sheet."""
+    return Response(PLAIN_CSS, media_type="text/css", headers={"Cache-Control": REVALIDATE})
 
 
 @get("/assets/{name:path}", include_in_schema=False, sync_to_thread=False)
@@ -124,4 +152,4 @@ def no_such_path(path: FromPath[str]) -> None:  # noqa: ARG001 - the route's par
     raise NotFoundException
 
 
-home = Router(path="/", route_handlers=[index, asset, deep_link, no_such_path])
+home = Router(path="/", route_handlers=[index, plain_css, asset, deep_link, no_such_path])

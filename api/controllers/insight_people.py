@@ -10,6 +10,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.dependencies import Current, DbSession, Today, Where
+from api.problems import Problem
 from api.schemas.insight_people import (
     AnswerRead,
     BookingFeedbackRead,
@@ -21,6 +22,7 @@ from api.schemas.insight_people import (
     PlanRead,
     VisitRead,
 )
+from api.transactions import READS
 from core.clock import utcnow
 from insight import feedback, plan
 
@@ -28,14 +30,22 @@ MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 MONTHS_SHOWN = 12  # by default: the last twelve months, this one included
 
 
+def _first_of(year: int, month: int) -> date:
+    """The month's first day; year 0 (`0000-01`, or twelve months before `0001-06`) is 422 `date_out_of_range`."""
+    try:
+        return date(year, month, 1)
+    except ValueError as exc:
+        raise Problem("date_out_of_range") from exc
+
+
 def _month(value: str) -> date:
     year, month = value.split("-")
-    return date(int(year), int(month), 1)
+    return _first_of(int(year), int(month))
 
 
 def _months_back(month: date, count: int) -> date:
     index = month.year * 12 + month.month - 1 - count
-    return date(index // 12, index % 12 + 1, 1)
+    return _first_of(index // 12, index % 12 + 1)
 
 
 class InsightPeopleController(Controller):
@@ -44,7 +54,11 @@ class InsightPeopleController(Controller):
     path = "/api/v1"
     tags = ["insight"]  # noqa: RUF012 - Litestar's declared attribute type
 
-    @get("/feedback/pending", summary="Delivered visits waiting for the recipient's answer")
+    @get(
+        "/feedback/pending",
+        summary="Delivered visits waiting for the recipient's answer",
+        opt={READS: "feedback.pending.read"},
+    )
     async def pending(
         self, db_session: DbSession, current: Current, today: Today,
         recipient_id: Annotated[uuid.UUID | None, QueryParameter()] = None,

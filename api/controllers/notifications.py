@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -108,7 +109,11 @@ class MyRemindersController(Controller):
         )
         return ReminderSettingsRead.of(found)
 
-    @get("/push-subscriptions/public-key", summary="The key to subscribe to Web Push with")
+    @get(
+        "/push-subscriptions/public-key",
+        summary="The key to subscribe to Web Push with",
+        responses={404: ResponseSpec(None, description="This installation has no Web Push keys")},
+    )
     async def public_key(self, state: State, current: Current) -> PushPublicKey:  # noqa: ARG002 - signed in only
         """404 when this installation has no Web Push keys."""
         key = state.settings.vapid_public_key

@@ -21,6 +21,8 @@ from api.schemas.people import (
     RoleRead,
 )
 from booking.access import visible_person
+from core.clock import utcnow
+from notifications import feeds
 from people import service
 from people.audit import record
 
@@ -103,12 +105,15 @@ class ProxyLinkController(Controller):
         )
         return ProxyLinkRead.of(link)
 
-    @post("/{link_id:uuid}/end", summary="End a proxy link today")
+    @post("/{link_id:uuid}/end", summary="End a proxy link now")
     async def end(
         self, db_session: DbSession, current: Current, origin: Where, today: Today, link_id: FromPath[uuid.UUID]
     ) -> ProxyLinkRead:
-        """The link is kept, ending today."""
-        return ProxyLinkRead.of(await service.end_proxy_link(db_session, current, origin, link_id=link_id, today=today))
+        """The link grants nothing from now on (kept, ending today); the proxy's calendar feeds drop its visits."""
+        now = utcnow()
+        link = await service.end_proxy_link(db_session, current, origin, link_id=link_id, today=today, now=now)
+        await feeds.refresh_for_person(db_session, link.municipality_id, link.proxy_id, now)
+        return ProxyLinkRead.of(link)
 
 
 class CoordinatorController(Controller):

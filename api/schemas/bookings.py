@@ -12,6 +12,8 @@ import msgspec
 from booking.tables import Booking
 
 Minutes = Annotated[int, msgspec.Meta(gt=0, le=720)]
+# A time a client sends must say which instant it means: without an offset it is refused (422 time_zone_required).
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 with an offset (Z or +01:00)")]
 
 
 class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -19,14 +21,14 @@ class BookingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
     recipient_id: uuid.UUID
     service_id: uuid.UUID
-    start: datetime
+    start: AwareDatetime
     minutes: Minutes
 
 
 class BookingMove(msgspec.Struct, forbid_unknown_fields=True):
     """Move to a new start (and optionally another allowed length)."""
 
-    start: datetime
+    start: AwareDatetime
     minutes: Minutes | None = None
 
 

@@ -33,6 +33,7 @@ class DepartmentRead(msgspec.Struct):
     no_show_uses_allocation: bool
     late_cancel_uses_allocation: bool
     reminder_lead_minutes: list[int]
+    staff_feed_details: bool
 
     @classmethod
     def of(cls, row: Department) -> DepartmentRead:
@@ -50,6 +51,7 @@ class DepartmentRead(msgspec.Struct):
             no_show_uses_allocation=row.no_show_uses_allocation,
             late_cancel_uses_allocation=row.late_cancel_uses_allocation,
             reminder_lead_minutes=list(row.reminder_lead_minutes),
+            staff_feed_details=row.staff_feed_details,
         )
 
 
@@ -179,6 +181,7 @@ class DepartmentCreate(Strict):
     reminder_lead_minutes: ReminderLeads = msgspec.field(default_factory=lambda: [1440, 120])
     phone: Phone | None = None
     address: Address | None = None
+    staff_feed_details: bool = False
 
 
 class DepartmentPatch(Strict):
@@ -195,6 +198,8 @@ class DepartmentPatch(Strict):
     reminder_lead_minutes: ReminderLeads | msgspec.UnsetType = msgspec.UNSET
     phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
     address: Address | msgspec.UnsetType | None = msgspec.UNSET
+    # Staff calendar feeds: the recipient's full name and home address instead of initials (lock screens).
+    staff_feed_details: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class RuleWrite(Strict):
@@ -303,12 +308,22 @@ class HolidayRead(msgspec.Struct):
         return cls(holiday.day, holiday.name, holiday.opening_id is not None, holiday.opening_id)
 
 
+# Bokmål is required and may not be blank (422 `service_text_required`, also when it is left out); nynorsk and
+# English are optional: left out, null or blank, the service shows its bokmål text in that language.
+_REQUIRED = "Required, not blank (422 `service_text_required`)"
+_OPTIONAL = "Optional: left out, null or blank, bokmål is shown instead"
+NameText = Annotated[str, msgspec.Meta(max_length=200, description=_REQUIRED)]
+OptionalNameText = Annotated[str, msgspec.Meta(max_length=200, description=_OPTIONAL)]
+DescriptionText = Annotated[str, msgspec.Meta(max_length=4000, description=_REQUIRED)]
+OptionalDescriptionText = Annotated[str, msgspec.Meta(max_length=4000, description=_OPTIONAL)]
+
+
 class ServiceName(Strict):
     """A service's name: bokmål, and nynorsk and English when given."""
 
-    nb: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    nn: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-    en: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    nb: NameText
+    nn: OptionalNameText | None = None
+    en: OptionalNameText | None = None
 
     def texts(self) -> dict[str, str]:
         """The texts given, by language."""
@@ -318,9 +333,9 @@ class ServiceName(Strict):
 class ServiceDescription(Strict):
     """A service's plain-language description (tjenestebeskrivelse): bokmål, and nynorsk and English when given."""
 
-    nb: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-    nn: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)] | None = None
-    en: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)] | None = None
+    nb: DescriptionText
+    nn: OptionalDescriptionText | None = None
+    en: OptionalDescriptionText | None = None
 
     def texts(self) -> dict[str, str]:
         """The texts given, by language."""

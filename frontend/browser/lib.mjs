@@ -21,24 +21,35 @@ export async function launch() {
 /** A fresh browser context (cookies, storage) at a viewport, with language and easy-read preset. */
 let phones = 0;
 
-export async function open(browser, { viewport = PHONE, language = 'nb', easy = false, serviceWorkers = 'block' } = {}) {
-  // Each context is another device: its own address (the API trusts X-Forwarded-For from localhost), so the
+/**
+ * `locale` sets the browser's own language (navigator.languages, Accept-Language); `language: null` leaves the app's
+ * choice unset, so it follows the browser, as on a real first visit.
+ */
+export async function open(browser, { viewport = PHONE, language = 'nb', easy = false, serviceWorkers = 'block', locale, textScale } = {}) {
+  // Each context is another device: its own address (the suite's server believes X-Forwarded-For from
+  // localhost: TJENESTESHOP_TRUSTED_PROXIES in tests/integration/test_browser.py), so the
   // suite's many sign-ins do not meet the per-address sign-in limit that protects the real service.
   phones += 1;
   const address = `10.${Math.floor(phones / 250) % 250}.${phones % 250}.${process.pid % 250}`;
   const context = await browser.newContext({
     viewport,
-    locale: language === 'en' ? 'en-GB' : 'nb-NO',
+    locale: locale ?? (language === 'en' ? 'en-GB' : 'nb-NO'),
     timezoneId: 'Europe/Oslo',
     serviceWorkers,
     extraHTTPHeaders: { 'X-Forwarded-For': address },
   });
-  await context.addInitScript(
-    ([lang, easyRead]) => {
-      if (!localStorage.getItem('tjenesteshop.prefs')) localStorage.setItem('tjenesteshop.prefs', JSON.stringify({ language: lang, easy: easyRead }));
-    },
-    [language, easy],
-  );
+  if (language !== null) {
+    await context.addInitScript(
+      ([lang, easyRead]) => {
+        if (!localStorage.getItem('tjenesteshop.prefs')) localStorage.setItem('tjenesteshop.prefs', JSON.stringify({ language: lang, easy: easyRead }));
+      },
+      [language, easy],
+    );
+  }
+  // 200 % text size, as a browser's text-size setting does it: the root font size doubles, the layout width stays.
+  if (textScale) await context.addInitScript((scale) => {
+    document.addEventListener('DOMContentLoaded', () => document.documentElement.style.setProperty('font-size', `${scale * 100}%`));
+  }, textScale);
   const page = await context.newPage();
   // Generous: the suite shares two cores with builds and other test runs; a wait still fails, only later.
   page.setDefaultTimeout(25_000);
@@ -97,4 +108,22 @@ export async function apiAs(browser, name) {
   await signIn(page, name);
   const me = await (await page.request.get(`${BASE}/api/v1/me`)).json();
   return { context, page, me, request: page.request, csrf: me.csrf_token };
+}
+
+/** The page fits its viewport: no horizontal scrolling. On failure, names the widest elements that stick out. */
+export async function assertFits(page, label) {
+  const found = await page.evaluate(() => {
+    const width = window.innerWidth;
+    const scroll = document.documentElement.scrollWidth;
+    const out = [];
+    if (scroll > width) {
+      for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        const parent = el.parentElement?.getBoundingClientRect();
+        if (r.right > width + 0.5 && r.width > 0 && parent && parent.right <= width + 0.5) out.push(`${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} right=${Math.round(r.right)}`);
+      }
+    }
+    return { width, scroll, out: out.slice(-8) };
+  });
+  if (found.scroll > found.width) throw new Error(`${label}: the page is ${found.scroll} px wide at ${found.width} px\n  ${found.out.join('\n  ')}`);
 }

@@ -14,7 +14,9 @@ after(async () => {
 
 /** Headless Chromium reaches no push service (FCM): the browser's subscription is a stand-in, the rest is real. */
 function fakePushService() {
-  const endpoint = 'https://push.example.test/send/browser-suite'; // the same each run: subscribing again updates it
+  // A public push service's address (no push is sent: serve runs without the worker); the same each run, so
+  // subscribing again updates it. Reserved names such as .test are refused as push endpoints.
+  const endpoint = 'https://fcm.googleapis.com/fcm/send/tjenesteshop-browser-suite';
   const keys = { p256dh: 'BDd3_hVL9fZi9Ybo2UUzA284WG5FZR30_95YeZJsiApwXKpNcF1rRPF3foIiBHXRdJI2Qhumhf6_LFTeZaNndIo', auth: 'xS03Fj5ErfTNH_l9WHE9Ag' };
   let current = null;
   const make = () => ({ endpoint, expirationTime: null, toJSON: () => ({ endpoint, expirationTime: null, keys }), unsubscribe: async () => ((current = null), true) });

@@ -20,6 +20,7 @@ const Calendar = lazy(() => import('./screens/Calendar'));
 const InsightPlan = lazy(() => import('./screens/InsightPlan'));
 const InsightCoordinator = lazy(() => import('./screens/InsightCoordinator'));
 const InsightAdmin = lazy(() => import('./screens/InsightAdmin'));
+const Accessibility = lazy(() => import('./screens/Accessibility'));
 
 interface NavItem {
   href: string;
@@ -44,6 +45,7 @@ function useNav(): NavItem[] {
 
 function Screen({ path }: { path: string }) {
   const me = useMe();
+  if (path === '/tilgjengelighet') return <Accessibility />; // for everyone, signed in or not
   if (me.isPending) return <Loading />;
   if (me.error) return <ProblemAlert error={me.error} onRetry={() => void me.refetch()} />;
   if (path === '/innstillinger') return <Settings />;
@@ -115,6 +117,12 @@ export function App() {
           <Screen path={path} />
         </Suspense>
       </main>
+      <footer className={wide ? 'site-footer wide' : 'site-footer'}>
+        <Link href="/tilgjengelighet" className="ds-link" aria-current={path === '/tilgjengelighet' ? 'page' : undefined}>
+          <Icon name="accessibility" />
+          {t('a11y.link')}
+        </Link>
+      </footer>
     </>
   );
 }

@@ -15,6 +15,7 @@ from pywebpush import WebPushException, webpush_async
 
 from core.clock import utcnow
 from core.settings import Settings
+from notifications import push_endpoint
 from notifications.channels.base import Message, PermanentFailure, TransientFailure
 
 TIMEOUT_SECONDS = 10.0
@@ -117,4 +118,7 @@ def _subscription(to: str, schemes: tuple[str, ...]) -> dict[str, Any]:
         valid = False
     if not valid:
         raise PermanentFailure("bad push subscription: not a subscription")
+    # Registered before the endpoint was checked, or stored some other way: still never posted to.
+    if schemes == ("https://",) and push_endpoint.refusal(endpoint) is not None:
+        raise PermanentFailure("bad push subscription: not a public push service")
     return {"endpoint": endpoint, "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}}

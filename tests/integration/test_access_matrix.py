@@ -5,26 +5,29 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from booking.consistency import ledger_differences
 from booking.service import BookRequest, book
+from booking.tables import Allocation
 from core.clock import utcnow
 from core.settings import Settings
 from notifications.feeds import create_feed
 from people.access import Principal
 from people.audit import Origin
+from people.rules import synthetic_national_id
 from people.tables import AuditEntry
 from tests.booking_world import at, bookable_day, open_department, oslo_today, service_of
+from tests.conftest import CurrentConnection, client_of
 from tests.world import World, build_world, sign_in
 
 CALLERS = (
@@ -37,28 +40,42 @@ CALLERS = (
     "other_staff",
     "coordinator",
     "dept_admin",
+    "other_dept_admin",
     "muni_admin",
     "foreign_admin",
     "token_admin",
     "token_dept",
+    "token_other_dept",
     "token_revoked",
 )
 PUBLIC = dict.fromkeys(CALLERS, 200)  # public endpoints do not look at credentials
 SIGNED_IN = dict.fromkeys(CALLERS, 200) | {"anonymous": 401, "token_revoked": 401}
 ADMINS_ONLY = dict.fromkeys(CALLERS, 403) | {"anonymous": 401, "token_revoked": 401}
-FOLLOWERS = ("staff", "other_staff", "coordinator", "dept_admin", "muni_admin", "foreign_admin", "token_admin",
-             "token_dept")  # fmt: skip
+FOLLOWERS = ("staff", "other_staff", "coordinator", "dept_admin", "other_dept_admin", "muni_admin", "foreign_admin",
+             "token_admin", "token_dept", "token_other_dept")  # fmt: skip
+DEPARTMENT_ADMINS = ("dept_admin", "other_dept_admin", "token_dept", "token_other_dept")  # of d1 or d2
+OTHER_DEPARTMENT = ("other_staff", "other_dept_admin", "token_other_dept")  # d2's; the world's booking is d1's
+NO_PERSON = {"token_admin": 403, "token_dept": 403, "token_other_dept": 403}  # a person's own things; tokens have none
+# Department boundaries: the world's booking, decision and service are d1's, and the recipient has a decision in d2
+# as well. So d2's staff, administrators and tokens (other_staff, other_dept_admin, token_other_dept) reach the
+# person (their record, and the lists of their bookings and decisions, filtered to d2: see
+# test_department_boundaries), but get a 404 for every booking, decision, free-times and roster route on d1's (or
+# the guard's 403 where the route is for a department's own people); d1's succeed.
 OWN_OR_SERVING = {  # who may see (and act for) the world's recipient: the rest get 404, ids leak nothing
     "anonymous": 401, "recipient": 200, "other_recipient": 404, "proxy": 200, "expired_proxy": 404, "staff": 200,
-    "other_staff": 404, "coordinator": 200, "dept_admin": 200, "muni_admin": 200, "foreign_admin": 404,
-    "token_admin": 200, "token_dept": 200, "token_revoked": 401,
+    "other_staff": 404, "coordinator": 200, "dept_admin": 200, "other_dept_admin": 404, "muni_admin": 200,
+    "foreign_admin": 404, "token_admin": 200, "token_dept": 200, "token_other_dept": 404, "token_revoked": 401,
 }  # fmt: skip
 WRITES_FOR_RECIPIENT = {k: 201 if v == 200 else v for k, v in OWN_OR_SERVING.items()}
+SERVING_THE_PERSON = OWN_OR_SERVING | dict.fromkeys(OTHER_DEPARTMENT, 200)  # the person, not d1's things
 DEPARTMENT_STAFF = ADMINS_ONLY | {"staff": 200, "dept_admin": 200, "muni_admin": 200, "foreign_admin": 404,
                                   "token_admin": 200, "token_dept": 200}  # fmt: skip
 ANSWER_READERS = dict.fromkeys(CALLERS, 404) | {"anonymous": 401, "token_revoked": 401, "recipient": 200,
                                                "coordinator": 200}  # fmt: skip
 TODAY = oslo_today()
+IMPORT_FILE = (
+    f"record;national_id;given_name;family_name\nperson;{synthetic_national_id(date(1950, 1, 2), 100)};Åse;Ødegård\n"
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         for method in ("POST", "PUT", "PATCH", "DELETE")
     },
     ("GET", "/assets/{name:path}"): Case(_get(lambda w: "/assets/not-built-0000.js"), dict.fromkeys(CALLERS, 404)),
+    ("GET", "/plain.css"): Case(_get(lambda w: "/plain.css"), PUBLIC),  # the sign-in and fallback pages' style
     ("GET", "/health/live"): Case(_get(lambda w: "/health/live"), PUBLIC),
     ("GET", "/metrics"): Case(_get(lambda w: "/metrics"), PUBLIC),
     ("GET", "/health/ready"): Case(_get(lambda w: "/health/ready"), PUBLIC),
@@ -148,7 +166,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/reviews"): Case(
         _get(lambda w: "/api/v1/reviews?before=2030-01-01"),
         ADMINS_ONLY
-        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+        | dict.fromkeys(DEPARTMENT_ADMINS, 200)
+        | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
     ),
     ("GET", "/api/v1/departments/{department_id:uuid}/coverage"): Case(
         _get(lambda w: f"/api/v1/departments/{w.departments['d1']}/coverage"),
@@ -265,7 +284,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         WRITES_FOR_RECIPIENT,
     ),
     ("GET", "/api/v1/bookings"): Case(
-        _get(lambda w: f"/api/v1/bookings?recipient_id={w.people['recipient']}"), OWN_OR_SERVING
+        _get(lambda w: f"/api/v1/bookings?recipient_id={w.people['recipient']}"), SERVING_THE_PERSON
     ),
     # Calendar feeds are a person's own (tokens have none: 403); the world's recipient has one. The feed itself
     # is public behind its secret address; a booking's calendar file is for whoever may see the booking.
@@ -273,12 +292,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         _post(lambda w: "/api/v1/feeds", lambda w: {"kind": "recipient"}),
         ADMINS_ONLY | {"recipient": 201, "other_recipient": 201},
     ),
-    ("GET", "/api/v1/feeds"): Case(
-        _get(lambda w: "/api/v1/feeds"), SIGNED_IN | {"token_admin": 403, "token_dept": 403}
-    ),
+    ("GET", "/api/v1/feeds"): Case(_get(lambda w: "/api/v1/feeds"), SIGNED_IN | NO_PERSON),
     ("DELETE", "/api/v1/feeds/{feed_id:uuid}"): Case(
         _get(lambda w: f"/api/v1/feeds/{w.links['feed']}"),
-        SIGNED_IN | dict.fromkeys(CALLERS[1:-1], 404) | {"recipient": 204, "token_admin": 403, "token_dept": 403},
+        SIGNED_IN | dict.fromkeys(CALLERS[1:-1], 404) | {"recipient": 204, **NO_PERSON},
     ),
     ("GET", "/ical/{filename:str}"): Case(_get(lambda w: f"/ical/{w.secrets['feed']}.ics"), PUBLIC),
     ("GET", "/api/v1/bookings/{booking_id:uuid}/event.ics"): Case(
@@ -336,7 +353,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/staff/{staff_id:uuid}/roster"): Case(
         _get(lambda w: f"/api/v1/staff/{w.people['staff']}/roster?date={w.days['booking'].isoformat()}"),
         DEPARTMENT_STAFF
-        | dict.fromkeys(("recipient", "other_recipient", "proxy", "expired_proxy", "other_staff", "coordinator"), 404),
+        | dict.fromkeys(
+            ("recipient", "other_recipient", "proxy", "expired_proxy", "coordinator", *OTHER_DEPARTMENT), 404
+        ),
     ),
     ("GET", "/api/v1/follow-ups"): Case(
         _get(lambda w: "/api/v1/follow-ups"),
@@ -348,7 +367,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # Decisions: the recipient's are seen like their bookings; administrators of the department change them.
     ("GET", "/api/v1/allocations"): Case(
-        _get(lambda w: f"/api/v1/allocations?recipient_id={w.people['recipient']}"), OWN_OR_SERVING
+        _get(lambda w: f"/api/v1/allocations?recipient_id={w.people['recipient']}"), SERVING_THE_PERSON
     ),
     ("GET", "/api/v1/allocations/{allocation_id:uuid}"): Case(
         _get(lambda w: f"/api/v1/allocations/{w.links['allocation']}"), OWN_OR_SERVING
@@ -367,6 +386,11 @@ MATRIX: dict[tuple[str, str], Case] = {
         ADMINS_ONLY
         | {"dept_admin": 201, "muni_admin": 201, "token_admin": 201, "token_dept": 201, "foreign_admin": 404},
     ),
+    # Import from the case system: municipality administrators (each into their own municipality).
+    ("POST", "/api/v1/imports"): Case(
+        lambda w: ("/api/v1/imports", {"files": {"file": ("eksport.csv", IMPORT_FILE, "text/csv")}}),
+        ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
+    ),
     ("PATCH", "/api/v1/allocations/{allocation_id:uuid}"): Case(
         lambda w: (f"/api/v1/allocations/{w.links['allocation']}", {"json": {"review_date": TODAY.isoformat()}}),
         ADMINS_ONLY
@@ -375,11 +399,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/me"): Case(_get(lambda w: "/api/v1/me"), SIGNED_IN),
     # Reminder settings and push devices are a person's own: tokens have no person (403).
     ("GET", "/api/v1/me/reminder-settings"): Case(
-        _get(lambda w: "/api/v1/me/reminder-settings"), SIGNED_IN | {"token_admin": 403, "token_dept": 403}
+        _get(lambda w: "/api/v1/me/reminder-settings"), SIGNED_IN | NO_PERSON
     ),
     ("PUT", "/api/v1/me/reminder-settings"): Case(
         lambda w: ("/api/v1/me/reminder-settings", {"json": {"channel": "none", "reminders_for": []}}),
-        SIGNED_IN | {"token_admin": 403, "token_dept": 403},
+        SIGNED_IN | NO_PERSON,
     ),
     ("GET", "/api/v1/me/push-subscriptions/public-key"): Case(
         _get(lambda w: "/api/v1/me/push-subscriptions/public-key"),
@@ -393,45 +417,31 @@ MATRIX: dict[tuple[str, str], Case] = {
                 "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22},
             },
         ),
-        {k: 201 if v == 200 else v for k, v in (SIGNED_IN | {"token_admin": 403, "token_dept": 403}).items()},
+        {k: 201 if v == 200 else v for k, v in (SIGNED_IN | NO_PERSON).items()},
     ),
     ("DELETE", "/api/v1/me/push-subscriptions/{subscription_id:uuid}"): Case(
         lambda w: (f"/api/v1/me/push-subscriptions/{uuid.uuid4()}", {}),
-        SIGNED_IN | dict.fromkeys(CALLERS[1:-1], 404) | {"token_admin": 403, "token_dept": 403},
+        SIGNED_IN | dict.fromkeys(CALLERS[1:-1], 404) | NO_PERSON,
     ),
     # Dead letters: administrators (a department's sees its own); the world has no dead reminder to retry.
     ("GET", "/api/v1/notifications/dead-letters"): Case(
         _get(lambda w: "/api/v1/notifications/dead-letters"),
         ADMINS_ONLY
-        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+        | dict.fromkeys(DEPARTMENT_ADMINS, 200)
+        | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
     ),
     ("POST", "/api/v1/notifications/dead-letters/reminders/{reminder_id:int}/retry"): Case(
         _post(lambda w: "/api/v1/notifications/dead-letters/reminders/1/retry", lambda w: {}),
         ADMINS_ONLY
-        | {"dept_admin": 404, "muni_admin": 404, "foreign_admin": 404, "token_admin": 404, "token_dept": 404},
+        | dict.fromkeys(DEPARTMENT_ADMINS, 404)
+        | {"muni_admin": 404, "foreign_admin": 404, "token_admin": 404},
     ),
     ("GET", "/api/v1/me/access-log"): Case(
-        _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | {"token_admin": 404, "token_dept": 404}
+        _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | dict.fromkeys(NO_PERSON, 404)
     ),
     # The recipient's own object, seen by everyone: who may, gets it; everyone else a 404.
     ("GET", "/api/v1/persons/{person_id:uuid}"): Case(
-        _get(lambda w: f"/api/v1/persons/{w.people['recipient']}"),
-        {
-            "anonymous": 401,
-            "recipient": 200,
-            "other_recipient": 404,
-            "proxy": 200,
-            "expired_proxy": 404,
-            "staff": 200,
-            "other_staff": 404,
-            "coordinator": 200,
-            "dept_admin": 200,
-            "muni_admin": 200,
-            "foreign_admin": 404,
-            "token_admin": 200,
-            "token_dept": 200,
-            "token_revoked": 401,
-        },
+        _get(lambda w: f"/api/v1/persons/{w.people['recipient']}"), SERVING_THE_PERSON
     ),
     ("POST", "/api/v1/persons"): Case(
         _post(
@@ -439,7 +449,8 @@ MATRIX: dict[tuple[str, str], Case] = {
             lambda w: {"national_id": "01010750160", "given_name": "Ny", "family_name": "Person"},
         ),
         ADMINS_ONLY
-        | {"dept_admin": 201, "muni_admin": 201, "foreign_admin": 201, "token_admin": 201, "token_dept": 201},
+        | dict.fromkeys(DEPARTMENT_ADMINS, 201)
+        | {"muni_admin": 201, "foreign_admin": 201, "token_admin": 201},
     ),
     ("POST", "/api/v1/persons/{person_id:uuid}/roles"): Case(
         _post(
@@ -495,7 +506,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/audit-log"): Case(
         _get(lambda w: "/api/v1/audit-log"),
         ADMINS_ONLY
-        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 200, "token_admin": 200, "token_dept": 200},
+        | dict.fromkeys(DEPARTMENT_ADMINS, 200)
+        | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
     ),
     # Visit feedback: the recipient answers (a proxy only on behalf; staff and administrators never), and the
     # individual answers are the recipient's and their coordinator's only. The world's visit is not delivered yet.
@@ -531,7 +543,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/auth/callback"): Case(
         _get(lambda w: "/auth/callback?code=abc&state=forged"), dict.fromkeys(CALLERS, 400)
     ),
+    # Finishing a sign-in with a municipality chosen: only with the choice cookie the callback set, once.
+    ("POST", "/auth/choose"): Case(
+        _post(lambda w: "/auth/choose", lambda w: {"municipality_id": str(w.municipality)}),
+        dict.fromkeys(CALLERS, 400),
+    ),
     ("POST", "/auth/logout"): Case(_post(lambda w: "/auth/logout", lambda w: {}), PUBLIC | {"token_revoked": 401}),
+    ("POST", "/auth/logout-everywhere"): Case(
+        _post(lambda w: "/auth/logout-everywhere", lambda w: {}), SIGNED_IN | NO_PERSON
+    ),
 }
 
 
@@ -545,11 +565,30 @@ def test_every_endpoint_is_in_the_matrix(app: Litestar) -> None:
     assert served == set(MATRIX), "add new endpoints to MATRIX (and remove gone ones)"
 
 
-@pytest.fixture
-async def world(db_session: AsyncSession, settings: Settings) -> World:
+@pytest.fixture(scope="module")
+async def world_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection for the module, in an outer transaction that is rolled back at its end."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+async def world(world_connection: AsyncConnection, settings: Settings) -> World:
+    """The world, built once for the module's 1,000-odd cases (each case runs in a savepoint of its own)."""
+    db_session = AsyncSession(bind=world_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     world = await build_world(db_session, settings)
     department = await open_department(db_session, world.departments["d1"], staff=3)
     service = await service_of(db_session, department.id)
+    # The recipient is served by d2 as well, so d2's staff, administrators and tokens reach the person: only the
+    # department of the booking, decision or service keeps them out of d1's.
+    conversation = await service_of(db_session, world.departments["d2"])
+    db_session.add(
+        Allocation(municipality_id=world.municipality, recipient_id=world.people["recipient"],
+                   department_id=world.departments["d2"], service_id=conversation.id, minutes=60, period="week",
+                   valid_from=TODAY - timedelta(days=7))
+    )  # fmt: skip
     admin = Principal(municipality_id=world.municipality, person_id=world.people["muni_admin"],
                       roles=frozenset({("municipality_admin", None)}))  # fmt: skip
     world.days["booking"] = bookable_day()
@@ -563,7 +602,27 @@ async def world(db_session: AsyncSession, settings: Settings) -> World:
                                                     today=TODAY)  # fmt: skip
     world.links["feed"] = feed.id
     await db_session.commit()
+    await db_session.close()
     return world
+
+
+@pytest.fixture
+async def case_session(
+    world: World, world_connection: AsyncConnection, current_connection: CurrentConnection
+) -> AsyncIterator[AsyncSession]:
+    """A savepoint of the module's transaction for one case, rolled back after it; the app joins it."""
+    del world  # built before the savepoint
+    savepoint = await world_connection.begin_nested()
+    current_connection.connection = world_connection
+    session = AsyncSession(bind=world_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+        differences = await ledger_differences(session)
+        assert differences == [], f"the ledgers disagree with the bookings, e.g. {differences[:3]}"
+    finally:
+        await session.close()
+        current_connection.connection = None
+        await savepoint.rollback()
 
 
 @pytest.mark.parametrize("caller", CALLERS)
@@ -571,19 +630,20 @@ async def world(db_session: AsyncSession, settings: Settings) -> World:
 async def test_access(
     route_key: tuple[str, str],
     caller: str,
-    client: httpx.AsyncClient,
     world: World,
     settings: Settings,
-    app: Litestar,
-    db_session: AsyncSession,
+    shared_app: Litestar,
+    case_session: AsyncSession,
 ) -> None:
     case = MATRIX[route_key]
-    redis: Redis = app.state.redis
-    await sign_in(client, redis, settings, world, caller)
-    path, options = case.request(world)
-    method, _ = route_key
-    audited_before = await db_session.scalar(select(func.count()).select_from(AuditEntry))
-    response = await client.request(method, path, **options)
+    redis: Redis = shared_app.state.redis
+    db_session = case_session
+    async with client_of(shared_app) as client:
+        await sign_in(client, redis, settings, world, caller)
+        path, options = case.request(world)
+        method, _ = route_key
+        audited_before = await db_session.scalar(select(func.count()).select_from(AuditEntry))
+        response = await client.request(method, path, **options)
     assert response.status_code == case.expected[caller], response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -48,7 +48,7 @@ def _decision(world: World, service: uuid.UUID, **fields: object) -> dict[str, o
         "service_id": str(service),
         "minutes": 180,
         "period": "week",
-        "valid_from": date.today().isoformat(),  # noqa: DTZ011 - a date near now is all it needs
+        "valid_from": oslo_today().isoformat(),
     }
     return body | fields
 
@@ -125,10 +125,10 @@ async def test_a_second_decision_for_the_same_service_and_time_is_refused(
     existing = await _recipients_allocation(db_session, world)
     assert response.json()["allocation_id"] == str(existing.id)
     # After the existing one ends, a new one may start.
-    later = (date.today() + timedelta(days=400)).isoformat()  # noqa: DTZ011
+    later = (oslo_today() + timedelta(days=400)).isoformat()
     patched = await client.patch(f"/api/v1/allocations/{existing.id}", json={"valid_to": later})
     assert patched.status_code == 200, patched.text
-    follow_on = (date.today() + timedelta(days=401)).isoformat()  # noqa: DTZ011
+    follow_on = (oslo_today() + timedelta(days=401)).isoformat()
     assert (await client.post("/api/v1/allocations", json=body | {"valid_from": follow_on})).status_code == 201
 
 

@@ -63,6 +63,7 @@ async def _state(session: AsyncSession) -> tuple[int, int, int]:
     return int(bookings or 0), int(cells or 0), int(minutes or 0)
 
 
+@pytest.mark.smoke
 async def test_book_takes_the_ledger_and_a_retry_books_nothing_twice(
     client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
 ) -> None:
@@ -164,6 +165,7 @@ async def test_full_slot_used_up_allocation_and_own_overlap(
     assert await ledger_differences(db_session) == []
 
 
+@pytest.mark.smoke
 async def test_cancel_gives_back_exactly_once_and_move_is_atomic(
     client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
 ) -> None:
@@ -188,6 +190,8 @@ async def test_cancel_gives_back_exactly_once_and_move_is_atomic(
     assert await _state(db_session) == (0, 0, 0)
     twice = await client.post(f"/api/v1/bookings/{booking['id']}/cancel")
     assert twice.json()["type"] == "urn:tjenesteshop:problem:not_active"
+    # The problem's `status` is the HTTP status (the booking's own status once replaced it); the booking's is beside it.
+    assert (twice.status_code, twice.json()["status"], twice.json()["booking_status"]) == (409, 409, "cancelled")
     assert await _state(db_session) == (0, 0, 0)
     assert await ledger_differences(db_session) == []
     # The outbox holds one event per change that committed, none for the refused move or the second cancel.

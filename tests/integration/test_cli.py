@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,8 @@ import pytest
 
 from tests.servers import free_port
 
-pytestmark = pytest.mark.slow
+# Serial: each start brings up an embedded PostgreSQL, two API processes and the worker.
+pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.timeout(400)]
 
 READY_WITHIN_SECONDS = 90
 
@@ -37,15 +39,33 @@ def _processes_using(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
+STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_server_left_behind() -> Iterator[None]:
+    """Whatever happened in the test, no `serve` (nor its servers and workers) outlives it."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
+            process.kill()
+        process.wait()
+
+
 def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
     process = subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "tjenesteshop", "serve", "--port", str(port), "--demo"],
         env=_laptop_env(data_dir),
         cwd=data_dir.parent,
     )
+    STARTED.append(process)
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     while time.monotonic() < deadline:
-        assert process.poll() is None, "serve exited before it was ready"
+        if process.poll() is not None:
+            pytest.fail(f"serve exited ({process.returncode}) before it was ready")
         try:
             response = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
         except httpx.TransportError:
@@ -54,7 +74,6 @@ def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[byte
         if response.status_code == 200:
             return process, response.json()
         time.sleep(0.2)
-    process.kill()
     pytest.fail("serve did not become ready")
 
 

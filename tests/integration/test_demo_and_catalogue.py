@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -9,11 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.consistency import ledger_differences
 from booking.tables import Allocation, Booking, FollowUp
+from core.clock import utcnow
 from core.settings import Settings
-from departments.tables import OpeningRule
+from departments.tables import Department, OpeningRule, Service
 from insight.tables import VisitFeedback
 from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
 from tjenesteshop.demo import _load
+from tjenesteshop.demo_today import book_near_visits, candidate_starts, choose_start
+
+OSLO = ZoneInfo("Europe/Oslo")
 
 
 @pytest.fixture
@@ -90,3 +96,38 @@ async def test_municipality_number_is_validated(client: httpx.AsyncClient) -> No
     assert response.json()["errors"][0]["field"] == "municipality"
     missing = await client.get("/api/v1/departments")
     assert missing.status_code == 422
+
+
+@pytest.mark.usefixtures("demo")
+async def test_demo_has_visits_today_and_tomorrow_for_the_staff(db_session: AsyncSession, settings: Settings) -> None:
+    now = utcnow()  # the tests' clock: a Wednesday at 10:00 in Oslo, both departments open
+    booked = await book_near_visits(db_session, settings, now)
+    assert len(booked) == 4, booked
+    today = now.astimezone(OSLO).date()
+    visits = (await db_session.scalars(select(Booking).where(Booking.status == "booked"))).all()
+    days = sorted((b.starts_at.astimezone(OSLO).date() - today).days for b in visits)
+    assert days == [0, 0, 1, 1]
+    departments = {b.department_id for b in visits}
+    assert len(departments) == 2  # Per's and Aisha's
+    for booking in visits:
+        if booking.starts_at.astimezone(OSLO).date() == today:
+            assert booking.starts_at <= now  # started: "Utført" and "Ikke møtt" can be tried at once
+    assert await ledger_differences(db_session) == []  # booked through the booking service
+    # Started again the same day (or the next): nothing twice.
+    assert len(await book_near_visits(db_session, settings, now + timedelta(minutes=5))) == 4
+    assert await db_session.scalar(select(func.count()).select_from(Booking).where(Booking.status == "booked")) == 4
+
+
+def test_near_visits_fit_the_opening_hours_and_prefer_one_already_started() -> None:
+    service = Service(buffer_before=15, buffer_after=15)
+    monday = date(2026, 9, 7)
+    rules = [OpeningRule(weekday=0, start_minute=8 * 60, end_minute=12 * 60, staff=1)]
+    department = Department(grid_minutes=15, timezone="Europe/Oslo")
+    starts = candidate_starts(rules, service, department, 60, monday)
+    assert (starts[0].time(), starts[-1].time()) == (time(8, 15), time(10, 45))
+    assert candidate_starts(rules, service, department, 60, monday + timedelta(days=1)) == []
+    at = datetime.combine(monday, time(9, 50), tzinfo=OSLO)
+    assert choose_start(starts, 0, at, OSLO) == datetime.combine(monday, time(9, 45), tzinfo=OSLO)
+    assert choose_start(starts, 0, at - timedelta(hours=3), OSLO) == starts[0]  # before opening: the first
+    assert choose_start(starts, 1, at, OSLO) == datetime.combine(monday, time(10), tzinfo=OSLO)
+    assert choose_start([], 0, at, OSLO) is None

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.problem_texts import PROBLEMS
 from booking.service import BookRequest, book
 from core.clock import utcnow
 from core.settings import Settings
@@ -263,6 +264,41 @@ async def test_who_may_not_administer_gets_403_at_home_and_404_elsewhere(
     assert await _counts(db_session) == before
 
 
+async def test_service_texts_bokmal_required_the_others_fall_back_to_it(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    await _as(client, app, settings, world, "dept_admin")
+    body = {"name": {"nb": " Dusjhjelp ", "nn": "Dusjhjelp", "en": "  "}, "description": {"nb": "Hjelp til å dusje"},
+            "durations": [30]}  # fmt: skip
+    created = await client.post(_d(world, "/services"), json=body, headers={"accept-language": "en"})
+    assert created.status_code == 201, created.text
+    service = created.json()
+    # Trimmed; blank English left out, so English readers see bokmål (the stored texts hold no empty string).
+    assert (service["names"], service["name"], service["description"]) == (
+        {"nb": "Dusjhjelp", "nn": "Dusjhjelp"}, "Dusjhjelp", "Hjelp til å dusje")  # fmt: skip
+    path = _d(world, f"/services/{service['id']}")
+    described = {"nb": "Hjelp til å dusje", "nn": "Hjelp til å dusje", "en": "Help with showering"}
+    texts = {"name": {"nb": "Dusj", "nn": "Dusj", "en": "Showering"}, "description": described}
+    changed = await client.patch(path, json=texts, headers={"accept-language": "nn"})
+    assert (changed.json()["name"], changed.json()["descriptions"]) == ("Dusj", texts["description"])
+    english = (await client.get(_d(world, "/services"), headers={"accept-language": "en"})).json()
+    assert next(s for s in english if s["id"] == service["id"])["description"] == "Help with showering"
+    # Bokmål emptied or left out: refused with a title in the reader's language, naming the fields; nothing changed.
+    refusals = {
+        "nb": ({"name": {"nb": " ", "nn": "Dusj"}, "description": {"nb": ""}}, ["description.nb", "name.nb"]),
+        "nn": ({"name": {"nn": "Dusj"}}, ["name.nb"]),
+        "en": ({"description": {"en": "Showering"}}, ["description.nb"]),
+    }
+    for language, (change, fields) in refusals.items():
+        refused = await client.patch(path, json=change, headers={"accept-language": language})
+        problem = _problem(refused, 422, "service_text_required")
+        assert problem["title"] == getattr(PROBLEMS["service_text_required"], language)
+        assert refused.headers["content-language"] == language
+        assert sorted(problem["fields"]) == fields
+    kept = (await client.get(_d(world, "/services/all"))).json()
+    assert next(s for s in kept if s["id"] == service["id"])["names"] == texts["name"]
+
+
 def _rules(*rows: tuple[int, str, str, int]) -> list[dict[str, Any]]:
     return [{"weekday": w, "start": s, "end": e, "staff": n} for w, s, e, n in rows]
 
@@ -282,6 +318,7 @@ def _open(*windows: dict[str, Any]) -> dict[str, Any]:
 CREATE = None  # POST /api/v1/departments; every other case is a path under department d1
 HOURS, EXCEPTIONS, SERVICES = "/opening-hours", "/exceptions", "/services"
 INVALID_HOURS, INVALID, UNKNOWN_ZONE = "invalid_opening_hours", "validation_failed", "unknown_timezone"
+TEXT_REQUIRED = "service_text_required"
 CASES: dict[str, tuple[str, str | None, Any, int, str]] = {
     "overlapping rules": ("PUT", HOURS, _rules((0, "08:00", "12:00", 1), (0, "11:00", "16:00", 1)), 422, INVALID_HOURS),
     "off-grid rule": ("PUT", HOURS, _rules((1, "08:07", "12:00", 1)), 422, INVALID_HOURS),
@@ -321,7 +358,11 @@ CASES: dict[str, tuple[str, str | None, Any, int, str]] = {
     "buffer not in fives": ("POST", SERVICES, _service(buffer_before=7), 422, INVALID),
     "buffer over 240": ("POST", SERVICES, _service(buffer_after=245), 422, INVALID),
     "three staff units": ("POST", SERVICES, _service(staff_units=3), 422, INVALID),
-    "name without bokmål": ("POST", SERVICES, _service(name={"en": "X"}), 422, INVALID),
+    "name without bokmål": ("POST", SERVICES, _service(name={"en": "X"}), 422, TEXT_REQUIRED),
+    "blank bokmål name": ("POST", SERVICES, _service(name={"nb": "  ", "nn": "X"}), 422, TEXT_REQUIRED),
+    "empty bokmål description": ("POST", SERVICES, _service(description={"nb": ""}), 422, TEXT_REQUIRED),
+    "description without bokmål": ("POST", SERVICES, _service(description={"nn": "X"}), 422, TEXT_REQUIRED),
+    "name of 201 letters": ("POST", SERVICES, _service(name={"nb": "X" * 201}), 422, INVALID),
     "unknown language": ("POST", SERVICES, _service(name={"nb": "X", "sv": "X"}), 422, INVALID),
 }  # fmt: skip
 

@@ -228,7 +228,16 @@ async def test_the_event_file_is_for_those_who_may_see_the_booking(
     await _as(client, app, settings, world, "proxy")
     [event] = Calendar.from_ical((await client.get(path)).text).events
     assert event.summary == "Hjelp (Recipient)"
-    assert await _audited(db_session, "booking.export") == 2
+    # A download link names the app's language (the browser sends its own Accept-Language): the service's name in it.
+    service = await db_session.get(Service, booking.service_id)
+    assert service is not None
+    service.name = {"nb": "Hjelp", "en": "Help"}
+    await db_session.commit()
+    english = await client.get(path, params={"lang": "en"}, headers={"accept-language": "nb-NO"})
+    [event] = Calendar.from_ical(english.text).events
+    assert event.summary == "Help (Recipient)"
+    assert (await client.get(path, params={"lang": "sv"})).status_code == 422
+    assert await _audited(db_session, "booking.export") == 3
 
 
 @pytest.mark.usefixtures("icaljs")
@@ -277,6 +286,16 @@ async def test_a_staff_feed_holds_the_assigned_visits_and_follows_a_reassignment
     await roster.assign(db_session, _admin(world), Origin(), booking.id, world.people["staff"])
     await db_session.commit()
     assert await _refresh(db_session, booking.id) == 1  # the staff feed (the recipient has none)
+    # A lock screen shows it: by default the recipient's initials and the service, no name, no home address.
+    [event] = (await _fetch(client, paths["staff"]))[1]
+    assert event.summary == "Hjelp (R. T.)"
+    assert "Bakkeveien" not in (await client.get(paths["staff"], headers={"cookie": ""})).text
+    assert "Testesen" not in (await client.get(paths["staff"], headers={"cookie": ""})).text
+    # The department turns on the full text: the staff feeds show it at once.
+    await _as(client, app, settings, world, "dept_admin")
+    changed = await client.patch(f"/api/v1/departments/{world.departments['d1']}", json={"staff_feed_details": True})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["staff_feed_details"] is True
     [event] = (await _fetch(client, paths["staff"]))[1]
     assert event.summary == "Hjelp (Recipient Testesen)"
     assert event["LOCATION"] == "Bakkeveien 2, 0150 Oslo"
@@ -388,3 +407,40 @@ async def test_ical_js_reads_the_dst_sundays_at_ten_local() -> None:
     assert sorted(e["start"]["local"] for e in parsed.values()) == [f"{day.isoformat()}T10:00:00" for day in days]
     assert sorted(e["end"]["local"] for e in parsed.values()) == [f"{day.isoformat()}T11:00:00" for day in days]
     assert {e["start"]["zone"] for e in parsed.values()} == {"Europe/Oslo"}
+
+
+@pytest.mark.usefixtures("icaljs")
+async def test_ending_a_proxy_link_takes_effect_at_once_in_the_api_and_the_feed(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    one = await _book(db_session, world, "recipient", bookable_day(), 10)
+    two = await _book(db_session, world, "other_recipient", bookable_day(), 10)
+    await _as(client, app, settings, world, "proxy")
+    path, _ = await _create(client, "proxy")
+    _, events = await _fetch(client, path)
+    assert {e.uid for e in events} == {f"{one.id}@tjenesteshop", f"{two.id}@tjenesteshop"}
+    mine = {"recipient_id": str(world.people["recipient"])}
+    assert (await client.get("/api/v1/bookings", params=mine)).status_code == 200
+    await _as(client, app, settings, world, "muni_admin")
+    ended = await client.post(f"/api/v1/proxy-links/{world.links['proxy']}/end")
+    assert ended.status_code == 201, ended.text
+    await _as(client, app, settings, world, "proxy")
+    # Not at midnight: now, the same day, in the API and in the calendar app.
+    assert (await client.get("/api/v1/bookings", params=mine)).status_code == 404
+    assert [p["id"] for p in (await client.get("/api/v1/me")).json()["acts_for"]] == [
+        str(world.people["other_recipient"])
+    ]
+    _, events = await _fetch(client, path)
+    assert [e.uid for e in events] == [f"{two.id}@tjenesteshop"]
+
+
+async def test_a_staff_feed_stops_serving_when_the_staff_role_is_revoked(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    await _as(client, app, settings, world, "staff")
+    path, _ = await _create(client, "staff")
+    assert (await client.get(path, headers={"cookie": ""})).status_code == 200
+    await _as(client, app, settings, world, "muni_admin")
+    revoked = await client.delete(f"/api/v1/persons/{world.people['staff']}/roles/{world.roles['staff']}")
+    assert revoked.status_code == 204, revoked.text
+    assert (await client.get(path, headers={"cookie": "", "authorization": ""})).status_code == 404

@@ -84,13 +84,15 @@ async def test_minutes_from_postgresql_equal_minutes_from_zoneinfo(
     rows = (await db_session.scalars(select(CapacityCell).where(CapacityCell.department_id == department.id))).all()
     own = (await db_session.execute(select(Booking.starts_at, Booking.ends_at).where(
         Booking.recipient_id == recipient, Booking.status.in_(ACTIVE_STATUSES)))).tuples().all()  # fmt: skip
-    left = await availability._minutes_left(db_session, recipient, service.id, first, last)
+    allowances = await availability._allowances(db_session, recipient, service.id, first, last)
+    left = {day: allowance.left for day, allowance in allowances.items()}
     expected = free_times(
         cells=sorted((LedgerCell(c.starts_at, c.ends_at, c.capacity - c.used) for c in rows), key=lambda c: c.start),
         own=list(own), visit=Visit((15, 30, 60), service.staff_units, 5, 0), policy=policy, minutes_left=left, now=now,
     )  # fmt: skip
-    assert got == {d: slots for d, slots in expected.items() if first <= d <= last}
-    statuses = {status for slots in got.values() for slot in slots for status in slot.durations.values()}
+    assert [d.day for d in got] == [first, last]  # every date with the decision, each with its allowance
+    assert {d.day: d.slots for d in got if d.slots} == {d: slots for d, slots in expected.items() if first <= d <= last}
+    statuses = {status for d in got for slot in d.slots for status in slot.durations.values()}
     assert {FREE, YOURS} <= statuses
-    offered = [slot.start for slots in got.values() for slot in slots]
+    offered = [slot.start for d in got for slot in d.slots]
     assert [s.isoformat() for s in offered] == [s.astimezone(ZoneInfo(zone)).isoformat() for s in offered]

@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import async_database_url, plain_database_url
 from tests.conftest import RunServers
-from tjenesteshop.migrate import alembic_config
+from tjenesteshop import embedded
+from tjenesteshop.migrate import alembic_config, upgrade
 
 
 async def test_database_is_at_head(db_session: AsyncSession, servers: RunServers) -> None:
@@ -16,3 +26,53 @@ async def test_database_is_at_head(db_session: AsyncSession, servers: RunServers
 
 async def test_btree_gist_is_enabled(db_session: AsyncSession) -> None:
     assert await db_session.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'btree_gist'")) == 1
+
+
+@pytest.fixture
+def scratch_url(servers: RunServers) -> Iterator[str]:
+    """An empty database of the test's own on the run's server."""
+    name = f"tjenesteshop_migrations_{uuid.uuid4().hex[:8]}"
+    asyncio.run(embedded.ensure_database(servers.admin_url, name))
+    yield async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(servers.admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def test_the_models_match_the_migrations(scratch_url: str) -> None:
+    """`alembic check`: autogenerate finds nothing to add, drop or change."""
+    upgrade(scratch_url)
+    command.check(alembic_config(scratch_url))
+
+
+def test_every_migration_goes_down_and_up_again(scratch_url: str) -> None:
+    """Upgrade to head, downgrade to nothing, upgrade again: every downgrade works and leaves no trace behind."""
+    config = alembic_config(scratch_url)
+    upgrade(scratch_url)
+    command.downgrade(config, "base")
+
+    async def leftovers() -> list[str]:
+        conn = await asyncpg.connect(plain_database_url(scratch_url))
+        try:
+            rows = await conn.fetch(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') AND c.relname <> 'alembic_version'"
+            )
+            functions = await conn.fetch(
+                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = 'public' AND NOT EXISTS"
+                " (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+            )
+            return sorted([r["relname"] for r in rows] + [f["proname"] for f in functions])
+        finally:
+            await conn.close()
+
+    assert asyncio.run(leftovers()) == []
+    upgrade(scratch_url)
+    command.check(config)

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from litestar import Litestar, get, post
+from litestar import get, post
 from litestar.params import JSONBody
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.errors import ConflictError
-from tests.conftest import http_client
+from core.settings import Settings
+from tests.conftest import app_on, http_client
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -39,8 +41,9 @@ async def conflict() -> None:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with a few routes that fail on purpose."""
+async def client(settings: Settings, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    """A real app of its own (not the run's shared one) with a few routes that fail on purpose."""
+    app = app_on(settings, connection)
     for handler in (create_visit, boom, conflict):
         app.register(handler)
     async with http_client(app) as client:

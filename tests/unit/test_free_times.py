@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from booking import rules
-from booking.availability import BUSY, FREE, NO_HOURS, YOURS, LedgerCell, Slot, Visit, free_times
+from booking.availability import BUSY, FREE, NO_HOURS, TOO_SOON, YOURS, LedgerCell, Slot, Visit, free_times
 
 OSLO = ZoneInfo("Europe/Oslo")
 SPRING_FORWARD = date(2027, 3, 28)  # 02:00 CET -> 03:00 CEST
@@ -20,7 +21,7 @@ DAYS = 3
 
 def _reference_status(
     *, start: datetime, minutes: int, visit: Visit, cells: Mapping[datetime, LedgerCell],
-    own: Sequence[tuple[datetime, datetime]], minutes_left: int, grid: timedelta,
+    own: Sequence[tuple[datetime, datetime]], minutes_left: int, grid: timedelta, soon: bool,
 ) -> str | None:  # fmt: skip
     span_start, span_end = rules.occupied(start, minutes, visit.buffer_before, visit.buffer_after)
     step = span_start - (span_start - rules.GRID_EPOCH) % grid
@@ -34,16 +35,18 @@ def _reference_status(
     end = start + timedelta(minutes=minutes)
     if any(s < end and e > start for s, e in own):
         return YOURS
-    if full:
-        return BUSY
-    return FREE if minutes <= minutes_left else NO_HOURS
+    if minutes > minutes_left:
+        return NO_HOURS
+    if soon:
+        return TOO_SOON
+    return BUSY if full else FREE
 
 
 def reference_free_times(
     *, cells: Sequence[LedgerCell], own: Sequence[tuple[datetime, datetime]], visit: Visit, policy: rules.Policy,
     minutes_left: Mapping[date, int], now: datetime,
 ) -> dict[date, list[Slot]]:  # fmt: skip
-    """The datetime version `free_times` replaced: one `start_problem` and one `_status` a start and length."""
+    """The datetime version `free_times` replaced: `start_problem` a start and one `_status` a start and length."""
     by_start = {cell.start: cell for cell in cells}
     grid = timedelta(minutes=policy.grid_minutes)
     days: dict[date, list[Slot]] = {}
@@ -52,12 +55,17 @@ def reference_free_times(
         left = minutes_left.get(local.date())
         if left is None:
             continue
-        if rules.start_problem(cell.start, visit.durations[0], list(visit.durations), policy, now) is not None:
+        problem = rules.start_problem(cell.start, visit.durations[0], list(visit.durations), policy, now)
+        soon = problem == "too_short_notice"
+        if soon:  # shown as too soon, unless beyond the horizon too
+            problem = rules.start_problem(cell.start, visit.durations[0], list(visit.durations),
+                                          replace(policy, notice_hours=0), now)  # fmt: skip
+        if problem is not None:
             continue
         statuses = {}
         for minutes in visit.durations:
             status = _reference_status(start=cell.start, minutes=minutes, visit=visit, cells=by_start, own=own,
-                                       minutes_left=left, grid=grid)  # fmt: skip
+                                       minutes_left=left, grid=grid, soon=soon)  # fmt: skip
             if status is not None:
                 statuses[minutes] = status
         if statuses:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -50,3 +50,53 @@ def test_hash_is_keyed_and_masking_hides_the_personal_number() -> None:
     assert national_id_hash(value, b"a") != national_id_hash(value, b"b")
     assert len(national_id_hash(value, b"a")) == 64
     assert national_id_masked(value) == "010107 *****"
+
+
+def _valid_with_stem(stem: str) -> str:
+    """The valid number whose first nine digits are `stem` (some stems have none: try the next individual number)."""
+    for individual in range(int(stem[6:9]), 1000):
+        start = f"{stem[:6]}{individual:03d}"
+        for checks in range(100):
+            candidate = f"{start}{checks:02d}"
+            if national_id_problem(candidate) is None:
+                return candidate
+    msg = f"no valid number from {stem}"
+    raise AssertionError(msg)
+
+
+@pytest.mark.parametrize(
+    ("stem", "born"),
+    [
+        ("410107501", "D-nummer: day + 40, born 1 January 2007"),
+        ("014107501", "H-nummer: month + 40, born 1 January 2007"),
+        ("010160600", "individual number 500-749 with year 54-99: born 1860"),
+    ],
+)
+def test_d_and_h_numbers_and_the_nineteenth_century_are_valid(stem: str, born: str) -> None:
+    number = _valid_with_stem(stem)
+    assert number[:6] == stem[:6], born
+    assert national_id_problem(number) is None
+    assert national_id_problem(number[:9] + str((int(number[9]) + 1) % 10) + number[10]) == "checksum"
+
+
+def test_every_day_of_a_year_has_a_synthetic_number_and_an_exhausted_search_says_so() -> None:
+    days = [date(2024, 1, 1) + timedelta(days=n) for n in range(366)]
+    numbers = {synthetic_national_id(day, 0) for day in days}
+    assert len(numbers) == 366
+    assert all(national_id_problem(n) is None for n in numbers)
+    with pytest.raises(ValueError, match="no synthetic number"):
+        synthetic_national_id(date(2024, 1, 1), 1000)
+
+
+def test_a_synthetic_number_skips_individual_numbers_whose_second_check_digit_would_be_10() -> None:
+    # 01 81 80 029: the first check digit exists, the second would be 10; the next individual number is used.
+    number = synthetic_national_id(date(1980, 1, 1), 29)
+    assert number[:6] == "018180"
+    assert int(number[6:9]) > 29
+
+
+def test_a_synthetic_number_for_29_february_2000_takes_an_individual_number_of_the_2000s() -> None:
+    # Individual numbers 000-499 date a year 00 to 1900, which had no 29 February: the first usable is 500.
+    number = synthetic_national_id(date(2000, 2, 29), 0)
+    assert int(number[6:9]) >= 500
+    assert national_id_problem(number) is None

@@ -7,9 +7,10 @@ from litestar.exceptions import (
     NotFoundException,
     ValidationException,
 )
+from sqlalchemy.exc import DBAPIError
 
 from api.problem_texts import PROBLEMS
-from api.problems import TYPE_PREFIX, from_domain_error, from_http_exception
+from api.problems import TYPE_PREFIX, _database_problem, from_domain_error, from_http_exception
 from core.errors import ConflictError, NotFoundError
 
 
@@ -62,3 +63,42 @@ def test_missing_parameter_is_422_naming_it() -> None:
     problem = from_http_exception(ValidationException("Missing required query parameter 'municipality' for path /x"))
     assert problem.status_code == 422
     assert problem.extra == {"errors": [{"field": "municipality", "source": "query", "message": "required"}]}
+
+
+def test_a_datetime_without_offset_has_a_type_of_its_own() -> None:
+    exc = ValidationException(
+        extra=[{"message": "Expected `datetime` with a timezone component", "key": "start", "source": "body"}]
+    )
+    problem = from_http_exception(exc)
+    assert problem.status_code == 422
+    assert problem.type_ == TYPE_PREFIX + "time_zone_required"
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _dbapi_error(orig: BaseException) -> DBAPIError:
+    return DBAPIError("SELECT 1", None, orig)
+
+
+def test_database_errors_that_are_not_bugs() -> None:
+    assert _database_problem(_dbapi_error(_PgError("55P03"))) == ("busy", "1")  # lock timeout
+    assert _database_problem(_dbapi_error(_PgError("57014"))) == ("overloaded", "1")  # statement timeout
+    assert _database_problem(_dbapi_error(_PgError("53300"))) == ("overloaded", "1")  # too many connections
+    assert _database_problem(_dbapi_error(_PgError("08006"))) == ("service_unavailable", "5")  # connection lost
+    assert _database_problem(_dbapi_error(_PgError("57P01"))) == ("service_unavailable", "5")  # shutting down
+    assert _database_problem(_dbapi_error(_PgError("22021"))) == ("text_contains_nul", None)
+    assert _database_problem(_dbapi_error(_PgError("42601"))) is None  # a syntax error is a bug: 500
+
+
+def test_a_date_asyncpg_cannot_encode_is_out_of_range() -> None:
+    try:
+        try:
+            raise OverflowError("date value out of range")  # noqa: TRY301 - asyncpg's own wrapping, reproduced
+        except OverflowError as overflow:
+            raise ValueError("invalid input for query argument $2") from overflow
+    except ValueError as wrapped:
+        assert _database_problem(_dbapi_error(wrapped)) == ("date_out_of_range", None)  # noqa: PT017

@@ -5,7 +5,7 @@ import { ApiProblem, api, call, setCsrfToken, type Availability, type Booking, t
 export const keys = {
   me: ['me'] as const,
   bookings: (who: string) => ['bookings', who] as const,
-  availability: (who: string, service: string) => ['availability', who, service] as const,
+  availability: (who: string, service: string, moving?: string) => ['availability', who, service, moving ?? null] as const,
 };
 
 export function useMe() {
@@ -44,9 +44,20 @@ export function bookablePeople(me: Me | null | undefined): Person[] {
   return people;
 }
 
-/** The demo municipality's number, which the server writes into the page in demo mode. */
-function municipalityNumber(): string | null {
-  return document.querySelector<HTMLMetaElement>('meta[name="tjenesteshop-municipality"]')?.content || null;
+const MUNICIPALITY_KEY = 'tjenesteshop.municipality';
+
+/**
+ * The demo municipality's number, which the server writes into the page in demo mode; remembered, so a page the
+ * service worker serves from its cache (the build's index.html, without the server's addition) still knows it.
+ */
+export function municipalityNumber(): string | null {
+  const written = document.querySelector<HTMLMetaElement>('meta[name="tjenesteshop-municipality"]')?.content || null;
+  try {
+    if (written) localStorage.setItem(MUNICIPALITY_KEY, written);
+    return written ?? localStorage.getItem(MUNICIPALITY_KEY);
+  } catch {
+    return written;
+  }
 }
 
 export function useDepartments() {
@@ -82,16 +93,17 @@ export function useCatalogue(departments: Department[] | undefined) {
   });
 }
 
-export function availabilityQuery(who: string, serviceId: string) {
+/** Free times for a person and a service; `moving`: the booking being moved, whose own time, staff and hours count as free. */
+export function availabilityQuery(who: string, serviceId: string, moving?: string) {
   return {
-    queryKey: keys.availability(who, serviceId),
-    queryFn: () => call(api.GET('/api/v1/availability', { params: { query: { recipient_id: who, service_id: serviceId } } })),
+    queryKey: keys.availability(who, serviceId, moving),
+    queryFn: () => call(api.GET('/api/v1/availability', { params: { query: { recipient_id: who, service_id: serviceId, moving } } })),
     staleTime: 20_000,
   };
 }
 
-export function useAvailability(who: string | undefined, serviceId: string | undefined) {
-  return useQuery({ ...availabilityQuery(who ?? '', serviceId ?? ''), enabled: !!who && !!serviceId });
+export function useAvailability(who: string | undefined, serviceId: string | undefined, moving?: string) {
+  return useQuery({ ...availabilityQuery(who ?? '', serviceId ?? '', moving), enabled: !!who && !!serviceId });
 }
 
 export interface Offer {
@@ -112,7 +124,7 @@ export function useOffers(who: string | undefined) {
       offers: results
         .map((r, i) => ({ service: catalogue.services[i], availability: r.data }))
         .filter((o): o is Offer => !!o.service && !!o.availability && o.availability.days.length > 0),
-      pending: departments.isPending || catalogue.pending || results.some((r) => r.isPending),
+      pending: departments.isLoading || catalogue.pending || results.some((r) => r.isPending),
       error: departments.error ?? results.find((r) => r.error)?.error ?? null,
     }),
   });
@@ -139,5 +151,5 @@ export function useServiceIndex() {
   const catalogue = useCatalogue(departments.data);
   const services = new Map(catalogue.services.map((s) => [s.id, s]));
   const departmentById = new Map((departments.data ?? []).map((d) => [d.id, d]));
-  return { services, departments: departmentById, pending: departments.isPending || catalogue.pending };
+  return { services, departments: departmentById, pending: departments.isLoading || catalogue.pending };
 }

@@ -686,6 +686,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import people, proxy links and decisions from the case system's CSV export (municipality admins) */
+        post: operations["ApiV1ImportsImportFile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -917,7 +934,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End a proxy link today */
+        /** End a proxy link now */
         post: operations["ApiV1ProxyLinksLinkIdEndEnd"];
         delete?: never;
         options?: never;
@@ -993,6 +1010,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/choose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finish signing in: the municipality chosen (when the person is in several) */
+        post: operations["AuthChooseChoose"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -1019,8 +1053,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out */
+        /** Sign out (here, and at ID-porten when it was the sign-in) */
         post: operations["AuthLogoutLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout-everywhere": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out on every device */
+        post: operations["AuthLogoutEverywhereLogoutEverywhere"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1211,7 +1262,10 @@ export interface components {
             recipient_id: string;
             /** Format: uuid */
             service_id: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description RFC 3339 with an offset (Z or +01:00)
+             */
             start: string;
         };
         /** BookingFeedbackRead */
@@ -1224,7 +1278,10 @@ export interface components {
         /** BookingMove */
         BookingMove: {
             minutes?: number | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description RFC 3339 with an offset (Z or +01:00)
+             */
             start: string;
         };
         /** BookingOutcome */
@@ -1360,8 +1417,10 @@ export interface components {
         };
         /** DayRead */
         DayRead: {
+            closed: boolean;
             /** Format: date */
             date: string;
+            hours: components["schemas"]["HoursRead"];
             slots: components["schemas"]["SlotRead"][];
         };
         /** DeadLetterRead */
@@ -1405,6 +1464,8 @@ export interface components {
             phone?: string | null;
             /** @description Minutes before a visit that reminders go out */
             reminder_lead_minutes?: number[];
+            /** @default false */
+            staff_feed_details: boolean;
             /**
              * @description An IANA time zone
              * @default Europe/Oslo
@@ -1434,6 +1495,7 @@ export interface components {
             phone?: string | null;
             /** @description Minutes before a visit that reminders go out */
             reminder_lead_minutes?: number[];
+            staff_feed_details?: boolean;
             /**
              * @description An IANA time zone
              * @example Europe/Oslo
@@ -1454,6 +1516,7 @@ export interface components {
             notice_hours: number;
             phone: string | null;
             reminder_lead_minutes: number[];
+            staff_feed_details: boolean;
             timezone: string;
         };
         /** EvaluationRead */
@@ -1602,6 +1665,54 @@ export interface components {
             minutes: number;
             visits: number;
         };
+        /** HoursRead */
+        HoursRead: {
+            left_minutes: number;
+            next_period_start: string | null;
+            /** @enum {string} */
+            period: "week" | "month" | "four_weeks";
+            /** Format: date */
+            period_end: string;
+            /** Format: date */
+            period_start: string;
+        };
+        /** ImportRefusalRead */
+        ImportRefusalRead: {
+            code: string;
+            column: string | null;
+            fields: {
+                [key: string]: unknown;
+            };
+            title: string;
+        };
+        /** ImportReportRead */
+        ImportReportRead: {
+            created: number;
+            dry_run: boolean;
+            /** @enum {string} */
+            encoding: "utf-8" | "windows-1252";
+            kept: boolean;
+            refused: number;
+            rows: components["schemas"]["ImportRowRead"][];
+            unchanged: number;
+            updated: number;
+        };
+        /** ImportRowRead */
+        ImportRowRead: {
+            /** @enum {string} */
+            action: "create" | "update" | "unchanged" | "refuse";
+            changed: string[];
+            /** @enum {null|string} */
+            record: "person" | "proxy" | "decision" | null;
+            refusals: components["schemas"]["ImportRefusalRead"][];
+            row: number;
+            subject: string | null;
+        };
+        /** ImportUpload */
+        ImportUpload: {
+            /** Format: binary */
+            file: string;
+        };
         /** LatestFeedbackRead */
         LatestFeedbackRead: {
             answer: string;
@@ -1613,7 +1724,7 @@ export interface components {
         LengthRead: {
             minutes: number;
             /** @enum {string} */
-            status: "free" | "busy" | "yours" | "no_hours";
+            status: "free" | "busy" | "yours" | "no_hours" | "too_soon";
         };
         /** MeRead */
         MeRead: {
@@ -1893,14 +2004,20 @@ export interface components {
         };
         /** ServiceDescription */
         ServiceDescription: {
+            /** @description Optional: left out, null or blank, bokmål is shown instead */
             en?: string | null;
+            /** @description Required, not blank (422 `service_text_required`) */
             nb: string;
+            /** @description Optional: left out, null or blank, bokmål is shown instead */
             nn?: string | null;
         };
         /** ServiceName */
         ServiceName: {
+            /** @description Optional: left out, null or blank, bokmål is shown instead */
             en?: string | null;
+            /** @description Required, not blank (422 `service_text_required`) */
             nb: string;
+            /** @description Optional: left out, null or blank, bokmål is shown instead */
             nn?: string | null;
         };
         /** ServicePatch */
@@ -2051,10 +2168,346 @@ export interface components {
             start: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The body could not be read: not UTF-8, not JSON, or nested too deep (`malformed_body`) */
+        Problem400: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description Not signed in (`unauthorized`) */
+        Problem401: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description Signed in, but not allowed (`forbidden`, `csrf_failed`) */
+        Problem403: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description Not found, or not yours to see (`not_found`) */
+        Problem404: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description Refused: it conflicts with what is already there (`slot_full`, `conflict`, ...) */
+        Problem409: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description The body is larger than the API takes (`request_too_large`) */
+        Problem413: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description The body is not `application/json` (`unsupported_media_type`) */
+        Problem415: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description A value is not valid (`validation_failed`, `time_zone_required`, `text_contains_nul`, `date_out_of_range`) */
+        Problem422: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description Too many requests: wait Retry-After seconds (`too_many_requests`) */
+        Problem429: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description A fault on our side (`internal_error`) */
+        Problem500: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description Overloaded or a server out of reach: wait Retry-After seconds (`busy`, `overloaded`, `service_unavailable`) */
+        Problem503: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Seconds to wait before trying again */
+        "Retry-After": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -2082,21 +2535,13 @@ export interface operations {
                     "application/json": components["schemas"]["AllocationRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AllocationsCreate: {
@@ -2121,21 +2566,16 @@ export interface operations {
                     "application/json": components["schemas"]["AllocationRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AllocationsAllocationIdGetAllocation: {
@@ -2158,21 +2598,13 @@ export interface operations {
                     "application/json": components["schemas"]["AllocationRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AllocationsAllocationIdChange: {
@@ -2199,21 +2631,16 @@ export interface operations {
                     "application/json": components["schemas"]["AllocationRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AllocationsAllocationIdEvaluationEvaluation: {
@@ -2236,21 +2663,13 @@ export interface operations {
                     "application/json": components["schemas"]["EvaluationRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AllocationsAllocationIdEvaluationCsvEvaluationCsv: {
@@ -2273,21 +2692,13 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1ApiTokensListTokens: {
@@ -2308,6 +2719,10 @@ export interface operations {
                     "application/json": components["schemas"]["TokenRead"][];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1ApiTokensCreate: {
@@ -2332,21 +2747,16 @@ export interface operations {
                     "application/json": components["schemas"]["TokenCreated"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1ApiTokensTokenIdRevokeRevoke: {
@@ -2369,21 +2779,14 @@ export interface operations {
                     "application/json": components["schemas"]["TokenRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AuditLogListEntries: {
@@ -2404,6 +2807,10 @@ export interface operations {
                     "application/json": components["schemas"]["AuditRead"][];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1AvailabilityAvailability: {
@@ -2413,6 +2820,8 @@ export interface operations {
                 service_id: string;
                 from?: string | null;
                 to?: string | null;
+                /** @description A booked visit of theirs on the service, being moved: given back first */
+                moving?: string | null;
             };
             header?: never;
             path?: never;
@@ -2429,21 +2838,13 @@ export interface operations {
                     "application/json": components["schemas"]["AvailabilityRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsListBookings: {
@@ -2469,21 +2870,14 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsCreate: {
@@ -2511,21 +2905,17 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdAssignAssign: {
@@ -2552,21 +2942,16 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdCancelCancel: {
@@ -2589,26 +2974,22 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdEventIcsEventFile: {
         parameters: {
-            query?: never;
+            query?: {
+                lang?: "nb" | "nn" | "en" | null;
+            };
             header?: never;
             path: {
                 booking_id: string;
@@ -2623,24 +3004,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/calendar": string;
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdFeedbackAnswerOfBooking: {
@@ -2663,21 +3036,13 @@ export interface operations {
                     "application/json": components["schemas"]["BookingFeedbackRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdFeedbackAnswer: {
@@ -2704,21 +3069,16 @@ export interface operations {
                     "application/json": components["schemas"]["FeedbackRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdMoveMove: {
@@ -2745,21 +3105,17 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1BookingsBookingIdOutcomeOutcome: {
@@ -2786,21 +3142,17 @@ export interface operations {
                     "application/json": components["schemas"]["BookingRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1CommitteeCommittee: {
@@ -2821,6 +3173,10 @@ export interface operations {
                     "application/json": components["schemas"]["CommitteeRead"];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1CommitteeThresholdsThresholds: {
@@ -2841,6 +3197,10 @@ export interface operations {
                     "application/json": components["schemas"]["Thresholds"];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1CommitteeThresholdsSetThresholds: {
@@ -2865,21 +3225,15 @@ export interface operations {
                     "application/json": components["schemas"]["Thresholds"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1CoordinatorsCreate: {
@@ -2904,21 +3258,16 @@ export interface operations {
                     "application/json": components["schemas"]["CoordinatorRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1CoordinatorsMeRecipientsCoordinated: {
@@ -2939,6 +3288,10 @@ export interface operations {
                     "application/json": components["schemas"]["CoordinatedRead"][];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsListDepartments: {
@@ -2962,21 +3315,10 @@ export interface operations {
                     "application/json": components["schemas"]["DepartmentRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsCreate: {
@@ -3001,21 +3343,15 @@ export interface operations {
                     "application/json": components["schemas"]["DepartmentRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdGetDepartment: {
@@ -3038,21 +3374,11 @@ export interface operations {
                     "application/json": components["schemas"]["DepartmentRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdUpdate: {
@@ -3079,21 +3405,16 @@ export interface operations {
                     "application/json": components["schemas"]["DepartmentRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdCapacityCapacity: {
@@ -3121,21 +3442,13 @@ export interface operations {
                     "application/json": components["schemas"]["CapacityRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdCoverageCoverage: {
@@ -3163,21 +3476,13 @@ export interface operations {
                     "application/json": components["schemas"]["CoverageRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdExceptionsExceptions: {
@@ -3200,21 +3505,13 @@ export interface operations {
                     "application/json": components["schemas"]["ExceptionRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdExceptionsCreateException: {
@@ -3241,21 +3538,16 @@ export interface operations {
                     "application/json": components["schemas"]["ExceptionRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdExceptionsExceptionIdDeleteException: {
@@ -3277,21 +3569,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdFeedbackDepartmentMonths: {
@@ -3319,21 +3604,13 @@ export interface operations {
                     "application/json": components["schemas"]["DepartmentFeedbackRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdHolidayOpeningsHolidays: {
@@ -3356,21 +3633,13 @@ export interface operations {
                     "application/json": components["schemas"]["HolidayRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdHolidayOpeningsOpenOnHoliday: {
@@ -3397,21 +3666,16 @@ export interface operations {
                     "application/json": components["schemas"]["HolidayOpeningRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdHolidayOpeningsOpeningIdCloseOnHoliday: {
@@ -3433,21 +3697,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdOpeningHoursOpeningHours: {
@@ -3470,21 +3727,11 @@ export interface operations {
                     "application/json": components["schemas"]["OpeningRuleRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdOpeningHoursReplaceOpeningHours: {
@@ -3511,21 +3758,16 @@ export interface operations {
                     "application/json": components["schemas"]["OpeningRuleRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdRosterDepartment: {
@@ -3551,21 +3793,13 @@ export interface operations {
                     "application/json": components["schemas"]["controllers_roster_VisitRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdServicesServices: {
@@ -3588,21 +3822,11 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdServicesCreateService: {
@@ -3629,21 +3853,16 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdServicesAllAllServices: {
@@ -3666,21 +3885,13 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1DepartmentsDepartmentIdServicesServiceIdUpdateService: {
@@ -3708,21 +3919,16 @@ export interface operations {
                     "application/json": components["schemas"]["ServiceRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FeedbackAnswers: {
@@ -3745,21 +3951,13 @@ export interface operations {
                     "application/json": components["schemas"]["insight_people_AnswerRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FeedbackPendingPending: {
@@ -3782,21 +3980,13 @@ export interface operations {
                     "application/json": components["schemas"]["schemas_insight_people_VisitRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FeedsListFeeds: {
@@ -3817,6 +4007,10 @@ export interface operations {
                     "application/json": components["schemas"]["FeedRead"][];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FeedsCreate: {
@@ -3841,21 +4035,15 @@ export interface operations {
                     "application/json": components["schemas"]["FeedCreated"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FeedsFeedIdRevoke: {
@@ -3876,21 +4064,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FollowUpsListOpen: {
@@ -3911,6 +4092,10 @@ export interface operations {
                     "application/json": components["schemas"]["FollowUpRead"][];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1FollowUpsFollowUpIdResolveResolve: {
@@ -3937,21 +4122,52 @@ export interface operations {
                     "application/json": components["schemas"]["FollowUpRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1ImportsImportFile: {
+        parameters: {
+            query?: {
+                dry_run?: boolean;
+                skip_refused?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportUpload"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
+                    "application/json": components["schemas"]["ImportReportRead"];
                 };
             };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MeMe: {
@@ -3972,6 +4188,10 @@ export interface operations {
                     "application/json": components["schemas"]["MeRead"];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MeAccessLogAccessLog: {
@@ -3994,21 +4214,13 @@ export interface operations {
                     "application/json": components["schemas"]["AccessLogEntry"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MePushSubscriptionsSubscribe: {
@@ -4033,21 +4245,15 @@ export interface operations {
                     "application/json": components["schemas"]["PushSubscriptionCreated"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MePushSubscriptionsPublicKeyPublicKey: {
@@ -4068,6 +4274,11 @@ export interface operations {
                     "application/json": components["schemas"]["PushPublicKey"];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MePushSubscriptionsSubscriptionIdUnsubscribe: {
@@ -4088,21 +4299,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MeReminderSettingsShow: {
@@ -4123,6 +4327,10 @@ export interface operations {
                     "application/json": components["schemas"]["ReminderSettingsRead"];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1MeReminderSettingsChange: {
@@ -4147,21 +4355,16 @@ export interface operations {
                     "application/json": components["schemas"]["ReminderSettingsRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1NotificationsDeadLettersListLetters: {
@@ -4182,6 +4385,10 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetterRead"][];
                 };
             };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1NotificationsDeadLettersRemindersReminderIdRetryRetry: {
@@ -4204,21 +4411,14 @@ export interface operations {
                     "application/json": components["schemas"]["ReminderRetried"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1PersonsCreate: {
@@ -4243,21 +4443,15 @@ export interface operations {
                     "application/json": components["schemas"]["PersonRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1PersonsPersonIdRead: {
@@ -4280,21 +4474,13 @@ export interface operations {
                     "application/json": components["schemas"]["PersonRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1PersonsPersonIdRolesGrant: {
@@ -4321,21 +4507,16 @@ export interface operations {
                     "application/json": components["schemas"]["RoleRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1PersonsPersonIdRolesRoleIdRevoke: {
@@ -4357,21 +4538,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1ProxyLinksCreate: {
@@ -4396,21 +4570,16 @@ export interface operations {
                     "application/json": components["schemas"]["ProxyLinkRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1ProxyLinksLinkIdEndEnd: {
@@ -4433,21 +4602,14 @@ export interface operations {
                     "application/json": components["schemas"]["ProxyLinkRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1RecipientsRecipientIdPlanReadPlan: {
@@ -4470,21 +4632,13 @@ export interface operations {
                     "application/json": components["schemas"]["PlanRead"];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1ReviewsReviews: {
@@ -4508,21 +4662,12 @@ export interface operations {
                     "application/json": components["schemas"]["ReviewRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     ApiV1StaffStaffIdRosterStaff: {
@@ -4548,21 +4693,13 @@ export interface operations {
                     "application/json": components["schemas"]["controllers_roster_VisitRead"][];
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     AuthCallbackCallback: {
@@ -4578,6 +4715,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Object moved -- see Method and URL list */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["Problem400"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    AuthChooseChoose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description Redirect Response */
             303: {
                 headers: {
@@ -4587,21 +4749,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     AuthLoginLogin: {
@@ -4625,21 +4778,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
-            };
+            400: components["responses"]["Problem400"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     AuthLogoutLogout: {
@@ -4662,6 +4806,40 @@ export interface operations {
                     };
                 };
             };
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    AuthLogoutEverywhereLogoutEverywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string | number;
+                    };
+                };
+            };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     HealthLiveLive: {
@@ -4684,6 +4862,8 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     HealthReadyReady: {
@@ -4706,6 +4886,8 @@ export interface operations {
                     };
                 };
             };
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
     IcalFilenameFeed: {
@@ -4727,24 +4909,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/calendar": string;
                 };
             };
-            /** @description Bad request syntax or unsupported method */
-            400: {
+            /** @description Unchanged since the ETag in If-None-Match */
+            304: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": {
-                        detail: string;
-                        extra?: null | {
-                            [key: string]: unknown;
-                        } | unknown[];
-                        status_code: number;
-                    };
-                };
+                content?: never;
             };
+            400: components["responses"]["Problem400"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
         };
     };
 }

@@ -1,16 +1,18 @@
 // The department administrator's desk: weekly opening hours, exceptions, services, 14-day staffing, decisions.
-import { Alert, Button, Heading, Input, Paragraph, Select, Table, Tabs, Tag, Textfield } from '@digdir/designsystemet-react';
+import { Alert, Button, Dialog, Fieldset, Heading, Input, Paragraph, Select, Table, Tabs, Tag, Textfield } from '@digdir/designsystemet-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiProblem, api, call, type RuleWrite, type Visit } from '../api/client';
+import { ApiProblem, api, call, type RuleWrite, type Schemas, type Visit } from '../api/client';
 import { useDepartment } from '../api/queries';
 import { focusOnMount } from '../focus';
 import { HoursBar } from '../components/HoursBar';
+import { ScrollRegion } from '../components/ScrollRegion';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { InsightNav, useDepartmentChoice } from './InsightNav';
 import { Allocations } from './Allocations';
+import { localText } from '../texts';
 import { addDays, formatDay, formatTime, formatWhen, localDate } from '../time';
 
 interface ConflictBooking {
@@ -170,7 +172,7 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
             const day = weekdays[row.weekday] ?? '';
             return (
               <Table.Row key={i}>
-                <Table.Cell>
+                <Table.Cell data-label={t('admin.weekday')}>
                   <Select aria-label={`${t('admin.weekday')} ${i + 1}`} value={String(row.weekday)} onChange={(e) => change(i, { weekday: Number(e.target.value) })}>
                     {weekdays.map((name, d) => (
                       <Select.Option key={d} value={String(d)}>
@@ -179,16 +181,16 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
                     ))}
                   </Select>
                 </Table.Cell>
-                <Table.Cell>
+                <Table.Cell data-label={t('admin.from')}>
                   <TimeSelect label={`${t('admin.from')}, ${day} ${i + 1}`} value={row.start} grid={grid} onChange={(start) => change(i, { start })} />
                 </Table.Cell>
-                <Table.Cell>
+                <Table.Cell data-label={t('admin.to')}>
                   <TimeSelect label={`${t('admin.to')}, ${day} ${i + 1}`} value={row.end} grid={grid} end onChange={(end) => change(i, { end })} />
                 </Table.Cell>
-                <Table.Cell>
+                <Table.Cell data-label={t('admin.staffCount')}>
                   <Input type="number" min={1} max={50} aria-label={`${t('admin.staffCount')}, ${day} ${row.start}`} value={row.staff} onChange={(e) => change(i, { staff: Number(e.target.value) })} className="staff-input" />
                 </Table.Cell>
-                <Table.Cell>
+                <Table.Cell className="remove-cell">
                   <Button variant="tertiary" data-size="sm" onClick={() => setRows((all) => all.filter((_, j) => j !== i))} aria-label={t('admin.removeRowLabel', { day, from: row.start, to: row.end })}>
                     <Icon name="cross" />
                     {t('admin.removeRow')}
@@ -327,6 +329,102 @@ function Holidays({ departmentId }: { departmentId: string }) {
   );
 }
 
+type ServiceRow = Schemas['ServiceRead'];
+const TEXT_LANGUAGES = ['nb', 'nn', 'en'] as const;
+type Texts = Record<(typeof TEXT_LANGUAGES)[number], string>;
+
+/** A service's name and plain-language description in bokmål (required), nynorsk and English (each falls back). */
+function ServiceTextsDialog({ departmentId, service, onClose }: { departmentId: string; service: ServiceRow; onClose: (saved: boolean) => void }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const filled = (texts: Record<string, string>): Texts => ({ nb: texts.nb ?? '', nn: texts.nn ?? '', en: texts.en ?? '' });
+  const [names, setNames] = useState<Texts>(filled(service.names));
+  const [descriptions, setDescriptions] = useState<Texts>(filled(service.descriptions));
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  // The fields the API named as missing (`name.nb`, `description.nb`): marked beside the field itself.
+  const missing = new Set(error instanceof ApiProblem && Array.isArray(error.body.fields) ? (error.body.fields as string[]) : []);
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await call(
+        api.PATCH('/api/v1/departments/{department_id}/services/{service_id}', {
+          params: { path: { department_id: departmentId, service_id: service.id } },
+          body: { name: names, description: descriptions },
+        }),
+      );
+      await client.invalidateQueries({ queryKey: ['services-all', departmentId] });
+      await client.invalidateQueries({ queryKey: ['services'] });
+      onClose(true);
+    } catch (problem) {
+      setError(problem);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const label = (language: string) => `${t(`admin.textLanguage.${language}`)}${language === 'nb' ? '' : ` ${t('admin.textOptional')}`}`;
+  return (
+    <Dialog open modal onClose={() => onClose(false)} closeButton={t('app.close')} aria-labelledby="service-texts-title" className="service-texts-dialog">
+      <Dialog.Block>
+        <Heading level={2} data-size="sm" id="service-texts-title">
+          {t('admin.editTextsTitle', { name: localText(service.names) })}
+        </Heading>
+      </Dialog.Block>
+      <Dialog.Block>
+        <form
+          className="stack"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void save();
+          }}
+        >
+          <Paragraph data-size="sm">{t('admin.textsHelp')}</Paragraph>
+          {error !== null && <ProblemAlert error={error} />}
+          <Fieldset>
+            <Fieldset.Legend>{t('admin.serviceName')}</Fieldset.Legend>
+            {TEXT_LANGUAGES.map((language) => (
+              <Textfield
+                key={language}
+                label={label(language)}
+                lang={language}
+                value={names[language]}
+                maxLength={200}
+                error={language === 'nb' && missing.has('name.nb') ? t('admin.textRequired') : undefined}
+                onChange={(e) => setNames((n) => ({ ...n, [language]: e.target.value }))}
+              />
+            ))}
+          </Fieldset>
+          <Fieldset>
+            <Fieldset.Legend>{t('admin.serviceDescription')}</Fieldset.Legend>
+            {TEXT_LANGUAGES.map((language) => (
+              <Textfield
+                key={language}
+                multiline
+                rows={3}
+                label={label(language)}
+                lang={language}
+                value={descriptions[language]}
+                maxLength={4000}
+                error={language === 'nb' && missing.has('description.nb') ? t('admin.textRequired') : undefined}
+                onChange={(e) => setDescriptions((d) => ({ ...d, [language]: e.target.value }))}
+              />
+            ))}
+          </Fieldset>
+          <div className="button-row">
+            <Button type="submit" loading={busy} disabled={busy}>
+              {t('admin.saveTexts')}
+            </Button>
+            <Button type="button" variant="secondary" onClick={() => onClose(false)}>
+              {t('admin.cancelEdit')}
+            </Button>
+          </div>
+        </form>
+      </Dialog.Block>
+    </Dialog>
+  );
+}
+
 function Services({ departmentId }: { departmentId: string }) {
   const { t } = useTranslation();
   const list = useQuery({
@@ -335,6 +433,8 @@ function Services({ departmentId }: { departmentId: string }) {
   });
   const client = useQueryClient();
   const [error, setError] = useState<unknown>(null);
+  const [editing, setEditing] = useState<ServiceRow | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const toggle = async (id: string, active: boolean) => {
     setError(null);
     try {
@@ -353,39 +453,62 @@ function Services({ departmentId }: { departmentId: string }) {
       <Heading level={2} data-size="sm" id="services-title">
         {t('admin.services')}
       </Heading>
-      <Table border>
-        <Table.Head>
-          <Table.Row>
-            <Table.HeaderCell>{t('book.summaryService')}</Table.HeaderCell>
-            <Table.HeaderCell>{t('admin.durations')}</Table.HeaderCell>
-            <Table.HeaderCell>{t('admin.staffUnits')}</Table.HeaderCell>
-            <Table.HeaderCell>{t('staff.homeVisit')}</Table.HeaderCell>
-            <Table.HeaderCell>{t('admin.status')}</Table.HeaderCell>
-          </Table.Row>
-        </Table.Head>
-        <Table.Body>
-          {list.data.map((s) => (
-            <Table.Row key={s.id}>
-              <Table.Cell>
-                <strong>{s.name}</strong>
-                <br />
-                <span className="muted">{s.description}</span>
-              </Table.Cell>
-              <Table.Cell>{s.durations.map((m) => t('admin.minutes', { count: m })).join(', ')}</Table.Cell>
-              <Table.Cell>{s.staff_units}</Table.Cell>
-              <Table.Cell>{s.home_visit ? t('admin.yes') : t('admin.no')}</Table.Cell>
-              <Table.Cell>
-                <div className="service-status">
-                  <Tag data-color={s.active ? 'success' : 'neutral'}>{s.active ? t('admin.active') : t('admin.retired')}</Tag>
-                  <Button variant="tertiary" data-size="sm" onClick={() => void toggle(s.id, !s.active)} aria-label={`${s.active ? t('admin.retire') : t('admin.activate')}: ${s.name}`}>
-                    {s.active ? t('admin.retire') : t('admin.activate')}
-                  </Button>
-                </div>
-              </Table.Cell>
+      <Paragraph data-size="sm">{t('admin.servicesIntro')}</Paragraph>
+      {notice && (
+        <Alert data-color="success" role="status">
+          {notice}
+        </Alert>
+      )}
+      <ScrollRegion label={t('admin.services')}>
+        <Table border className="services-table">
+          <Table.Head>
+            <Table.Row>
+              <Table.HeaderCell>{t('book.summaryService')}</Table.HeaderCell>
+              <Table.HeaderCell>{t('admin.durations')}</Table.HeaderCell>
+              <Table.HeaderCell>{t('admin.staffUnits')}</Table.HeaderCell>
+              <Table.HeaderCell>{t('staff.homeVisit')}</Table.HeaderCell>
+              <Table.HeaderCell>{t('admin.status')}</Table.HeaderCell>
             </Table.Row>
-          ))}
-        </Table.Body>
-      </Table>
+          </Table.Head>
+          <Table.Body>
+            {list.data.map((s) => (
+              <Table.Row key={s.id}>
+                <Table.Cell>
+                  <strong>{localText(s.names)}</strong>
+                  <br />
+                  <span className="muted">{localText(s.descriptions)}</span>
+                  <br />
+                  <Button variant="tertiary" data-size="sm" className="edit-texts" onClick={() => setEditing(s)} aria-label={`${t('admin.editTexts')}: ${localText(s.names)}`}>
+                    <Icon name="edit" />
+                    {t('admin.editTexts')}
+                  </Button>
+                </Table.Cell>
+                <Table.Cell>{s.durations.map((m) => t('admin.minutes', { count: m })).join(', ')}</Table.Cell>
+                <Table.Cell>{s.staff_units}</Table.Cell>
+                <Table.Cell>{s.home_visit ? t('admin.yes') : t('admin.no')}</Table.Cell>
+                <Table.Cell>
+                  <div className="service-status">
+                    <Tag data-color={s.active ? 'success' : 'neutral'}>{s.active ? t('admin.active') : t('admin.retired')}</Tag>
+                    <Button variant="tertiary" data-size="sm" onClick={() => void toggle(s.id, !s.active)} aria-label={`${s.active ? t('admin.retire') : t('admin.activate')}: ${localText(s.names)}`}>
+                      {s.active ? t('admin.retire') : t('admin.activate')}
+                    </Button>
+                  </div>
+                </Table.Cell>
+              </Table.Row>
+            ))}
+          </Table.Body>
+        </Table>
+      </ScrollRegion>
+      {editing && (
+        <ServiceTextsDialog
+          departmentId={departmentId}
+          service={editing}
+          onClose={(saved) => {
+            setEditing(null);
+            setNotice(saved ? t('admin.textsSaved') : null);
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -416,36 +539,38 @@ function Capacity({ departmentId }: { departmentId: string }) {
       <Heading level={2} data-size="sm" id="capacity-title">
         {t('admin.capacity')}
       </Heading>
-      <Table border>
-        <Table.Head>
-          <Table.Row>
-            <Table.HeaderCell>{t('admin.exceptionDay')}</Table.HeaderCell>
-            <Table.HeaderCell>{t('admin.hours')}</Table.HeaderCell>
-            <Table.HeaderCell>{t('admin.staffCount')}</Table.HeaderCell>
-          </Table.Row>
-        </Table.Head>
-        <Table.Body>
-          {Array.from({ length: 14 }, (_, i) => addDays(today, i)).map((date) => {
-            const d = days.get(date);
-            return (
-              <Table.Row key={date}>
-                <Table.Cell>{formatDay(date)}</Table.Cell>
-                <Table.Cell>{d && d.capacity > 0 ? `${formatTime(d.first)}–${formatTime(d.last)}` : t('book.closed')}</Table.Cell>
-                <Table.Cell>
-                  {d && d.capacity > 0 ? (
-                    <div className="capacity-cell">
-                      <span>{t('admin.capacityUsed', { used: hours(d.used), capacity: hours(d.capacity) })}</span>
-                      <HoursBar used={d.used} granted={d.capacity} />
-                    </div>
-                  ) : (
-                    '–'
-                  )}
-                </Table.Cell>
-              </Table.Row>
-            );
-          })}
-        </Table.Body>
-      </Table>
+      <ScrollRegion label={t('admin.capacity')}>
+          <Table border>
+          <Table.Head>
+            <Table.Row>
+              <Table.HeaderCell>{t('admin.exceptionDay')}</Table.HeaderCell>
+              <Table.HeaderCell>{t('admin.hours')}</Table.HeaderCell>
+              <Table.HeaderCell>{t('admin.staffCount')}</Table.HeaderCell>
+            </Table.Row>
+          </Table.Head>
+          <Table.Body>
+            {Array.from({ length: 14 }, (_, i) => addDays(today, i)).map((date) => {
+              const d = days.get(date);
+              return (
+                <Table.Row key={date}>
+                  <Table.Cell>{formatDay(date)}</Table.Cell>
+                  <Table.Cell>{d && d.capacity > 0 ? `${formatTime(d.first)}–${formatTime(d.last)}` : t('book.closed')}</Table.Cell>
+                  <Table.Cell>
+                    {d && d.capacity > 0 ? (
+                      <div className="capacity-cell">
+                        <span>{t('admin.capacityUsed', { used: hours(d.used), capacity: hours(d.capacity) })}</span>
+                        <HoursBar used={d.used} granted={d.capacity} />
+                      </div>
+                    ) : (
+                      '–'
+                    )}
+                  </Table.Cell>
+                </Table.Row>
+              );
+            })}
+          </Table.Body>
+        </Table>
+      </ScrollRegion>
     </section>
   );
 }

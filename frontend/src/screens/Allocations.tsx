@@ -1,5 +1,6 @@
 // The department's decisions (vedtak) with this period's use, and an import of the case system's file (CSV or
 // JSON), posted one decision at a time: the API is idempotent on the case reference, so importing again is safe.
+import { ScrollRegion } from '../components/ScrollRegion';
 import { Alert, Heading, Label, Paragraph, Table, Tag, Button } from '@digdir/designsystemet-react';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
@@ -9,6 +10,7 @@ import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { readImport, type ImportRow } from '../importRows';
+import { localText } from '../texts';
 import { durationWords, formatDate } from '../time';
 
 type Outcome = { line: number; state: 'created' | 'existed' | 'refused'; text: string };
@@ -150,7 +152,7 @@ export function Allocations({ departmentId }: { departmentId: string }) {
     queryFn: () => call(api.GET('/api/v1/departments/{department_id}/services/all', { params: { path: { department_id: departmentId } } })),
   });
   const names = useNames([...new Set((list.data ?? []).map((a) => a.recipient_id))]);
-  const serviceName = new Map((services.data ?? []).map((s) => [s.id, s.name]));
+  const serviceName = new Map((services.data ?? []).map((s) => [s.id, localText(s.names)]));
   return (
     <section className="stack" aria-labelledby="allocations-title">
       <Heading level={2} data-size="sm" id="allocations-title">
@@ -160,47 +162,49 @@ export function Allocations({ departmentId }: { departmentId: string }) {
       {list.error && <ProblemAlert error={list.error} onRetry={() => void list.refetch()} />}
       {list.data && list.data.length === 0 && <Paragraph>{t('allocations.none')}</Paragraph>}
       {list.data && list.data.length > 0 && (
-        <Table border className="allocations-table">
-          <Table.Head>
-            <Table.Row>
-              <Table.HeaderCell>{t('allocations.recipient')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('book.summaryService')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('allocations.granted')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('allocations.used')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('allocations.valid')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('allocations.reference')}</Table.HeaderCell>
-            </Table.Row>
-          </Table.Head>
-          <Table.Body>
-            {list.data.map((a) => (
-              <Table.Row key={a.id}>
-                <Table.Cell>{names.get(a.recipient_id) ?? '…'}</Table.Cell>
-                <Table.Cell>
-                  {serviceName.get(a.service_id) ?? ''}
-                  {a.kind === 'trial' && (
-                    <>
-                      <br />
-                      <Tag data-color="info">{a.evaluation_date ? t('allocations.trialUntil', { date: formatDate(a.evaluation_date) }) : t('allocations.trial')}</Tag>
-                    </>
-                  )}
-                </Table.Cell>
-                <Table.Cell>{t('allocations.per', { amount: durationWords(a.minutes), period: t(`allocations.period.${a.period}`, { defaultValue: a.period }) })}</Table.Cell>
-                <Table.Cell>
-                  {a.used_minutes === null ? (
-                    '–'
-                  ) : (
-                    <div className="capacity-cell">
-                      <span>{t('allocations.usedOf', { used: durationWords(a.used_minutes), granted: durationWords(a.minutes) })}</span>
-                      <HoursBar used={a.used_minutes} granted={a.minutes} />
-                    </div>
-                  )}
-                </Table.Cell>
-                <Table.Cell>{a.valid_to ? `${formatDate(a.valid_from)} – ${formatDate(a.valid_to)}` : t('allocations.from', { date: formatDate(a.valid_from) })}</Table.Cell>
-                <Table.Cell>{a.external_ref ?? '–'}</Table.Cell>
+        <ScrollRegion label={t('allocations.title')}>
+          <Table border className="allocations-table">
+            <Table.Head>
+              <Table.Row>
+                <Table.HeaderCell>{t('allocations.recipient')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('book.summaryService')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('allocations.granted')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('allocations.used')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('allocations.valid')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('allocations.reference')}</Table.HeaderCell>
               </Table.Row>
-            ))}
-          </Table.Body>
-        </Table>
+            </Table.Head>
+            <Table.Body>
+              {list.data.map((a) => (
+                <Table.Row key={a.id}>
+                  <Table.Cell>{names.get(a.recipient_id) ?? '…'}</Table.Cell>
+                  <Table.Cell>
+                    {serviceName.get(a.service_id) ?? ''}
+                    {a.kind === 'trial' && (
+                      <>
+                        <br />
+                        <Tag data-color="info">{a.evaluation_date ? t('allocations.trialUntil', { date: formatDate(a.evaluation_date) }) : t('allocations.trial')}</Tag>
+                      </>
+                    )}
+                  </Table.Cell>
+                  <Table.Cell>{t('allocations.per', { amount: durationWords(a.minutes), period: t(`allocations.period.${a.period}`, { defaultValue: a.period }) })}</Table.Cell>
+                  <Table.Cell>
+                    {a.used_minutes === null ? (
+                      '–'
+                    ) : (
+                      <div className="capacity-cell">
+                        <span>{t('allocations.usedOf', { used: durationWords(a.used_minutes), granted: durationWords(a.minutes) })}</span>
+                        <HoursBar used={a.used_minutes} granted={a.minutes} />
+                      </div>
+                    )}
+                  </Table.Cell>
+                  <Table.Cell>{a.valid_to ? `${formatDate(a.valid_from)} – ${formatDate(a.valid_to)}` : t('allocations.from', { date: formatDate(a.valid_from) })}</Table.Cell>
+                  <Table.Cell>{a.external_ref ?? '–'}</Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table>
+        </ScrollRegion>
       )}
       <Import departmentId={departmentId} />
     </section>

@@ -1,6 +1,7 @@
 // Booking (and moving) one choice at a time: who → service → length → day → time → confirm.
 import { Alert, Button, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import type { TFunction } from 'i18next';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
@@ -10,10 +11,31 @@ import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link, navigate, useLocation } from '../router';
-import { freeStarts, nearestFree } from '../slots';
-import { durationWords, formatDay, formatTime, formatWhen, localDate, weekdayIndex } from '../time';
+import { firstFree, freeStarts, nearestFree, type DayInfo, type Hours, type TimeStatus } from '../slots';
+import { serviceDescription, serviceName } from '../texts';
+import { durationWords, formatDay, formatTime, formatWhen, localDate } from '../time';
+import { CancelDialog } from './Bookings';
 
 type Step = 'who' | 'service' | 'length' | 'day' | 'time' | 'confirm';
+/** The address of the receipt: `?steg=done`, never a step, so a reload of it starts a new booking. */
+const DONE = 'done';
+
+/**
+ * Why the decision's hours do not reach (used up, or fewer left than the length), and when new hours begin:
+ * "Timene for denne uken er brukt opp. Nye timer fra mandag 14. september."
+ */
+export function hoursWords(t: TFunction, hours: Hours, minutes: number, today: string): string {
+  const current = hours.period_start <= today && today <= hours.period_end;
+  const period = current ? t(`period.${hours.period}`) : t(`periodFrom.${hours.period}`, { date: formatDay(hours.period_start) });
+  const why = hours.left_minutes > 0 && hours.left_minutes < minutes ? t('book.onlyLeft', { left: durationWords(hours.left_minutes), period }) : t('book.usedUp', { period });
+  return hours.next_period_start ? `${why} ${t('book.newHours', { date: formatDay(hours.next_period_start) })}` : why;
+}
+
+/** Why a time cannot be booked, in a few words beside it. */
+function timeWords(t: TFunction, status: TimeStatus, hours: Hours | undefined): string {
+  if (status === 'no_hours' && hours?.left_minutes === 0) return t('book.timeStatus.used_up');
+  return t(`book.timeStatus.${status}`);
+}
 
 function deadlineOf(start: string, hours: number | undefined): string | null {
   if (hours === undefined) return null;
@@ -61,60 +83,86 @@ export function Book() {
   const movingFor = params.get('for') ?? actor.selected?.id;
   const moving = useBookings(movingId && movingFor ? [movingFor] : []).bookings.find((b) => b.id === movingId);
 
-  const [who, setWho] = useState<string | undefined>(movingFor ?? actor.selected?.id);
-  const [serviceId, setServiceId] = useState<string | undefined>();
-  const [minutes, setMinutes] = useState<number | undefined>();
-  const [day, setDay] = useState<string | undefined>();
-  const [start, setStart] = useState<string | undefined>();
-  const [stepIndex, setStepIndex] = useState(0);
+  // Every choice and the step live in the address (?for=&tjeneste=&lengde=&dag=&tid=&steg=), so the browser's back
+  // button goes one step back with the earlier choices kept, and a refresh or a shared link keeps the place.
+  const param = (name: string) => params.get(name) || undefined;
+  const who = moving?.recipient_id ?? param('for') ?? actor.selected?.id;
+  const serviceId = moving?.service_id ?? param('tjeneste');
+  const minutes = moving?.minutes ?? (Number(param('lengde')) || undefined);
+  const day = param('dag');
+  const start = param('tid');
   const [key, setKey] = useState(newIdempotencyKey);
   const [error, setError] = useState<unknown>(null);
   const [nearest, setNearest] = useState<string[]>([]);
-  const [done, setDone] = useState<Booking | null>(null);
+  const [done, setDone] = useState<{ booking: Booking; service: Service; from?: string; cancelled?: boolean } | null>(null);
+  const [cancelling, setCancelling] = useState(false);
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    if (moving) {
-      setWho(moving.recipient_id);
-      setServiceId(moving.service_id);
-      setMinutes(moving.minutes);
+  /** To another step (a new history entry), with these choices changed; undefined removes a choice. */
+  const go = (step: Step | undefined, change: Record<string, string | undefined> = {}, options: { replace?: boolean } = {}) => {
+    const next = new URLSearchParams(params);
+    for (const [name, value] of Object.entries({ ...change, steg: step })) {
+      if (value === undefined) next.delete(name);
+      else next.set(name, value);
     }
-  }, [moving]);
+    const query = next.toString();
+    navigate(query ? `${path}?${query}` : path, options);
+  };
 
   const offers = useOffers(who);
   const service: Service | undefined = offers.offers.find((o) => o.service.id === serviceId)?.service ?? (serviceId ? index.services.get(serviceId) : undefined);
-  const availability = useAvailability(who, serviceId);
-  const days = useMemo(() => freeStarts(availability.data, minutes ?? 0, localDate(new Date())), [availability.data, minutes]);
+  const availability = useAvailability(who, serviceId, movingId ?? undefined);
+  const today = localDate(new Date());
+  const days = useMemo(() => freeStarts(availability.data, minutes ?? 0, today, moving?.start), [availability.data, minutes, today, moving?.start]);
+  // Each period whose hours do not reach, once, above the days it covers.
+  const short = [...new Map(days.filter((d) => d.state === 'no_hours' && d.hours).map((d) => [d.hours?.period_start, d.hours as Hours])).values()];
+  const first = firstFree(days);
+  const chosenDay = days.find((d) => d.date === day);
   const department = service ? index.departments.get(service.department_id) : undefined;
   const person = actor.people.find((p) => p.id === who);
-  const hours = useQuery({
-    queryKey: ['opening-hours', service?.department_id],
-    enabled: !!service,
-    staleTime: 10 * 60_000,
-    queryFn: () => call(api.GET('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: service?.department_id ?? '' } } })),
-  });
-  const openWeekdays = new Set((hours.data ?? []).map((r) => r.weekday));
+  /** What a day button says: how many times are free, or why none can be chosen. */
+  const dayWords = (d: DayInfo): string => {
+    if (d.state === 'free') return t('book.free', { count: d.free.length });
+    if (d.state === 'no_hours') return t(d.hours?.left_minutes ? 'book.dayTooFew' : 'book.dayUsedUp');
+    if (d.state === 'too_soon') return t('book.timeStatus.too_soon');
+    return t(d.state === 'closed' ? 'book.closed' : d.state === 'full' ? 'book.full' : 'book.noneFree');
+  };
+  /** Above the times of a day that has none to choose: why, in a sentence. */
+  const dayReason = (d: DayInfo): string => {
+    if (d.state === 'no_hours' && d.hours) return hoursWords(t, d.hours, minutes ?? 0, today);
+    return d.state === 'none' ? t('book.noTimes') : dayWords(d);
+  };
 
   const steps: Step[] = movingId
     ? ['day', 'time', 'confirm']
     : [...(actor.people.length > 1 ? (['who'] as Step[]) : []), 'service', ...((service?.durations.length ?? 2) > 1 ? (['length'] as Step[]) : []), 'day', 'time', 'confirm'];
-  const step = steps[Math.min(stepIndex, steps.length - 1)] ?? 'service';
-  const next = () => {
-    setError(null);
-    setStepIndex((i) => i + 1);
-  };
-  const back = () => {
+  // The step asked for, or the first one whose earlier choices are missing (a link cut short, a retired service).
+  const wanted = steps.indexOf(param('steg') as Step);
+  const missing = steps.findIndex((s, i) => i < Math.max(wanted, 0) && !chosen(s));
+  const stepIndex = missing >= 0 ? missing : Math.max(wanted, 0);
+  const step = steps[stepIndex] ?? 'service';
+  function chosen(s: Step): boolean {
+    if (s === 'who') return !!who;
+    if (s === 'service') return !!serviceId;
+    if (s === 'length') return !!minutes;
+    if (s === 'day') return !!day;
+    if (s === 'time') return !!start;
+    return false;
+  }
+  useEffect(() => {
     setError(null);
     setNearest([]);
+  }, [step]);
+  useEffect(() => setKey(newIdempotencyKey()), [start]);
+  const back = () => {
     if (stepIndex === 0) navigate(movingId ? '/timer' : '/');
-    else setStepIndex((i) => i - 1);
+    else go(steps[stepIndex - 1]);
   };
+  const after = (current: Step) => steps[steps.indexOf(current) + 1];
 
   const chooseStart = (value: string) => {
-    setStart(value);
-    setKey(newIdempotencyKey());
     setNearest([]);
     setError(null);
+    go(step, { tid: value }, { replace: true });
   };
 
   const submit = async () => {
@@ -130,7 +178,9 @@ export function Book() {
               body: { recipient_id: who, service_id: serviceId, start, minutes },
             }),
           );
-      setDone(booking);
+      if (service) setDone({ booking, service, from: moving?.start });
+      // The booking is made: the address no longer holds a choice to confirm, so a refresh cannot offer it again.
+      navigate(movingId ? `${path}?for=${who}&steg=${DONE}` : `/bestill?steg=${DONE}`, { replace: true });
       await client.invalidateQueries({ queryKey: ['bookings'] });
       await client.invalidateQueries({ queryKey: ['availability'] });
       await client.invalidateQueries({ queryKey: ['allocations'] });
@@ -138,24 +188,60 @@ export function Book() {
       setError(problem);
       if (problem instanceof ApiProblem && ['slot_full', 'busy', 'too_short_notice', 'overlaps_own_booking', 'outside_opening_hours'].includes(problem.code)) {
         const fresh = await availability.refetch();
-        setNearest(nearestFree(freeStarts(fresh.data, minutes, localDate(new Date())), start));
+        setNearest(nearestFree(freeStarts(fresh.data, minutes, localDate(new Date()), moving?.start), start));
       }
     } finally {
       setBusy(false);
     }
   };
 
-  if (done && service) {
-    const deadline = deadlineOf(done.start, department?.cancel_deadline_hours);
+  if (done && param('steg') === DONE) {
+    const { booking } = done;
+    const hoursToCancel = index.departments.get(done.service.department_id)?.cancel_deadline_hours;
+    const deadline = deadlineOf(booking.start, hoursToCancel);
     return (
       <section className="stack">
         <Alert data-color="success" className="done">
           <Heading level={1} data-size="md" tabIndex={-1} ref={focusOnMount}>
             <Icon name="check" /> {movingId ? t('book.moved') : t('book.done')}
           </Heading>
-          <Paragraph>{t('book.doneText', { service: service.name, when: formatWhen(done.start) })}</Paragraph>
+          <Paragraph>{t('book.doneText', { service: serviceName(done.service), when: formatWhen(booking.start) })}</Paragraph>
+          {done.from && <Paragraph>{t('book.movedFrom', { when: formatWhen(done.from) })}</Paragraph>}
           {deadline && <Paragraph>{t('book.cancelRule', { deadline })}</Paragraph>}
         </Alert>
+        {done.cancelled ? (
+          <Alert data-color="info" role="status">
+            {t('bookings.cancelled')}
+          </Alert>
+        ) : (
+          <div className="button-row done-actions">
+            <Button asChild variant="secondary">
+              <a href={`/api/v1/bookings/${booking.id}/event.ics`} download>
+                <Icon name="calendar" />
+                {t('book.addToCalendar')}
+              </a>
+            </Button>
+            <Button variant="secondary" onClick={() => navigate(`/flytt/${booking.id}?for=${booking.recipient_id}`)}>
+              <Icon name="move" />
+              {t('book.moveIt')}
+            </Button>
+            <Button variant="secondary" data-color="danger" onClick={() => setCancelling(true)}>
+              <Icon name="cross" />
+              {t('book.cancelIt')}
+            </Button>
+          </div>
+        )}
+        {cancelling && (
+          <CancelDialog
+            booking={booking}
+            hours={hoursToCancel}
+            name={serviceName(done.service)}
+            onClose={(cancelled) => {
+              setCancelling(false);
+              if (cancelled) setDone({ ...done, cancelled: true });
+            }}
+          />
+        )}
         <div className="button-row">
           <Button asChild>
             <Link href="/timer">
@@ -194,10 +280,8 @@ export function Book() {
                 key={p.id}
                 icon="person"
                 onClick={() => {
-                  setWho(p.id);
                   actor.select(p.id);
-                  setServiceId(undefined);
-                  next();
+                  go(after('who'), { for: p.id, tjeneste: undefined, lengde: undefined, dag: undefined, tid: undefined });
                 }}
               >
                 {p.self ? t('actor.me', { name: p.name }) : p.name}
@@ -214,21 +298,23 @@ export function Book() {
           {offers.pending && <Loading />}
           {!offers.pending && offers.offers.length === 0 && <Paragraph>{t('home.noServices')}</Paragraph>}
           <ul className="plain-list choices">
-            {offers.offers.map(({ service: s }) => (
-              <ChoiceButton
-                key={s.id}
-                icon={s.home_visit ? 'home' : 'building'}
-                onClick={() => {
-                  setServiceId(s.id);
-                  setMinutes(s.durations.length === 1 ? s.durations[0] : undefined);
-                  setDay(undefined);
-                  next();
-                }}
-              >
-                <strong>{s.name}</strong>
-                <span className="choice-description service-description">{s.description}</span>
-              </ChoiceButton>
-            ))}
+            {offers.offers.map(({ service: s, availability: offered }) => {
+              const now = offered.days[0]?.hours; // today's period, or the first with a decision
+              return (
+                <ChoiceButton
+                  key={s.id}
+                  icon={s.home_visit ? 'home' : 'building'}
+                  onClick={() => {
+                    const only = s.durations.length === 1 ? String(s.durations[0]) : undefined;
+                    go(only ? 'day' : 'length', { for: who, tjeneste: s.id, lengde: only, dag: undefined, tid: undefined });
+                  }}
+                >
+                  <strong>{serviceName(s)}</strong>
+                  <span className="choice-description service-description">{serviceDescription(s)}</span>
+                  {now?.left_minutes === 0 && <span className="choice-description">{hoursWords(t, now, 0, today)}</span>}
+                </ChoiceButton>
+              );
+            })}
           </ul>
         </>
       )}
@@ -242,8 +328,7 @@ export function Book() {
                 key={m}
                 icon="clock"
                 onClick={() => {
-                  setMinutes(m);
-                  next();
+                  go(after('length'), { lengde: String(m), dag: undefined, tid: undefined });
                 }}
               >
                 {durationWords(m)}
@@ -258,37 +343,49 @@ export function Book() {
           <StepHeading n={n} total={total}>{t('book.day')}</StepHeading>
           {service && minutes && (
             <Paragraph className="muted">
-              {service.name}, {durationWords(minutes)}
+              {serviceName(service)}, {durationWords(minutes)}
             </Paragraph>
           )}
           {availability.isPending && <Loading />}
           {availability.error && <ProblemAlert error={availability.error} onRetry={() => void availability.refetch()} />}
+          {availability.data && short.length > 0 && (
+            <Alert data-color="info" className="hours-notice">
+              {short.map((h) => (
+                <Paragraph key={h.period_start}>{hoursWords(t, h, minutes ?? 0, today)}</Paragraph>
+              ))}
+            </Alert>
+          )}
+          {availability.data && first && (
+            <Button variant="secondary" className="choice first-free" onClick={() => go('confirm', { dag: localDate(first), tid: first })}>
+              <Icon name="clock" />
+              <span className="choice-text">
+                <strong>{t('book.firstFree')}</strong>
+                <span className="first-free-when">{formatWhen(first)}</span>
+              </span>
+              <Icon name="arrow" />
+            </Button>
+          )}
           {availability.data && (
             <ul className="plain-list choices days">
               {days.map((d) => {
-                const closed = d.total === 0;
-                const full = !closed && d.free.length === 0;
-                const almost = !closed && !full && d.free.length <= Math.max(2, d.total / 4);
-                const shut = closed && hours.data !== undefined && !openWeekdays.has(weekdayIndex(d.date));
-                const status = shut ? t('book.closed') : closed ? t('book.noneFree') : full ? t('book.full') : t('book.free', { count: d.free.length });
+                const off = d.state !== 'free';
+                const almost = !off && d.free.length <= Math.max(2, d.total / 4);
                 return (
-                  <li key={d.date} className={closed || full ? 'day-off' : undefined}>
+                  <li key={d.date} className={off ? 'day-off' : undefined}>
                     <Button
                       variant="secondary"
                       className="choice"
-                      disabled={closed || full}
+                      disabled={off}
                       onClick={() => {
-                        setDay(d.date);
-                        next();
+                        go(after('day'), { dag: d.date, tid: undefined });
                       }}
                     >
                       <Icon name="calendar" />
                       <span className="choice-text">
                         <strong className="day-name">{formatDay(d.date)}</strong>
-                        <span className="choice-description">{status}</span>
+                        <span className="choice-description">{dayWords(d)}</span>
                       </span>
                       {almost && <Tag data-color="warning">{t('book.almostFull')}</Tag>}
-                      {full && <Tag data-color="neutral">{t('book.full')}</Tag>}
                     </Button>
                   </li>
                 );
@@ -302,31 +399,35 @@ export function Book() {
         <>
           <StepHeading n={n} total={total}>{t('book.time')}</StepHeading>
           <Paragraph className="muted">{formatDay(day)}</Paragraph>
-          {(days.find((d) => d.date === day)?.free.length ?? 0) === 0 ? (
-            <Paragraph>{t('book.noTimes')}</Paragraph>
-          ) : (
-            <ul className="plain-list times">
-              {days
-                .find((d) => d.date === day)
-                ?.free.map((s) => (
-                  <li key={s}>
-                    <Button
-                      variant="secondary"
-                      className="time"
-                      onClick={() => {
-                        chooseStart(s);
-                        next();
-                      }}
-                    >
-                      {formatTime(s)}
-                    </Button>
-                  </li>
-                ))}
-            </ul>
+          {availability.isPending && <Loading />}
+          {availability.data && chosenDay && chosenDay.state !== 'free' && (
+            <Paragraph className="day-why">{dayReason(chosenDay)}</Paragraph>
           )}
-          <Paragraph data-size="sm" className="muted">
-            {t('book.busyNote')}
-          </Paragraph>
+          {chosenDay?.times.some((time) => time.status === 'too_soon') && department && (
+            <Paragraph data-size="sm">{t('book.tooSoonRule', { notice: durationWords(department.notice_hours * 60) })}</Paragraph>
+          )}
+          <ul className="plain-list times">
+            {chosenDay?.times.map((time) => (
+              <li key={time.start}>
+                {time.status === 'free' ? (
+                  <Button
+                    variant="secondary"
+                    className="time"
+                    onClick={() => {
+                      go(after('time'), { tid: time.start });
+                    }}
+                  >
+                    {formatTime(time.start)}
+                  </Button>
+                ) : (
+                  <span className="time time-off">
+                    <span>{formatTime(time.start)}</span>
+                    <span className="time-why">{timeWords(t, time.status, chosenDay.hours)}</span>
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
         </>
       )}
 
@@ -336,10 +437,16 @@ export function Book() {
           <dl className="summary">
             <div>
               <dt>{t('book.summaryService')}</dt>
-              <dd>{service.name}</dd>
+              <dd>{serviceName(service)}</dd>
             </div>
+            {moving && (
+              <div className="summary-old">
+                <dt>{t('book.summaryOld')}</dt>
+                <dd>{formatWhen(moving.start)}</dd>
+              </div>
+            )}
             <div>
-              <dt>{t('book.summaryWhen')}</dt>
+              <dt>{moving ? t('book.summaryNew') : t('book.summaryWhen')}</dt>
               <dd>{formatWhen(start)}</dd>
             </div>
             <div>

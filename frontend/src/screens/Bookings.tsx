@@ -9,13 +9,14 @@ import { useBookings, useServiceIndex } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link, navigate } from '../router';
+import { localText } from '../texts';
 import { durationWords, formatWhen } from '../time';
 
 function deadline(b: Booking, hours: number | undefined): Date | null {
   return hours === undefined ? null : new Date(new Date(b.start).getTime() - hours * 3_600_000);
 }
 
-function CancelDialog({ booking, hours, name, onClose }: { booking: Booking; hours: number | undefined; name: string; onClose: (cancelled: boolean) => void }) {
+export function CancelDialog({ booking, hours, name, onClose }: { booking: Booking; hours: number | undefined; name: string; onClose: (cancelled: boolean) => void }) {
   const { t } = useTranslation();
   const client = useQueryClient();
   const [error, setError] = useState<unknown>(null);
@@ -62,7 +63,7 @@ function CancelDialog({ booking, hours, name, onClose }: { booking: Booking; hou
 }
 
 export function Bookings() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { people } = useActor();
   const all = useBookings(people.map((p) => p.id));
   const index = useServiceIndex();
@@ -72,7 +73,7 @@ export function Bookings() {
   const now = new Date().toISOString();
   const upcoming = all.bookings.filter((b) => b.status === 'booked' && b.end > now);
   const past = all.bookings.filter((b) => !upcoming.includes(b)).reverse().slice(0, 20);
-  const serviceName = (b: Booking) => index.services.get(b.service_id)?.name ?? '';
+  const serviceName = (b: Booking) => localText(index.services.get(b.service_id)?.names);
   const hours = (b: Booking) => index.departments.get(b.department_id)?.cancel_deadline_hours;
 
   return (
@@ -113,7 +114,8 @@ export function Bookings() {
                       <Icon name="clock" /> {t('bookings.deadline', { deadline: formatWhen(limit) })}
                     </Paragraph>
                   )}
-                  <a className="ds-link" href={`/api/v1/bookings/${b.id}/event.ics`} download>
+                  <a className="ds-link download-link" href={`/api/v1/bookings/${b.id}/event.ics?lang=${i18n.language}`} download>
+                    <Icon name="calendar" />
                     {t('bookings.download')}
                   </a>
                   <div className="button-row">

@@ -3,17 +3,20 @@ import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { allocationFor, bookedThisWeek, useAllocations } from '../api/allocations';
-import { hasRole, useBookings, useMe, useOffers, useServiceIndex, type Offer } from '../api/queries';
+import { hasRole, useBookings, useMe, useOffers, useServiceIndex, type Offer, type Person } from '../api/queries';
 import type { Booking } from '../api/client';
 import { ActorPicker } from '../components/ActorPicker';
 import { HoursBar } from '../components/HoursBar';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link } from '../router';
-import { durationWords, formatWhen } from '../time';
+import { serviceName } from '../texts';
+import { durationWords, formatDay, formatWhen } from '../time';
 
 // The feedback question loads on demand: the booking page stays small.
 const FeedbackPrompt = lazy(() => import('./InsightFeedback').then((m) => ({ default: m.FeedbackPrompt })));
+// So does an administrator's home (today's visits, this week's staffing, follow-ups).
+const AdminHome = lazy(() => import('./AdminHome'));
 
 function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; name: string | null; bookings: Booking[] }) {
   const { t } = useTranslation();
@@ -24,10 +27,11 @@ function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; 
   const period = t(`period.${allocation?.period ?? 'week'}`, { defaultValue: t('period.week') });
   const left = allocation ? (allocation.left_minutes ?? Math.max(0, allocation.minutes - used)) : 0;
   const whose = name ? 'For' : '';
+  const renews = offer.availability.days[0]?.hours.next_period_start;
   return (
     <Card data-color="neutral" className="hours-card">
       <Heading level={3} data-size="xs">
-        {offer.service.name}
+        {serviceName(offer.service)}
       </Heading>
       {allocation ? (
         <>
@@ -36,6 +40,7 @@ function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; 
               ? t(`home.left${whose}`, { name, left: durationWords(left), granted: durationWords(allocation.minutes), period })
               : t(`home.leftNone${whose}`, { name, period })}
           </Paragraph>
+          {left <= 0 && renews && <Paragraph>{t('book.newHours', { date: formatDay(renews) })}</Paragraph>}
           <HoursBar used={used} granted={allocation.minutes} />
         </>
       ) : (
@@ -45,11 +50,20 @@ function HoursCard({ offer, who, name, bookings }: { offer: Offer; who: string; 
   );
 }
 
-export function UpcomingList({ bookings, names, serviceNames, limit, showNames }: { bookings: Booking[]; names: Map<string, string>; serviceNames: Map<string, string>; limit?: number; showNames: boolean }) {
-  const { t } = useTranslation();
+/** "You have no visits booked", or whose: "Emma har ingen timer bestilt" for a proxy, "Du og Emma ..." for both. */
+function NoUpcoming({ people }: { people: Person[] }) {
+  const { t, i18n } = useTranslation();
+  const others = people.filter((p) => !p.self).map((p) => p.name.split(' ')[0] ?? p.name);
+  if (others.length === 0) return <Paragraph>{t('home.noUpcoming')}</Paragraph>;
+  const names = new Intl.ListFormat(i18n.language === 'en' ? 'en-GB' : 'nb-NO', { type: 'conjunction' }).format(others);
+  return <Paragraph>{people.some((p) => p.self) ? t('home.noUpcomingYouAnd', { names }) : t('home.noUpcomingFor', { names, count: others.length })}</Paragraph>;
+}
+
+export function UpcomingList({ bookings, names, serviceNames, limit, showNames, people = [] }: { bookings: Booking[]; names: Map<string, string>; serviceNames: Map<string, string>; limit?: number; showNames: boolean; people?: Person[] }) {
   const now = new Date().toISOString();
+  const { t } = useTranslation();
   const upcoming = bookings.filter((b) => b.status === 'booked' && b.end > now).slice(0, limit);
-  if (upcoming.length === 0) return <Paragraph>{t('home.noUpcoming')}</Paragraph>;
+  if (upcoming.length === 0) return <NoUpcoming people={people} />;
   return (
     <ul className="plain-list stack-sm">
       {upcoming.map((b) => (
@@ -77,22 +91,14 @@ export function Home() {
   const all = useBookings(people.map((p) => p.id));
   const names = new Map(people.map((p) => [p.id, p.name]));
   const index = useServiceIndex();
-  const serviceNames = new Map([...index.services.values()].map((s) => [s.id, s.name]));
+  const serviceNames = new Map([...index.services.values()].map((s) => [s.id, serviceName(s)]));
   const person = me.data?.person;
 
   if (!hasRole(me.data, 'recipient', 'proxy')) {
     return (
-      <section className="stack">
-        <Heading level={1} data-size="lg">
-          {t('home.greeting', { name: person?.given_name ?? '' })}
-        </Heading>
-        <Button asChild data-size="lg">
-          <Link href="/avdeling">
-            <Icon name="building" />
-            {t('nav.admin')}
-          </Link>
-        </Button>
-      </section>
+      <Suspense fallback={<Loading />}>
+        <AdminHome />
+      </Suspense>
     );
   }
 
@@ -102,6 +108,15 @@ export function Home() {
         {t('home.greeting', { name: person?.given_name ?? '' })}
       </Heading>
       <ActorPicker />
+      {/* Booking first: above the fold on a phone, before the feedback question and the hours. */}
+      {offers.offers.length > 0 && (
+        <Button asChild data-size="lg" className="cta">
+          <Link href="/bestill">
+            <Icon name="calendar" />
+            {t('home.book')}
+          </Link>
+        </Button>
+      )}
       <Suspense fallback={null}>
         <FeedbackPrompt />
       </Suspense>
@@ -118,19 +133,11 @@ export function Home() {
             <HoursCard key={offer.service.id} offer={offer} who={selected.id} name={selected.self ? null : selected.name.split(' ')[0] ?? selected.name} bookings={all.bookings} />
           ))}
       </section>
-      {offers.offers.length > 0 && (
-        <Button asChild data-size="lg" className="cta">
-          <Link href="/bestill">
-            <Icon name="calendar" />
-            {t('home.book')}
-          </Link>
-        </Button>
-      )}
       <section className="stack-sm" aria-labelledby="upcoming-title">
         <Heading level={2} data-size="sm" id="upcoming-title">
           {t('home.upcoming')}
         </Heading>
-        {all.pending ? <Loading /> : <UpcomingList bookings={all.bookings} names={names} serviceNames={serviceNames} limit={3} showNames={people.some((p) => !p.self)} />}
+        {all.pending ? <Loading /> : <UpcomingList bookings={all.bookings} names={names} serviceNames={serviceNames} limit={3} showNames={people.some((p) => !p.self)} people={people} />}
         <Link href="/timer" className="ds-link">
           {t('home.allBookings')}
         </Link>

@@ -1,5 +1,6 @@
 // The administrator's pages around the decision: capacity coverage per week (a chart and its table), the reviews
 // due, a decision's evaluation, the department's monthly feedback and the coordinating committee. Desktop first.
+import { ScrollRegion } from '../components/ScrollRegion';
 import { Alert, Field, Heading, Label, Paragraph, Select, Table, Tag } from '@digdir/designsystemet-react';
 import { useQuery } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
@@ -78,40 +79,44 @@ function Coverage() {
             <Paragraph className="coverage-ok">{t('insight.coverage.allFine')}</Paragraph>
           )}
           <figure className="chart-figure">
-            <ChartCoverage weeks={chart} title={t('insight.coverage.chartTitle', { department: name ?? '' })} description={description} />
+            <ScrollRegion label={t('insight.coverage.chartTitle', { department: name ?? '' })} className="table-scroll chart-scroll">
+              <ChartCoverage weeks={chart} title={t('insight.coverage.chartTitle', { department: name ?? '' })} description={description} />
+            </ScrollRegion>
             <ChartCoverageLegend />
             <figcaption>{t('insight.coverage.caption')}</figcaption>
           </figure>
-          <Table border className="coverage-table">
-            <caption>{t('insight.coverage.tableCaption')}</caption>
-            <Table.Head>
-              <Table.Row>
-                <Table.HeaderCell>{t('insight.coverage.weekHeader')}</Table.HeaderCell>
-                <Table.HeaderCell className="num">{t('insight.coverage.staffed')}</Table.HeaderCell>
-                <Table.HeaderCell className="num">{t('insight.coverage.allocated')}</Table.HeaderCell>
-                <Table.HeaderCell className="num">{t('insight.coverage.booked')}</Table.HeaderCell>
-                <Table.HeaderCell className="num">{t('insight.coverage.delivered')}</Table.HeaderCell>
-                <Table.HeaderCell>{t('insight.coverage.percent')}</Table.HeaderCell>
-              </Table.Row>
-            </Table.Head>
-            <Table.Body>
-              {weeks.map((w) => (
-                <Table.Row key={w.week_start} className={w.warning === 'over' ? 'row-over' : undefined}>
-                  <Table.HeaderCell scope="row">
-                    {label(w.iso_week)} <span className="muted">({shortDate(w.week_start)})</span>
-                  </Table.HeaderCell>
-                  <Table.Cell className="num">{hours(w.staffed_minutes)}</Table.Cell>
-                  <Table.Cell className="num">{hours(w.allocated_minutes)}</Table.Cell>
-                  <Table.Cell className="num">{hours(w.booked_minutes)}</Table.Cell>
-                  <Table.Cell className="num">{hours(w.delivered_minutes)}</Table.Cell>
-                  <Table.Cell>
-                    {w.allocated_percent === null ? '–' : `${w.allocated_percent.toLocaleString()} %`}{' '}
-                    {w.warning && <Tag data-color={w.warning === 'over' ? 'danger' : 'warning'}>{t(`insight.coverage.level.${w.warning}`)}</Tag>}
-                  </Table.Cell>
+          <ScrollRegion label={t('insight.coverage.tableCaption')}>
+            <Table border className="coverage-table">
+              <caption>{t('insight.coverage.tableCaption')}</caption>
+              <Table.Head>
+                <Table.Row>
+                  <Table.HeaderCell>{t('insight.coverage.weekHeader')}</Table.HeaderCell>
+                  <Table.HeaderCell className="num">{t('insight.coverage.staffed')}</Table.HeaderCell>
+                  <Table.HeaderCell className="num">{t('insight.coverage.allocated')}</Table.HeaderCell>
+                  <Table.HeaderCell className="num">{t('insight.coverage.booked')}</Table.HeaderCell>
+                  <Table.HeaderCell className="num">{t('insight.coverage.delivered')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('insight.coverage.percent')}</Table.HeaderCell>
                 </Table.Row>
-              ))}
-            </Table.Body>
-          </Table>
+              </Table.Head>
+              <Table.Body>
+                {weeks.map((w) => (
+                  <Table.Row key={w.week_start} className={w.warning === 'over' ? 'row-over' : undefined}>
+                    <Table.HeaderCell scope="row">
+                      {label(w.iso_week)} <span className="muted">({shortDate(w.week_start)})</span>
+                    </Table.HeaderCell>
+                    <Table.Cell className="num">{hours(w.staffed_minutes)}</Table.Cell>
+                    <Table.Cell className="num">{hours(w.allocated_minutes)}</Table.Cell>
+                    <Table.Cell className="num">{hours(w.booked_minutes)}</Table.Cell>
+                    <Table.Cell className="num">{hours(w.delivered_minutes)}</Table.Cell>
+                    <Table.Cell>
+                      {w.allocated_percent === null ? '–' : `${w.allocated_percent.toLocaleString()} %`}{' '}
+                      {w.warning && <Tag data-color={w.warning === 'over' ? 'danger' : 'warning'}>{t(`insight.coverage.level.${w.warning}`)}</Tag>}
+                    </Table.Cell>
+                  </Table.Row>
+                ))}
+              </Table.Body>
+            </Table>
+          </ScrollRegion>
         </>
       )}
     </div>
@@ -146,50 +151,52 @@ function Reviews() {
       {reviews.error && <ProblemAlert error={reviews.error} onRetry={() => void reviews.refetch()} />}
       {reviews.data?.length === 0 && <Paragraph>{t('insight.reviews.none')}</Paragraph>}
       {!!reviews.data?.length && (
-        <Table border className="reviews-table">
-          <caption className="visually-hidden">{t('insight.reviews.title')}</caption>
-          <Table.Head>
-            <Table.Row>
-              <Table.HeaderCell>{t('insight.reviews.due')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('insight.reviews.reason')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('insight.reviews.recipient')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('insight.reviews.decision')}</Table.HeaderCell>
-              <Table.HeaderCell className="num">{t('insight.reviews.weekly')}</Table.HeaderCell>
-              <Table.HeaderCell>{t('insight.reviews.evaluation')}</Table.HeaderCell>
-            </Table.Row>
-          </Table.Head>
-          <Table.Body>
-            {reviews.data.map((r) => (
-              <Table.Row key={`${r.allocation_id}-${r.reason}`}>
-                <Table.Cell>
-                  {shortDate(r.due)} {r.overdue && <Tag data-color="danger">{t('insight.reviews.overdue')}</Tag>}
-                </Table.Cell>
-                <Table.Cell>
-                  {t(`insight.reviews.reasons.${r.reason}`)}
-                  {r.kind === 'trial' && r.evaluation_date && (
-                    <>
-                      <br />
-                      <span className="muted">{t('insight.reviews.trialUntil', { date: shortDate(r.evaluation_date) })}</span>
-                    </>
-                  )}
-                </Table.Cell>
-                <Table.Cell>{r.recipient_name}</Table.Cell>
-                <Table.Cell>
-                  {r.service_name}
-                  <br />
-                  <span className="muted">{r.department_name}</span>
-                </Table.Cell>
-                <Table.Cell className="num">{t('insight.hoursShort', { hours: hours(r.weekly_minutes) })}</Table.Cell>
-                <Table.Cell>
-                  <Link href={`/innsikt/vedtak/${r.allocation_id}`} className="ds-link">
-                    {t('insight.reviews.open')}
-                    <span className="visually-hidden">: {r.recipient_name}, {r.service_name}</span>
-                  </Link>
-                </Table.Cell>
+        <ScrollRegion label={t('insight.reviews.title')}>
+          <Table border className="reviews-table">
+            <caption className="visually-hidden">{t('insight.reviews.title')}</caption>
+            <Table.Head>
+              <Table.Row>
+                <Table.HeaderCell>{t('insight.reviews.due')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('insight.reviews.reason')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('insight.reviews.recipient')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('insight.reviews.decision')}</Table.HeaderCell>
+                <Table.HeaderCell className="num">{t('insight.reviews.weekly')}</Table.HeaderCell>
+                <Table.HeaderCell>{t('insight.reviews.evaluation')}</Table.HeaderCell>
               </Table.Row>
-            ))}
-          </Table.Body>
-        </Table>
+            </Table.Head>
+            <Table.Body>
+              {reviews.data.map((r) => (
+                <Table.Row key={`${r.allocation_id}-${r.reason}`}>
+                  <Table.Cell>
+                    {shortDate(r.due)} {r.overdue && <Tag data-color="danger">{t('insight.reviews.overdue')}</Tag>}
+                  </Table.Cell>
+                  <Table.Cell>
+                    {t(`insight.reviews.reasons.${r.reason}`)}
+                    {r.kind === 'trial' && r.evaluation_date && (
+                      <>
+                        <br />
+                        <span className="muted">{t('insight.reviews.trialUntil', { date: shortDate(r.evaluation_date) })}</span>
+                      </>
+                    )}
+                  </Table.Cell>
+                  <Table.Cell>{r.recipient_name}</Table.Cell>
+                  <Table.Cell>
+                    {r.service_name}
+                    <br />
+                    <span className="muted">{r.department_name}</span>
+                  </Table.Cell>
+                  <Table.Cell className="num">{t('insight.hoursShort', { hours: hours(r.weekly_minutes) })}</Table.Cell>
+                  <Table.Cell>
+                    <Link href={`/innsikt/vedtak/${r.allocation_id}`} className="ds-link">
+                      {t('insight.reviews.open')}
+                      <span className="visually-hidden">: {r.recipient_name}, {r.service_name}</span>
+                    </Link>
+                  </Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table>
+        </ScrollRegion>
       )}
     </div>
   );

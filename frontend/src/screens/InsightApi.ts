@@ -31,11 +31,8 @@ export const insightKeys = {
   committee: ['committee'] as const,
 };
 
-/** A text the API gives in every language ({nb, nn, en}), in the person's own. */
-export function localText(texts: Record<string, string> | undefined): string {
-  if (!texts) return '';
-  return texts[i18n.language] ?? texts.nb ?? Object.values(texts)[0] ?? '';
-}
+/** A text the API gives in every language ({nb, nn, en}), in the person's own (bokmål where one is missing). */
+export { localText } from '../texts';
 
 /** Minutes as hours with at most one decimal, in the person's number format ("7,5"). */
 export function hours(minutes: number): string {

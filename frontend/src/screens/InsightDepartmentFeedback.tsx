@@ -1,5 +1,6 @@
 // A department's answers to "Var du fornøyd med besøket?" per month. A month with fewer than five answers is not
 // shown (privacy): the table says so in words instead of figures.
+import { ScrollRegion } from '../components/ScrollRegion';
 import { Heading, Paragraph, Table } from '@digdir/designsystemet-react';
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -36,42 +37,44 @@ export function InsightDepartmentFeedback() {
       {months.isPending && <Loading />}
       {months.error && <ProblemAlert error={months.error} onRetry={() => void months.refetch()} />}
       {months.data && (
-        <Table border className="monthly-table">
-          <caption className="visually-hidden">{t('insight.monthly.title')}</caption>
-          <Table.Head>
-            <Table.Row>
-              <Table.HeaderCell>{t('insight.monthly.month')}</Table.HeaderCell>
-              {(['yes', 'mixed', 'no'] as const).map((f) => (
-                <Table.HeaderCell key={f} className="num">
-                  <span className="face-header">
-                    <PictogramFace face={f} size={28} />
-                    {t(`insight.feedback.answer.${f}`)}
-                  </span>
-                </Table.HeaderCell>
-              ))}
-              <Table.HeaderCell className="num">{t('insight.monthly.total')}</Table.HeaderCell>
-            </Table.Row>
-          </Table.Head>
-          <Table.Body>
-            {rows.map((m) => (
-              <Table.Row key={m.month}>
-                <Table.HeaderCell scope="row">{monthName(m.month)}</Table.HeaderCell>
-                {m.suppressed ? (
-                  <Table.Cell colSpan={4} className="suppressed">
-                    {t('insight.monthly.suppressed', { count: months.data.minimum_group })}
-                  </Table.Cell>
-                ) : (
-                  <>
-                    <Table.Cell className="num">{`${m.yes ?? 0}${share(m.yes, m.total)}`}</Table.Cell>
-                    <Table.Cell className="num">{`${m.mixed ?? 0}${share(m.mixed, m.total)}`}</Table.Cell>
-                    <Table.Cell className="num">{`${m.no ?? 0}${share(m.no, m.total)}`}</Table.Cell>
-                    <Table.Cell className="num">{m.total ?? 0}</Table.Cell>
-                  </>
-                )}
+        <ScrollRegion label={t('insight.monthly.title')}>
+          <Table border className="monthly-table">
+            <caption className="visually-hidden">{t('insight.monthly.title')}</caption>
+            <Table.Head>
+              <Table.Row>
+                <Table.HeaderCell>{t('insight.monthly.month')}</Table.HeaderCell>
+                {(['yes', 'mixed', 'no'] as const).map((f) => (
+                  <Table.HeaderCell key={f} className="num">
+                    <span className="face-header">
+                      <PictogramFace face={f} size={28} />
+                      {t(`insight.feedback.answer.${f}`)}
+                    </span>
+                  </Table.HeaderCell>
+                ))}
+                <Table.HeaderCell className="num">{t('insight.monthly.total')}</Table.HeaderCell>
               </Table.Row>
-            ))}
-          </Table.Body>
-        </Table>
+            </Table.Head>
+            <Table.Body>
+              {rows.map((m) => (
+                <Table.Row key={m.month}>
+                  <Table.HeaderCell scope="row">{monthName(m.month)}</Table.HeaderCell>
+                  {m.suppressed ? (
+                    <Table.Cell colSpan={4} className="suppressed">
+                      {t('insight.monthly.suppressed', { count: months.data.minimum_group })}
+                    </Table.Cell>
+                  ) : (
+                    <>
+                      <Table.Cell className="num">{`${m.yes ?? 0}${share(m.yes, m.total)}`}</Table.Cell>
+                      <Table.Cell className="num">{`${m.mixed ?? 0}${share(m.mixed, m.total)}`}</Table.Cell>
+                      <Table.Cell className="num">{`${m.no ?? 0}${share(m.no, m.total)}`}</Table.Cell>
+                      <Table.Cell className="num">{m.total ?? 0}</Table.Cell>
+                    </>
+                  )}
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table>
+        </ScrollRegion>
       )}
     </div>
   );

@@ -10,11 +10,16 @@ export function Settings() {
   const { t } = useTranslation();
   const prefs = usePrefs();
   const me = useMe();
-  const signOut = async () => {
+  const signOut = async (everywhere: boolean) => {
     const token = me.data?.csrf_token;
-    await fetch('/auth/logout', { method: 'POST', headers: token ? { 'X-CSRF-Token': token } : {} });
+    const answer = await fetch(everywhere ? '/auth/logout-everywhere' : '/auth/logout', {
+      method: 'POST',
+      headers: token ? { 'X-CSRF-Token': token } : {},
+    });
+    const body: { end_session_url?: string } = answer.ok ? await answer.json() : {};
     sessionStorage.clear();
-    window.location.assign('/');
+    // Signed in through ID-porten: sign out there too; it sends the browser back to the start page.
+    window.location.assign(body.end_session_url ?? '/');
   };
   return (
     <section className="stack">
@@ -46,10 +51,15 @@ export function Settings() {
       {prefs.easy && <Paragraph role="status">{t('settings.easyOn')}</Paragraph>}
       {me.data?.person && hasRole(me.data, 'recipient', 'proxy') && <Reminders me={me.data} />}
       {me.data && (
-        <Button variant="secondary" onClick={() => void signOut()} className="sign-out">
-          <Icon name="back" />
-          {t('signIn.signOut')}
-        </Button>
+        <>
+          <Button variant="secondary" onClick={() => void signOut(false)} className="sign-out">
+            <Icon name="back" />
+            {t('signIn.signOut')}
+          </Button>
+          <Button variant="tertiary" onClick={() => void signOut(true)}>
+            {t('signIn.signOutEverywhere')}
+          </Button>
+        </>
       )}
     </section>
   );

@@ -10,17 +10,22 @@ import nb from '../locales/nb';
 
 interface DemoPerson {
   action: string;
+  csrf: string;
   name: string;
   roles: string;
 }
 
-/** In demo mode the server lists its made-up people on /auth/demo; read that list to offer one-tap sign-in. */
+/**
+ * In demo mode the server lists its made-up people on /auth/demo; read that list to offer one-tap sign-in.
+ * Each form carries a CSRF token bound to a cookie the page sets: the sign-in sends it back as a header.
+ */
 async function demoPeople(): Promise<DemoPerson[]> {
   const response = await fetch('/auth/demo/', { headers: { Accept: 'text/html' } });
   if (!response.ok) return [];
   const page = new DOMParser().parseFromString(await response.text(), 'text/html');
   return Array.from(page.querySelectorAll('form[action^="/auth/demo/"]')).map((form) => ({
     action: form.getAttribute('action') ?? '',
+    csrf: form.querySelector<HTMLInputElement>('input[name="csrf_token"]')?.value ?? '',
     name: (form.querySelector('button')?.textContent ?? '').replace(/^Logg inn som\s+/, '').trim(),
     roles: (form.querySelector('span')?.textContent ?? '').replace(/[()]/g, '').trim(),
   }));
@@ -37,7 +42,11 @@ export function SignIn() {
   const [error, setError] = useState<unknown>(null);
   const signInAs = async (person: DemoPerson) => {
     setError(null);
-    const response = await fetch(person.action, { method: 'POST', credentials: 'same-origin' }).catch(() => null);
+    const response = await fetch(person.action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': person.csrf },
+    }).catch(() => null);
     if (!response?.ok) {
       setError(response ? problemOf(response.status, await response.json().catch(() => ({}))) : problemOf(0, {}));
       return;

@@ -24,8 +24,10 @@ function mapLink(address: string): string {
 }
 
 function useRoster(departmentId: string | undefined, date: string) {
+  // The roster names the services in the request's language: another language is another answer.
+  const { i18n } = useTranslation();
   return useQuery({
-    queryKey: ['roster', departmentId, date],
+    queryKey: ['roster', departmentId, date, i18n.language],
     enabled: !!departmentId,
     queryFn: () => call(api.GET('/api/v1/departments/{department_id}/roster', { params: { path: { department_id: departmentId ?? '' }, query: { date } } })),
     refetchInterval: 60_000,

@@ -1,0 +1,57 @@
+-- A booking's locked part in one round trip. `booking.service.book` checks everything that needs no lock in
+-- Python (the pure rules, access, the decision), then calls this once. In DESIGN.md's order: the recipient's
+-- own overlap and the cells' room without locks (most refusals in a rush end there, before they queue on a
+-- hot row); the allocation period (an upsert that locks it, guarded by used + minutes <= granted); the span's
+-- cells, locked in id order, checked again and charged; the insert, under the exclusion constraint as the last
+-- guard. A refusal is raised with SQLSTATE TJ409, its code as the message and its fields as JSON in the
+-- detail; the transaction is then to be rolled back. A request whose Idempotency-Key has meanwhile been used by
+-- a committed booking (two sent at once) gets that booking back instead of a refusal or a duplicate.
+-- A later column on booking needs a default: the insert names the columns it sets.
+CREATE FUNCTION public.book_visit(
+    p_id uuid, p_municipality uuid, p_recipient uuid, p_department uuid, p_service uuid, p_allocation uuid,
+    p_period_start date, p_period_end date, p_granted integer,
+    p_starts timestamptz, p_ends timestamptz, p_span_start timestamptz, p_span_end timestamptz,
+    p_minutes integer, p_units integer, p_cells integer,
+    p_acted_by text, p_actor_person uuid, p_actor_token uuid, p_key text, p_scope text
+) RETURNS SETOF booking
+LANGUAGE plpgsql
+SET lock_timeout = '2s'
+AS $$
+BEGIN
+    BEGIN
+        -- Without locks: the recipient's own visits, then the cells' room.
+        PERFORM visit_refuse_overlap(p_municipality, p_recipient, p_starts, p_ends, NULL);
+        PERFORM visit_cells_check(p_municipality, p_department, p_span_start, p_span_end, p_units, p_cells, false);
+
+        -- Locked, the allocation period first: charged in one upsert, never past what is granted.
+        IF NOT visit_charge(p_municipality, p_allocation, p_period_start, p_period_end, p_granted, p_minutes) THEN
+            PERFORM visit_refuse_used_up(p_municipality, p_allocation, p_period_start, p_granted, 0);
+        END IF;
+
+        -- Then the span's cells, locked in id order and checked again now that no one else can change them.
+        PERFORM visit_cells_check(p_municipality, p_department, p_span_start, p_span_end, p_units, p_cells, true);
+        PERFORM visit_cells_take(p_municipality, p_department, p_span_start, p_span_end, p_units);
+
+        -- The exclusion constraint is the last guard against the recipient's overlapping visits.
+        RETURN QUERY
+        INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_id, allocation_id,
+                             period_start, starts_at, ends_at, span_start, span_end, minutes, staff_units, acted_by,
+                             actor_person_id, actor_token_id, idempotency_key, idempotency_scope)
+        VALUES (p_id, p_municipality, p_recipient, p_department, p_service, p_allocation, p_period_start, p_starts,
+                p_ends, p_span_start, p_span_end, p_minutes, p_units, p_acted_by, p_actor_person, p_actor_token,
+                p_key, p_scope)
+        RETURNING *;
+    EXCEPTION WHEN unique_violation OR exclusion_violation OR SQLSTATE 'TJ409' THEN
+        -- The same Idempotency-Key may have won a moment ago (two sent at once): its booking is the answer.
+        RETURN QUERY SELECT * FROM booking b
+         WHERE b.municipality_id = p_municipality AND b.idempotency_scope = p_scope AND b.idempotency_key = p_key;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+        IF SQLSTATE = '23P01' THEN  -- an overlapping visit of the recipient's committed meanwhile
+            PERFORM visit_refuse_overlap(p_municipality, p_recipient, p_starts, p_ends, NULL);
+        END IF;
+        RAISE;
+    END;
+END
+$$

@@ -1,0 +1,124 @@
+"""Every test, in phases: `python3 -m uv run python -m tests [pytest options]`.
+
+1. The web app: installed (`npm ci`) when missing and built when its source is newer than the build, once;
+   then its own unit tests (vitest).
+2. The browser suite (marker `browser`) starts in a process of its own and runs beside phases 3 and 4: it
+   mostly waits on Chromium and its server, about one core of the two, so the other tests use the rest.
+3. The Python suite in parallel, one pytest-xdist worker a core, with branch coverage.
+4. The tests that must not share their process's CPU with other tests (marker `serial`: the races, the laptop
+   `serve`, the fuzzer), one at a time.
+5. The browser suite's result, once it ends; then coverage: the total, and the pure rules (`*/rules.py`) must
+   be fully covered.
+
+Each phase prints how long it took; pytest prints its 20 slowest tests. Options after `tests` go to pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from tests.webapp import FRONTEND, built_is_current
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTEST = [sys.executable, "-m", "pytest", "--durations=20", "--cov", "--cov-branch", "--cov-report="]
+COVERAGE = [sys.executable, "-m", "coverage"]
+PACKAGES = ("api", "booking", "casesystem", "core", "departments", "insight", "notifications", "people", "tjenesteshop",
+            "migrations", "tests")  # fmt: skip
+
+
+def _phase(name: str, command: list[str], *, cwd: Path = ROOT, allowed: frozenset[int] = frozenset({0})) -> float:
+    print(f"\n== {name}: {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    code = subprocess.run(command, cwd=cwd, check=False).returncode  # noqa: S603 - our own tools
+    took = time.monotonic() - started
+    print(f"== {name}: {took:.0f} s", flush=True)
+    if code not in allowed:
+        print(f"== {name} failed ({code})", flush=True)
+        sys.exit(code or 1)
+    return took
+
+
+class Beside:
+    """A phase run in the background, its output kept in a file and printed when it is awaited."""
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        """Start `command` now."""
+        print(f"\n== {name} (beside the next phases): {' '.join(command)}", flush=True)
+        self.name = name
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in wait()
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)  # noqa: S603
+
+    def wait(self, *, allowed: frozenset[int] = frozenset({0})) -> float:
+        """Wait for it to end, print its output and time; exit like `_phase` when it failed."""
+        code = self.process.wait()
+        took = time.monotonic() - self.started
+        self.log.seek(0)
+        print(f"\n== {self.name}, its output:\n{self.log.read()}", flush=True)
+        self.log.close()
+        print(f"== {self.name}: {took:.0f} s", flush=True)
+        if code not in allowed:
+            print(f"== {self.name} failed ({code})", flush=True)
+            sys.exit(code or 1)
+        return took
+
+    def stop(self) -> None:
+        """Interrupt it as Ctrl-C would, so its fixtures still stop their servers and drop their databases."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _web_app() -> list[tuple[str, float]]:
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm is missing: install Node 20 (the web app's build and tests need it)", flush=True)
+        sys.exit(1)
+    times = []
+    if not (FRONTEND / "node_modules" / ".package-lock.json").exists():
+        times.append(("npm ci", _phase("npm ci", [npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND)))
+    if not built_is_current():
+        times.append(("web app build", _phase("web app build", [npm, "run", "--silent", "build"], cwd=FRONTEND)))
+    times.append(("vitest", _phase("vitest", [npm, "test", "--", "--reporter=dot"], cwd=FRONTEND)))
+    return times
+
+
+def main(options: list[str]) -> None:
+    """Run the phases; exit non-zero at the first that fails."""
+    # Machines with PYTHONDONTWRITEBYTECODE set compile every module from source in every process (each xdist
+    # worker, each server a test starts): compile the environment and the project once, up front.
+    packages = [str(ROOT / name) for name in PACKAGES]
+    compiled = _phase("bytecode", [sys.executable, "-m", "compileall", "-q", "-j", "0", sysconfig.get_path("purelib"),
+                                   *packages], allowed=frozenset({0, 1}))  # fmt: skip
+    times = [("bytecode", compiled), *_web_app()]
+    # Exit 5 (nothing selected) is fine for the serial and browser phases when the options picked none of theirs.
+    some = frozenset({0, 5})
+    in_browser = [sys.executable, "-m", "pytest", "--durations=5", "-p", "no:xdist", "-m", "browser", *options]
+    browser = Beside("pytest, browser", in_browser)
+    try:
+        workers = os.environ.get("TEST_WORKERS", "auto")
+        parallel = [*PYTEST, "-n", workers, "-m", "not serial and not browser", *options]
+        times.append(("pytest, parallel", _phase("pytest, parallel", parallel)))
+        serial = [*PYTEST, "--cov-append", "-p", "no:xdist", "-m", "serial", *options]
+        times.append(("pytest, serial", _phase("pytest, serial", serial, allowed=some)))
+        times.append(("pytest, browser (beside the two above)", browser.wait(allowed=some)))
+    finally:
+        browser.stop()
+    _phase("coverage", [*COVERAGE, "report", "--skip-covered", "--sort=cover"])
+    _phase("coverage of the pure rules", [*COVERAGE, "report", "--include=*/rules.py", "--fail-under=100"])
+    print("\n== phases: " + ", ".join(f"{name} {took:.0f} s" for name, took in times), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
