@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -303,7 +304,8 @@ FROM (SELECT starts_at, date_part('epoch', starts_at - :epoch) / 60 AS utc,
              capacity - used + CASE WHEN starts_at < :back_end AND ends_at > :back_start THEN :back_units ELSE 0 END
                AS free
       FROM capacity_cell
-      WHERE department_id = :department AND starts_at >= :start AND starts_at < :end AND capacity > 0) AS m
+      WHERE municipality_id = :municipality AND department_id = :department
+        AND starts_at >= :start AND starts_at < :end AND capacity > 0) AS m
 WHERE m.utc = floor(m.utc)
 ORDER BY m.starts_at
 """).bindparams(
@@ -313,12 +315,17 @@ ORDER BY m.starts_at
     bindparam("back_end", type_=DateTime(timezone=True)),
     bindparam("back_units", type_=BigInteger()),
 )
+_MOMENT = partial(bindparam, type_=DateTime(timezone=True))
+# Written against the GiST index of the exclusion constraint no_overlap_per_recipient (the same columns, operator
+# and predicate), so it reads only the visits near the span, however long the recipient's history (through the
+# btree on recipient_id alone it read all of it: 25 ms for 4,400 past visits).
 _OWN = select(
     cast(func.floor(_seconds(Booking.starts_at - _EPOCH) / 60), BigInteger),
     cast(func.ceil(_seconds(Booking.ends_at - _EPOCH) / 60), BigInteger),
 ).where(
-    Booking.recipient_id == bindparam("recipient"), Booking.ends_at > bindparam("start"),
-    Booking.starts_at < bindparam("end"), Booking.status.in_([literal_column(f"'{s}'") for s in ACTIVE_STATUSES]),
+    Booking.municipality_id == bindparam("municipality"), Booking.recipient_id == bindparam("recipient"),
+    Booking.status.in_([literal_column(f"'{s}'") for s in ACTIVE_STATUSES]),
+    func.tstzrange(Booking.starts_at, Booking.ends_at).op("&&")(func.tstzrange(_MOMENT("start"), _MOMENT("end"))),
     Booking.id != bindparam("moving"),
 )  # fmt: skip
 _NOT_MOVING = uuid.UUID(int=0)
@@ -431,10 +438,12 @@ async def load_free_times(  # noqa: PLR0913 - keyword-only; each is needed
         if moved is not None
         else {"back_start": None, "back_end": None, "back_units": 0}
     )
-    rows = (await session.execute(_CELLS, {"department": department.id, "zone": zone.key, **span, **back})).tuples()
+    where = {"municipality": department.municipality_id, "department": department.id}
+    rows = (await session.execute(_CELLS, {**where, "zone": zone.key, **span, **back})).tuples()
     cells = list(map(GridCell._make, rows))
     not_this = moved.id if moved is not None else _NOT_MOVING
-    own = (await session.execute(_OWN, {"recipient": recipient_id, "moving": not_this, **span})).tuples().all()
+    mine = {"municipality": department.municipality_id, "recipient": recipient_id, "moving": not_this}
+    own = (await session.execute(_OWN, {**mine, **span})).tuples().all()
     visit = Visit(tuple(sorted(service.durations)), service.staff_units, service.buffer_before, service.buffer_after)
     allowances = await _allowances(session, recipient_id, service.id, first, last, moving=moved)
     left = {day: allowance.left for day, allowance in allowances.items()}

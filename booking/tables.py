@@ -100,7 +100,7 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
 
     __tablename__ = "booking"
 
-    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="RESTRICT"), index=True)
+    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="RESTRICT"))
     department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="RESTRICT"))
     service_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("service.id", ondelete="RESTRICT"))
     allocation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("allocation.id", ondelete="RESTRICT"))
@@ -149,6 +149,8 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         ),
         Index("ix_booking_department_time", "department_id", "starts_at"),
         Index("ix_booking_assigned_staff", "assigned_staff_id", "starts_at"),
+        # A recipient's bookings over a span (lists, feeds, the plan): the span only, however long the history.
+        Index("ix_booking_recipient_time", "recipient_id", "starts_at"),
     )
 
 

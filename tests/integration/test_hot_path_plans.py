@@ -1,0 +1,137 @@
+"""The free-times statements read through the indexes made for them, so their cost stays flat as history grows.
+
+Each test seeds what makes a wrong plan expensive (a long history of past visits; other municipalities' and
+departments' cells), has PostgreSQL plan the very statement `load_free_times` runs (its values written in) and
+reads the index the plan names and the condition it gives that index.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, String, Uuid, bindparam, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
+
+from booking import availability, rules
+from booking.availability import _MOMENT
+from booking.tables import Allocation, Booking
+from core.clock import utcnow
+from core.settings import Settings
+from departments.tables import CapacityCell, Department
+from tests.booking_world import open_department, oslo_today, service_of
+from tests.world import build_world
+
+HISTORY = text("""
+INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_id, allocation_id, period_start,
+                     starts_at, ends_at, span_start, span_end, minutes, staff_units, acted_by, status)
+SELECT gen_random_uuid(), :municipality, :recipient, :department, :service, :allocation, :period_start,
+       s, s + interval '15 minutes', s, s + interval '15 minutes', 15, 1, 'staff', 'delivered'
+FROM generate_series(:first, :last, interval '1 day') AS s
+""")
+
+MORE_CELLS = text("""
+INSERT INTO capacity_cell (municipality_id, department_id, starts_at, ends_at, local_date, capacity, used)
+SELECT :municipality, :department, s, s + interval '15 minutes', CAST(s AS date), 2, 0
+FROM generate_series(TIMESTAMPTZ '2030-01-01 00:00+00', TIMESTAMPTZ '2030-07-28 07:45+00', interval '15 minutes') AS s
+""")
+
+_READS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}
+
+
+def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _nodes(child))]
+
+
+async def _scans(session: AsyncSession, statement: ClauseElement, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scan nodes of the statement's plan, with `values` written in as literals (as the driver would bind)."""
+    sql = statement.params(values).compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    await session.execute(text("SET LOCAL enable_seqscan = off"))  # tables this small would be read whole anyway
+    value = (await session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
+    (plan,) = json.loads(value) if isinstance(value, str) else value
+    return [node for node in _nodes(plan["Plan"]) if node["Node Type"] in _READS]
+
+
+async def _history(session: AsyncSession, settings: Settings) -> tuple[Department, uuid.UUID]:
+    """d1 open, and a recipient with a visit a day for 3,000 days up to two days ago, analysed."""
+    world = await build_world(session, settings)
+    department = await open_department(session, world.departments["d1"])
+    service = await service_of(session, department.id)
+    recipient = world.people["recipient"]
+    allocation = Allocation(municipality_id=department.municipality_id, recipient_id=recipient,
+                            department_id=department.id, service_id=service.id, minutes=600, period="week",
+                            valid_from=oslo_today() - timedelta(days=4000))  # fmt: skip
+    session.add(allocation)
+    await session.flush()
+    now = utcnow()
+    await session.execute(HISTORY, {
+        "municipality": department.municipality_id, "recipient": recipient, "department": department.id,
+        "service": service.id, "allocation": allocation.id, "period_start": oslo_today(),
+        "first": now - timedelta(days=3000), "last": now - timedelta(days=2),
+    })  # fmt: skip
+    await session.execute(text("ANALYZE booking"))
+    return department, recipient
+
+
+async def test_own_visits_are_read_through_the_recipients_overlap_index(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    department, recipient = await _history(db_session, settings)
+    now = utcnow()
+
+    scans = await _scans(db_session, availability._OWN, {
+        "municipality": department.municipality_id, "recipient": recipient, "moving": uuid.UUID(int=0),
+        "start": now, "end": now + timedelta(days=15), "epoch": rules.GRID_EPOCH,
+    })  # fmt: skip
+
+    assert [node.get("Index Name") for node in scans] == ["no_overlap_per_recipient"], scans
+    (scan,) = scans
+    assert "&&" in scan["Index Cond"], scan  # the span is an index condition, not a filter over all history
+
+
+async def test_a_recipients_bookings_over_a_span_are_read_by_recipient_and_start(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    _, recipient = await _history(db_session, settings)
+    now = utcnow()
+    # The shape of the booking list's, the feed's and the plan's statements: every status, a span of starts.
+    listing = select(Booking.id).where(
+        Booking.recipient_id == bindparam("recipient"), Booking.starts_at >= _MOMENT("start"),
+        Booking.starts_at < _MOMENT("end"),
+    )  # fmt: skip
+
+    scans = await _scans(db_session, listing, {"recipient": recipient, "start": now, "end": now + timedelta(days=60)})
+
+    (scan,) = scans
+    assert scan.get("Index Name") == "ix_booking_recipient_time", scan
+    assert "starts_at" in scan["Index Cond"], scan
+
+
+async def test_free_times_read_the_cells_by_their_index_from_the_municipality_on(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world = await build_world(db_session, settings)
+    department = await open_department(db_session, world.departments["d1"])
+    other = await open_department(db_session, world.departments["d2"])
+    # A municipality of many departments: 20,000 more cells of another department (later in the year).
+    await db_session.execute(MORE_CELLS, {"municipality": other.municipality_id, "department": other.id})
+    await db_session.execute(text("ANALYZE capacity_cell"))
+    now = await db_session.scalar(select(func.min(CapacityCell.starts_at)))
+    assert now is not None
+    moment, ident = DateTime(timezone=True), Uuid()
+    typed = availability._CELLS.bindparams(  # a text statement's own parameters carry no type to write them in
+        bindparam("municipality", type_=ident), bindparam("department", type_=ident), bindparam("zone", type_=String()),
+        bindparam("start", type_=moment), bindparam("end", type_=moment),
+    )  # fmt: skip
+    scans = await _scans(db_session, typed, {
+        "municipality": department.municipality_id, "department": department.id, "zone": "Europe/Oslo",
+        "start": now, "end": now + timedelta(days=15), "back_start": None, "back_end": None, "back_units": 0,
+    })  # fmt: skip
+
+    (scan,) = scans
+    assert scan.get("Index Name") == "uq_capacity_cell_start", json.dumps(scans, indent=1)
+    assert "municipality_id" in scan["Index Cond"], scan
+    assert "department_id" in scan["Index Cond"], scan
