@@ -1,0 +1,173 @@
+"""Free times as history grows: a recipient's own past, and the department's.
+
+    uv run python -m bench.history [--database-url postgresql://...] [--history 5000]
+                                   [--department-small 10000] [--department-large 1000000] [--reads 60] [--runs 3]
+
+Each run: a throw-away database (created, migrated, seeded, dropped) with one department open 08-16 daily and
+two recipients on its service: one without a past, one with --history past visits (four a day, going back).
+The 14-day free-times calculation (`booking.availability.load_free_times`, the statements and the Python the
+API runs for `GET /api/v1/availability`) is timed --reads times for each recipient, one read at a time, first
+with --department-small past visits of other recipients in the department, then after growing that past to
+--department-large. Printed as p50 in ms, and the ratios issue 18 sets targets for:
+`ratio_own_history` (the recipient with a past / the one without; target <= 1.2) and `ratio_department_history`
+(large department / small, same recipient; target <= 1.2). Medians over --runs runs. Without a URL an embedded
+PostgreSQL is started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from bench.rush import ZONE, _department, _people
+from booking.availability import load_free_times
+from booking.service import policy_of
+from core.settings import async_database_url, plain_database_url
+from departments.tables import Department, Service
+from tjenesteshop import embedded
+from tjenesteshop.migrate import upgrade
+
+DAYS = 14
+# Past visits of `people` recipients taken in turn, 15 minutes each, every recipient's an hour apart, going back
+# from yesterday: none overlap (the recipient's exclusion constraint holds) and none touch the ledger's cells.
+PAST = text("""
+WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
+           FROM allocation WHERE department_id = CAST(:department AS uuid) AND external_ref LIKE :tag),
+g AS (SELECT n % :people AS i, CAST(:before AS timestamptz) - (:offset + n / :people) * interval '6 hours' AS starts_at
+      FROM generate_series(0, :count - 1) AS n)
+INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_id, allocation_id, period_start,
+                     starts_at, ends_at, span_start, span_end, minutes, staff_units, acted_by, status)
+SELECT gen_random_uuid(), CAST(:municipality AS uuid), f.recipient_id, CAST(:department AS uuid),
+       CAST(:service AS uuid), f.allocation_id, CAST(date_trunc('week', g.starts_at) AS date), g.starts_at,
+       g.starts_at + interval '15 minutes', g.starts_at, g.starts_at + interval '15 minutes', 15, 1, 'staff',
+       CASE WHEN n_mod.k = 0 THEN 'no_show' WHEN n_mod.k = 1 THEN 'cancelled' ELSE 'delivered' END
+FROM g JOIN f USING (i), LATERAL (SELECT (extract(epoch FROM g.starts_at)::bigint / 21600) % 10 AS k) AS n_mod
+""")
+FILLERS = 2_000  # the department's other recipients
+WARMUP = 5  # unmeasured first reads (connections, statement caches)
+
+
+async def _past(  # noqa: PLR0913 - keyword-only: whose visits, how many, from where
+    session: AsyncSession, service: Service, *, refs: str, people: int, count: int, offset: int
+) -> None:
+    """`count` past visits of the `people` recipients whose decisions' references are LIKE `refs`."""
+    before = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    await session.execute(PAST, {"department": service.department_id, "municipality": service.municipality_id,
+                                 "service": service.id, "tag": refs, "people": people, "count": count,
+                                 "before": before, "offset": offset})  # fmt: skip
+
+
+async def _vacuum(url: str) -> None:
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def _reads(engine: AsyncEngine, department_id: uuid.UUID, service_id: uuid.UUID, who: list[uuid.UUID],
+                 reads: int) -> list[float]:  # fmt: skip
+    """p50 in ms of `reads` 14-day free-times calculations for each recipient, one at a time, each in a session.
+
+    The recipients take turns, so that a busy moment of a shared machine falls on each alike.
+    """
+    took: list[list[float]] = [[] for _ in who]
+    for index in range(reads + WARMUP):
+        for mine, recipient in zip(took, who, strict=True):
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                department = await session.get_one(Department, department_id)
+                service = await session.get_one(Service, service_id)
+                now = datetime.now(UTC)
+                first = now.astimezone(ZONE).date()
+                last = first + timedelta(days=DAYS - 1)
+                started = time.perf_counter()
+                await load_free_times(session, recipient_id=recipient, service=service, department=department,
+                                      first=first, last=last, policy=policy_of(department), now=now)  # fmt: skip
+                if index >= WARMUP:
+                    mine.append((time.perf_counter() - started) * 1000)
+    return [round(statistics.median(mine), 3) for mine in took]
+
+
+async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One run in a database of its own, dropped afterwards."""
+    name = f"bench_history_{uuid.uuid4().hex[:8]}"
+    await embedded.ensure_database(admin_url, name)
+    url = async_database_url(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    engine = create_async_engine(url, pool_size=2)
+    figures: dict[str, Any] = {}
+    try:
+        await asyncio.to_thread(upgrade, url)
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            department, service, _ = await _department(session, datetime.now(UTC))
+            fresh, old = await _people(session, service, 2, tag="reader", minutes=600)
+            await _people(session, service, FILLERS, tag="filler", minutes=600)
+        async with AsyncSession(engine) as session, session.begin():
+            await _past(session, service, refs="reader-00001", people=1, count=args.history, offset=0)
+            await _past(session, service, refs="filler-%", people=FILLERS, count=args.department_small, offset=0)
+        await _vacuum(url)
+        ids = (department.id, service.id)
+        figures["small_fresh_p50_ms"], figures["small_history_p50_ms"] = await _reads(engine, *ids, [fresh, old],
+                                                                                       args.reads)  # fmt: skip
+        started = time.perf_counter()
+        grow = args.department_large - args.department_small
+        async with AsyncSession(engine) as session, session.begin():
+            await _past(session, service, refs="filler-%", people=FILLERS, count=grow,
+                        offset=args.department_small // FILLERS + 1)  # fmt: skip
+        await _vacuum(url)
+        figures["grow_s"] = round(time.perf_counter() - started, 1)
+        figures["large_fresh_p50_ms"], figures["large_history_p50_ms"] = await _reads(engine, *ids, [fresh, old],
+                                                                                       args.reads)  # fmt: skip
+    finally:
+        await engine.dispose()
+        conn = await asyncpg.connect(admin_url)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+    figures["ratio_own_history"] = round(figures["large_history_p50_ms"] / figures["large_fresh_p50_ms"], 3)
+    figures["ratio_department_history"] = round(figures["large_fresh_p50_ms"] / figures["small_fresh_p50_ms"], 3)
+    return figures
+
+
+def main() -> int:
+    """Run --runs times; print each run and the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="a PostgreSQL server to create a throw-away database on")
+    parser.add_argument("--history", type=int, default=5_000, help="past visits of the recipient with a past")
+    parser.add_argument("--department-small", type=int, default=10_000, help="the department's past visits, first")
+    parser.add_argument("--department-large", type=int, default=1_000_000, help="... then grown to")
+    parser.add_argument("--reads", type=int, default=60, help="free-times reads timed for each figure")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    services, scratch = embedded.EmbeddedServices(), Path(tempfile.mkdtemp(prefix="bench-history-"))
+    try:
+        admin_url = args.database_url
+        if not admin_url:
+            services.postgres, admin_url = embedded.start_postgres(
+                scratch / "pg", database="postgres", cleanup="delete"
+            )
+        runs = [asyncio.run(measure(plain_database_url(admin_url), args)) for _ in range(args.runs)]
+    finally:
+        services.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    for index, run in enumerate(runs, start=1):
+        print(f"== run {index}: " + " ".join(f"{k}={v}" for k, v in run.items()))
+    medians = {k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]}
+    print(f"== median of {len(runs)}: " + " ".join(f"{k}={v}" for k, v in medians.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
