@@ -198,9 +198,9 @@ PROBLEMS: dict[str, ProblemText] = {
     ),
     "not_ready": ProblemText(
         503,
-        "Tjenesten er ikke klar: databasen eller køen svarer ikke",
-        "Tenesta er ikkje klar: databasen eller køen svarar ikkje",
-        "Not ready: the database or the queue does not answer",
+        "Tjenesten er ikke klar: databasen eller køen svarer ikke, eller databasen er ikke oppdatert ennå",
+        "Tenesta er ikkje klar: databasen eller køen svarar ikkje, eller databasen er ikkje oppdatert enno",
+        "Not ready: the database or the queue does not answer, or the database is not yet migrated",
     ),
     "overloaded": ProblemText(
         503,

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.problems import Problem
+from core.schema import schema_state
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -25,6 +26,18 @@ CHECK_TIMEOUT_SECONDS = 2.0
 async def _database_ok(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         return bool(await conn.scalar(text("SELECT 1")) == 1)
+
+
+async def _schema(engine: AsyncEngine) -> str:
+    """The database's schema against this code's migrations: `ok`, `behind` (migrations still to run) or `ahead`."""
+    try:
+        async with engine.connect() as conn:
+            current = await asyncio.wait_for(conn.scalar(text("SELECT version_num FROM alembic_version")),
+                                             CHECK_TIMEOUT_SECONDS)  # fmt: skip
+    except Exception:  # noqa: BLE001 - any failure means "not ready"; the database check names it
+        return "unreachable"
+    state = await asyncio.to_thread(schema_state, current)  # reads the migration scripts once a process
+    return "ok" if state == "ahead" else state
 
 
 async def _redis_ok(redis: Redis) -> bool:
@@ -50,11 +63,17 @@ class HealthController(Controller):
         """Always 200 while the event loop answers."""
         return {"status": "ok"}
 
-    @get("/ready", summary="PostgreSQL and Redis answer")
+    @get("/ready", summary="PostgreSQL and Redis answer, and the database's schema is this release's")
     async def ready(self, db_engine: NamedDependency[AsyncEngine], state: State) -> Response[dict[str, Any]]:
-        """200 with each component's state, or 503 problem details naming the one that is down."""
-        database, redis = await asyncio.gather(_check(_database_ok(db_engine)), _check(_redis_ok(state.redis)))
-        checks = {"database": database, "redis": redis}
+        """200 with each component's state, or 503 problem details naming the one that is down.
+
+        `schema` is `behind` while the database still lacks this release's migrations (a replica started before
+        they ran must not take traffic); a database migrated by a newer release counts as ready.
+        """
+        database, redis, schema = await asyncio.gather(
+            _check(_database_ok(db_engine)), _check(_redis_ok(state.redis)), _schema(db_engine)
+        )
+        checks = {"database": database, "redis": redis, "schema": schema}
         if all(value == "ok" for value in checks.values()):
             return Response({"status": "ok", "checks": checks}, status_code=HTTP_200_OK)
         raise Problem("not_ready", status_code=HTTP_503_SERVICE_UNAVAILABLE, extra={"checks": checks})

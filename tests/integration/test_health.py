@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 import socket
+import uuid
+from collections.abc import Iterator
 
+import asyncpg
 import httpx
+import pytest
+from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from core.settings import Settings
-from tests.conftest import http_client
+from api.problem_texts import PROBLEMS
+from core.schema import revisions
+from core.settings import Settings, async_database_url
+from tests.conftest import RunServers, http_client
+from tjenesteshop import embedded
+from tjenesteshop.migrate import upgrade
 
 
 async def test_live(client: httpx.AsyncClient) -> None:
@@ -18,7 +28,7 @@ async def test_live(client: httpx.AsyncClient) -> None:
 async def test_ready_checks_postgres_and_redis(client: httpx.AsyncClient) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok", "schema": "ok"}
 
 
 def _closed_port() -> int:
@@ -34,8 +44,8 @@ async def test_ready_is_503_naming_redis_when_redis_is_down(settings: Settings) 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
-    assert body["checks"] == {"database": "ok", "redis": "unreachable"}
-    assert body["title"] == "Tjenesten er ikke klar: databasen eller køen svarer ikke"
+    assert body["checks"] == {"database": "ok", "redis": "unreachable", "schema": "ok"}
+    assert body["title"] == PROBLEMS["not_ready"].nb
 
 
 async def test_ready_is_503_naming_the_database_when_it_is_down(settings: Settings) -> None:
@@ -45,7 +55,7 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(settings: Settin
     async with http_client(create_app(broken)) as client:
         response = await client.get("/health/ready", headers={"Accept-Language": "en"})
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "unreachable", "redis": "ok"}
+    assert response.json()["checks"] == {"database": "unreachable", "redis": "ok", "schema": "unreachable"}
     assert response.headers["content-language"] == "en"
 
 
@@ -55,3 +65,43 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
     assert metrics.status_code == 200
     assert "tjenesteshop_requests_total" in metrics.text
     assert 'path="/health/live"' in metrics.text
+
+
+@pytest.fixture
+def scratch_database(servers: RunServers) -> Iterator[str]:
+    """An empty database of its own on the run's server (its URL), dropped afterwards."""
+    name = f"tjenesteshop_ready_{uuid.uuid4().hex[:8]}"
+    asyncio.run(embedded.ensure_database(servers.admin_url, name))
+    yield make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(servers.admin_url)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
+async def test_ready_waits_for_this_releases_migrations(settings: Settings, scratch_database: str) -> None:
+    # A replica that starts before the migrations of its release ran must not take traffic.
+    head, _ = revisions()
+    older = "0012"
+    await asyncio.to_thread(upgrade, scratch_database, older)
+    app = create_app(settings.model_copy(update={"database_url": async_database_url(scratch_database)}))
+    async with http_client(app) as client:
+        behind = await client.get("/health/ready")
+        await asyncio.to_thread(upgrade, scratch_database)
+        current = await client.get("/health/ready")
+        conn = await asyncpg.connect(scratch_database)
+        try:  # a newer release has migrated past this one's head: this one still serves while it is replaced
+            await conn.execute("UPDATE alembic_version SET version_num = 'f00d'")
+        finally:
+            await conn.close()
+        ahead = await client.get("/health/ready")
+
+    assert head != older
+    assert behind.status_code == 503
+    assert behind.json()["checks"] == {"database": "ok", "redis": "ok", "schema": "behind"}
+    assert current.status_code == 200
+    assert current.json()["checks"]["schema"] == "ok"
+    assert ahead.status_code == 200
