@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import column, delete, or_, select, table, text
+from sqlalchemy import column, delete, or_, select, table, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,14 +122,28 @@ async def rematerialize(
         .tuples()
         .all()
     )
-    lost = _lost_capacity(existing, desired)
+    # A visit that has begun can no longer be moved or cancelled, so it never blocks a change (closing the rest of
+    # today when staff call in sick): the cells it holds keep room for it, and otherwise follow the new rules.
+    begun = await _begun_units(session, department, now, existing)
+    lost = _lost_capacity(existing, desired, begun)
     if lost:
-        in_the_way = await _bookings_in(session, department, [(c[1], c[2]) for c in existing if c[1] in lost])
+        held = await _bookings_in(session, department, [(c[1], c[2]) for c in existing if c[1] in lost])
+        in_the_way = [b for b in held if datetime.fromisoformat(b["starts_at"]) > now]
         raise CapacityConflictError(cells=list(lost.values()), bookings=in_the_way)
-    stale = [cell_id for cell_id, starts_at, ends_at, _ in existing if _replaced(desired, starts_at, ends_at)]
+    stale = [
+        cell_id for cell_id, starts_at, ends_at, _ in existing
+        if starts_at not in begun and _replaced(desired, starts_at, ends_at)
+    ]  # fmt: skip
     if stale:
         await session.execute(delete(CapacityCell).where(CapacityCell.id.in_(stale)))
-    await _upsert(session, department, list(desired.values()))
+    await _upsert(session, department, [cell for start, cell in desired.items() if start not in begun])
+    for cell_id, starts_at, ends_at, used in existing:
+        if starts_at in begun:
+            await session.execute(
+                update(CapacityCell)
+                .where(CapacityCell.id == cell_id)
+                .values(capacity=max(_new_capacity(desired, starts_at, ends_at), used))
+            )
     # A shorter horizon leaves unbooked cells past its end: they go (booked ones stay with their bookings).
     await session.execute(
         delete(CapacityCell).where(
@@ -147,14 +161,19 @@ def _replaced(desired: dict[datetime, Cell], starts_at: datetime, ends_at: datet
     return cell is None or cell.end != ends_at
 
 
+def _new_capacity(desired: dict[datetime, Cell], starts_at: datetime, ends_at: datetime) -> int:
+    cell = desired.get(starts_at)
+    return 0 if cell is None or cell.end != ends_at else cell.capacity
+
+
 def _lost_capacity(
-    existing: Sequence[tuple[int, datetime, datetime, int]], desired: dict[datetime, Cell]
+    existing: Sequence[tuple[int, datetime, datetime, int]], desired: dict[datetime, Cell], begun: dict[datetime, int]
 ) -> dict[datetime, dict[str, object]]:
+    """Cells where the visits not yet begun would need more staff than the new rules put on duty."""
     lost: dict[datetime, dict[str, object]] = {}
     for _, starts_at, ends_at, used in existing:
-        cell = desired.get(starts_at)
-        capacity = 0 if cell is None or cell.end != ends_at else cell.capacity
-        if used > capacity:
+        capacity = _new_capacity(desired, starts_at, ends_at)
+        if used - begun.get(starts_at, 0) > capacity:
             lost[starts_at] = {"starts_at": starts_at.isoformat(), "used": used, "capacity": capacity}
     return lost
 
@@ -162,7 +181,7 @@ def _lost_capacity(
 # The bookings table by name: departments/ stays below booking/ in the import floors.
 _BOOKING = table(
     "booking", column("id"), column("department_id"), column("municipality_id"), column("status"),
-    column("starts_at"), column("ends_at"), column("span_start"), column("span_end"),
+    column("starts_at"), column("ends_at"), column("span_start"), column("span_end"), column("staff_units"),
 )  # fmt: skip
 
 
@@ -178,6 +197,27 @@ async def _bookings_in(
         .order_by(_BOOKING.c.starts_at)
     )  # fmt: skip
     return [{"id": str(i), "starts_at": s.isoformat(), "ends_at": e.isoformat()} for i, s, e in rows.tuples()]
+
+
+async def _begun_units(
+    session: AsyncSession, department: Department, now: datetime, cells: Sequence[tuple[int, datetime, datetime, int]]
+) -> dict[datetime, int]:
+    """Staff units of visits already begun (and still holding cells) in each cell they overlap, by its start."""
+    if not cells:
+        return {}
+    first = min(c[1] for c in cells)
+    rows = (await session.execute(
+        select(_BOOKING.c.span_start, _BOOKING.c.span_end, _BOOKING.c.staff_units)
+        .where(_BOOKING.c.department_id == department.id, _BOOKING.c.municipality_id == department.municipality_id,
+               _BOOKING.c.status.in_(("booked", "delivered", "no_show")), _BOOKING.c.starts_at <= now,
+               _BOOKING.c.span_end > first)
+    )).tuples().all()  # fmt: skip
+    units: dict[datetime, int] = {}
+    for _, starts_at, ends_at, _ in cells:
+        held = sum(n for span_start, span_end, n in rows if span_start < ends_at and span_end > starts_at)
+        if held:
+            units[starts_at] = held
+    return units
 
 
 UPSERT_CHUNK = 1000  # rows a statement: 6 parameters each, well under PostgreSQL's 32767

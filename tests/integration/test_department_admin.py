@@ -476,3 +476,34 @@ async def test_losing_booked_capacity_is_refused(
     _problem(await client.patch(_d(world), json={"grid_minutes": 30}), 409, "capacity_conflict")
     assert await _counts(db_session) == before
     assert len((await client.get(_d(world, "/opening-hours"))).json()) == 7
+
+
+async def test_a_visit_already_over_today_does_not_block_a_change_and_keeps_its_cells(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    # Closing the rest of today is a change an administrator makes when staff call in sick; this morning's
+    # visit is over (nobody can cancel it any more), so it must not stand in the way (it once hung the browser
+    # suite in a loop of refused cancellations before noon).
+    await _as(client, app, settings, world, "dept_admin")
+    await client.put(_d(world, "/opening-hours"), json=WEEK)
+    service = await db_session.scalar(select(Service).where(Service.department_id == world.departments["d1"]))
+    assert service is not None
+    admin = Principal(municipality_id=world.municipality, person_id=world.people["muni_admin"],
+                      roles=frozenset({("municipality_admin", None)}))  # fmt: skip
+    now = utcnow()
+    start = now.astimezone(ZoneInfo("Europe/Oslo")).replace(hour=8, minute=0, second=0, microsecond=0)
+    assert start + timedelta(hours=1) <= now  # the tests' clock is 10:00 in Oslo
+    await book(db_session, admin, Origin(), BookRequest(world.people["recipient"], service.id, start, 60),
+               key="over-today", now=start - timedelta(days=1))  # fmt: skip
+    await db_session.commit()
+
+    closed = await client.post(_d(world, "/exceptions"), json={"day": TODAY.isoformat(), "closed": True})
+
+    assert closed.status_code in {200, 201}, closed.text
+    cells = (await db_session.execute(
+        select(CapacityCell.starts_at, CapacityCell.ends_at, CapacityCell.used)
+        .where(CapacityCell.department_id == world.departments["d1"], CapacityCell.local_date == TODAY)
+    )).tuples().all()  # fmt: skip
+    assert cells, "the morning's cells stay as history"
+    assert all(ends_at <= utcnow() for _, ends_at, _ in cells)  # nothing left open today after now
+    assert sum(used for _, _, used in cells) == 4  # the hour's four cells, still held by the visit
