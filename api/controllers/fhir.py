@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, HttpMethod, Request, Response, get, post, put, route
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
@@ -98,14 +98,14 @@ class FhirController(Controller):
     tags = ["fhir"]  # noqa: RUF012 - Litestar's declared attribute type
     exception_handlers = FHIR_EXCEPTION_HANDLERS
 
-    @get("/metadata", summary="The CapabilityStatement (public)")
+    @get("/metadata", media_type=MEDIA_TYPE, summary="The CapabilityStatement (public)")
     async def metadata(self, request: Request[Any, Any, Any]) -> Response[Resource]:
         """What this server does: resources, interactions and search parameters."""
         from api.app import API_VERSION  # noqa: PLC0415 - the app module imports this one
 
         return fhir_response(capability_statement(_base(request), API_VERSION))
 
-    @get("/Schedule", summary="Search Schedules: one a service of a department")
+    @get("/Schedule", media_type=MEDIA_TYPE, summary="Search Schedules: one a service of a department")
     async def search_schedules(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current,
         actor: Query = None, count: Annotated[list[str] | None, QueryParameter(name="_count")] = None,
@@ -118,7 +118,11 @@ class FhirController(Controller):
         found = [resources.schedule(s, d, today) for s, d in await fhir.schedules(db_session, current, department)]
         return _page(request, found, count, offset)
 
-    @get("/Schedule/{schedule_id:str}", summary="Read a Schedule (410 when its service is retired)")
+    @get(
+        "/Schedule/{schedule_id:str}",
+        media_type=MEDIA_TYPE,
+        summary="Read a Schedule (410 when its service is retired)",
+    )
     async def read_schedule(
         self, db_session: DbSession, current: Current, schedule_id: FromPath[str]
     ) -> Response[Resource]:
@@ -127,7 +131,12 @@ class FhirController(Controller):
         today = utcnow().astimezone(ZoneInfo(department.timezone)).date()
         return fhir_response(resources.schedule(service, department, today))
 
-    @get("/Slot", summary="Search free and busy Slots of a Schedule", opt={READS: "fhir.slot.read"})
+    @get(
+        "/Slot",
+        media_type=MEDIA_TYPE,
+        summary="Search free and busy Slots of a Schedule",
+        opt={READS: "fhir.slot.read"},
+    )
     async def search_slots(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current, schedule: FromQuery[list[str]],
         start: Query = None, status: Query = None, patient: Query = None,
@@ -150,7 +159,12 @@ class FhirController(Controller):
             found = [slot for slot in found if slot["status"] in statuses]
         return _page(request, found, count, offset)
 
-    @get("/Appointment", summary="Search a patient's Appointments", opt={READS: "fhir.appointment.read"})
+    @get(
+        "/Appointment",
+        media_type=MEDIA_TYPE,
+        summary="Search a patient's Appointments",
+        opt={READS: "fhir.appointment.read"},
+    )
     async def search_appointments(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current, today: NamedDependency[date],
         patient: Query = None, date: Query = None, status: Query = None,
@@ -173,7 +187,12 @@ class FhirController(Controller):
                                          today=today)  # fmt: skip
         return _page(request, [_appointment(v, _identifier(who)) for v in visits], count, offset)
 
-    @get("/Appointment/{appointment_id:str}", summary="Read an Appointment", opt={READS: "fhir.appointment.read"})
+    @get(
+        "/Appointment/{appointment_id:str}",
+        media_type=MEDIA_TYPE,
+        summary="Read an Appointment",
+        opt={READS: "fhir.appointment.read"},
+    )
     async def read_appointment(
         self, db_session: DbSession, current: Current, today: NamedDependency[date], appointment_id: FromPath[str]
     ) -> Response[Resource]:
@@ -182,7 +201,12 @@ class FhirController(Controller):
         resource = _appointment(visit)
         return fhir_response(resource, headers={"ETag": f'W/"{resource["meta"]["versionId"]}"'})
 
-    @post("/Appointment", summary="Book a Slot: create an Appointment", middleware=[BOOKING_ADMISSION, BOOKING_LIMITS])
+    @post(
+        "/Appointment",
+        media_type=MEDIA_TYPE,
+        summary="Book a Slot: create an Appointment",
+        middleware=[BOOKING_ADMISSION, BOOKING_LIMITS],
+    )
     async def create_appointment(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current, origin: Where,
         data: FhirBody, key: OptionalKey = None,
@@ -200,7 +224,11 @@ class FhirController(Controller):
         headers = _version_headers(request, resource) | ({"Idempotent-Replayed": "true"} if replayed else {})
         return fhir_response(resource, status_code=200 if replayed else 201, headers=headers)
 
-    @put("/Appointment/{appointment_id:str}", summary="Cancel an Appointment (send it with status cancelled)")
+    @put(
+        "/Appointment/{appointment_id:str}",
+        media_type=MEDIA_TYPE,
+        summary="Cancel an Appointment (send it with status cancelled)",
+    )
     async def update_appointment(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current, origin: Where,
         appointment_id: FromPath[str], data: FhirBody,
@@ -211,3 +239,9 @@ class FhirController(Controller):
         visit = await fhir.cancel(db_session, current, origin, booking_id, now=utcnow())
         resource = _appointment(visit)
         return fhir_response(resource, headers=_version_headers(request, resource))
+
+    @route("/{rest:path}", http_method=[HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH,
+                                        HttpMethod.DELETE], include_in_schema=False)  # fmt: skip
+    async def unknown(self, rest: FromPath[str]) -> None:
+        """A resource type or operation this server does not have: 404, as an OperationOutcome."""
+        raise NotFoundError(path=rest)

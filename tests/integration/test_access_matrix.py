@@ -577,6 +577,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         ),
         OWN_OR_SERVING,
     ),
+    **{
+        (method, "/fhir/R4/{rest:path}"): Case(
+            _post(lambda w: "/fhir/R4/Patient/1", lambda w: {}), dict.fromkeys(CALLERS, 404)
+        )
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    },
     ("GET", "/auth/login"): Case(_get(lambda w: "/auth/login?provider=nowhere"), PUBLIC | dict.fromkeys(CALLERS, 404)),
     ("GET", "/auth/callback"): Case(
         _get(lambda w: "/auth/callback?code=abc&state=forged"), dict.fromkeys(CALLERS, 400)

@@ -254,3 +254,16 @@ async def test_the_department_sees_free_and_busy_slots_page_by_page(
     assert [link["relation"] for link in second["link"]] == ["self"]
     starts = [e["resource"]["start"] for e in first["entry"] + second["entry"]]
     assert starts == [start for start, status in statuses if status == "free"]
+
+
+async def test_the_openapi_lists_the_fhir_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    listed = {
+        (method, path.removeprefix(FHIR)) for path, item in paths.items() if path.startswith(FHIR) for method in item
+    }
+    assert listed == {("get", "/metadata"), ("get", "/Schedule"), ("get", "/Schedule/{schedule_id}"), ("get", "/Slot"),
+                      ("get", "/Appointment"), ("post", "/Appointment"), ("get", "/Appointment/{appointment_id}"),
+                      ("put", "/Appointment/{appointment_id}")}  # fmt: skip
+    create = paths[f"{FHIR}/Appointment"]["post"]
+    assert create["responses"]["409"] == {"$ref": "#/components/responses/Outcome409"}
+    assert "application/fhir+json" in create["requestBody"]["content"]
