@@ -267,3 +267,38 @@ async def test_the_openapi_lists_the_fhir_routes(client: httpx.AsyncClient) -> N
     create = paths[f"{FHIR}/Appointment"]["post"]
     assert create["responses"]["409"] == {"$ref": "#/components/responses/Outcome409"}
     assert "application/fhir+json" in create["requestBody"]["content"]
+
+
+async def test_people_see_their_own_and_outcomes_map_to_fhir_statuses(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "proxy")  # a parent books for the child
+    slot_id = await _free_slot(client, service, world, 12)
+    actor = {"reference": f"Patient/{world.people['recipient']}"}
+    booked = valid(await client.post(f"{FHIR}/Appointment", json=_appointment(slot_id, actor)), 201, "Appointment")
+    booking = await db_session.get(Booking, uuid.UUID(booked["id"]))
+    assert booking is not None
+    assert booking.acted_by == "proxy"
+    await _as(client, app, settings, world, "recipient")
+    own = valid(await client.get(f"{FHIR}/Appointment"), 200, "Bundle")
+    assert [e["resource"]["id"] for e in own["entry"]] == [booked["id"]]
+    search = {"schedule": f"Schedule/{service.id}", "start": f"eq{bookable_day()}"}  # no patient: my own
+    mine = valid(await client.get(f"{FHIR}/Slot", params=search), 200, "Bundle")
+    assert {"yours"} == {e["resource"].get("comment") for e in mine["entry"] if e["resource"]["status"] == "busy"}
+    await _as(client, app, settings, world, "other_recipient")
+    refused(await client.get(f"{FHIR}/Appointment/{booked['id']}"), 404, "not_found")
+    refused(await client.get(f"{FHIR}/Appointment", params={"patient": f"Patient/{world.people['recipient']}"}), 404,
+            "not_found")  # fmt: skip
+    await _as(client, app, settings, world, "token_dept")
+    refused(await client.get(f"{FHIR}/Appointment"), 422, "recipient_required")
+    expected = {"delivered": ("fulfilled", None), "no_show": ("noshow", None),
+                "late_cancelled": ("cancelled", "late_cancelled")}  # fmt: skip
+    for status, (fhir_status, reason) in expected.items():
+        booking.status = status
+        await db_session.flush()
+        read = valid(await client.get(f"{FHIR}/Appointment/{booked['id']}"), 200, "Appointment")
+        assert read["status"] == fhir_status
+        assert (read.get("cancelationReason") or {"coding": [{"code": None}]})["coding"][0]["code"] == reason
+        search = {"patient": f"Patient/{world.people['recipient']}", "status": fhir_status}
+        assert valid(await client.get(f"{FHIR}/Appointment", params=search), 200, "Bundle")["total"] == 1
