@@ -167,7 +167,8 @@ class FhirController(Controller):
     )
     async def search_appointments(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current, today: NamedDependency[date],
-        patient: Query = None, date: Query = None, status: Query = None,
+        patient: Query = None, status: Query = None,
+        when: Annotated[list[str] | None, QueryParameter(name="date")] = None,
         patient_identifier: Annotated[list[str] | None, QueryParameter(name="patient:identifier")] = None,
         count: Annotated[list[str] | None, QueryParameter(name="_count")] = None,
         offset: Annotated[list[str] | None, QueryParameter(name="_offset")] = None,
@@ -176,7 +177,7 @@ class FhirController(Controller):
         statuses = search.tokens("status", status or [], _APPOINTMENT_STATUSES)
         who = _patient(patient, patient_identifier)
         settings: Settings = request.app.state.settings
-        within = search.date_range("date", date or [], ZoneInfo(settings.timezone))
+        within = search.date_range("date", when or [], ZoneInfo(settings.timezone))
         if who is None and current.person_id is None:
             raise BookingRefusedError("recipient_required")
         person = (
