@@ -2,8 +2,8 @@
 
 An error under /fhir/R4 is first worked out exactly as anywhere else in the API (the same problem code, status,
 title in the request's language and headers, from `api.problems`), then written as an OperationOutcome: the
-problem code as a coding in `urn:tjenesteshop:problem`, the title as the text, and the problem type URI and its
-extension members (the refusal's fields) in `diagnostics`.
+problem code as a coding in `urn:tjenesteshop:problem`, the problem type URI as a second (`urn:ietf:rfc:3986`), the
+title as the text, and the type URI and its extension members (the refusal's fields) in `diagnostics`.
 """
 
 from __future__ import annotations

@@ -107,7 +107,8 @@ OUTCOME_MEDIA_TYPE = "application/fhir+json"
 OUTCOME_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
     description="A FHIR R4 OperationOutcome carrying the same problem as /api/v1 would answer: `issue[0].details."
-    "coding[0]` is the problem (system `urn:tjenesteshop:problem`, code e.g. `slot_full`), `details.text` its title "
+    "coding[0]` is the problem (system `urn:tjenesteshop:problem`, code e.g. `slot_full`), `coding[1]` its type URI "
+    "(system `urn:ietf:rfc:3986`), `details.text` its title "
     "in the request's language, `diagnostics` the problem type URI and the refusal's fields as JSON.",
     required=["resourceType", "issue"],
     properties={

@@ -10,6 +10,7 @@ D_NUMBER_SYSTEM = "urn:oid:2.16.578.1.12.4.1.4.2"
 PATIENT_SYSTEMS = frozenset({NATIONAL_ID_SYSTEM, D_NUMBER_SYSTEM})
 # A problem's code in this system; the problem type URI is `<system>:<code>`, as in /api/v1's problem details.
 PROBLEM_SYSTEM = "urn:tjenesteshop:problem"
+URI_SYSTEM = "urn:ietf:rfc:3986"  # FHIR's system for a code that is a URI: here the problem type URI
 BOOKING_STATUS_SYSTEM = "urn:tjenesteshop:booking-status"
 SLOT_REASON_SYSTEM = "urn:tjenesteshop:slot-reason"
 

@@ -17,6 +17,7 @@ from fhir_r4.codes import (
     PROBLEM_SYSTEM,
     SLOT_REASON_SYSTEM,
     SLOT_STATUS,
+    URI_SYSTEM,
 )
 from fhir_r4.ids import SlotId
 from people.tables import Person
@@ -172,7 +173,13 @@ def operation_outcome(code: str, status: int, title: str, diagnostics: str | Non
     issue: Resource = {
         "severity": "error" if status < 500 else "fatal",  # noqa: PLR2004 - HTTP's server errors
         "code": issue_code(code, status),
-        "details": {"coding": [{"system": PROBLEM_SYSTEM, "code": code, "display": title}], "text": title},
+        "details": {
+            "coding": [
+                {"system": PROBLEM_SYSTEM, "code": code, "display": title},
+                {"system": URI_SYSTEM, "code": f"{PROBLEM_SYSTEM}:{code}"},  # the problem type URI itself
+            ],
+            "text": title,
+        },
     }
     if diagnostics:
         issue["diagnostics"] = diagnostics

@@ -64,10 +64,13 @@ def _page(request: Request[Any, Any, Any], found: list[Resource], count: list[st
 
 
 def _patient(values: list[str] | None, identifiers: list[str] | None) -> fhir.Patient | None:
-    if values:
-        return fhir.Patient(person_id=search.reference_id("patient", values[-1], "Patient"))
+    """`patient=Patient/<id>`, or the national id as `patient:identifier=<system>|<number>` (or `patient=` so)."""
     if identifiers:
         return fhir.Patient(number=search.national_id("patient:identifier", identifiers[-1]))
+    if values and "|" in values[-1]:
+        return fhir.Patient(number=search.national_id("patient", values[-1]))
+    if values:
+        return fhir.Patient(person_id=search.reference_id("patient", values[-1], "Patient"))
     return None
 
 

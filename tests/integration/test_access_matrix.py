@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -689,9 +690,12 @@ async def test_access(
         audited_before = await db_session.scalar(select(func.count()).select_from(AuditEntry))
         response = await client.request(method, path, **options)
     assert response.status_code == case.expected[caller], response.text
+    fhir = path.startswith("/fhir/")
     if response.status_code >= 400:
-        fhir = path.startswith("/fhir/")  # the FHIR group answers OperationOutcomes
         assert response.headers["content-type"] == ("application/fhir+json" if fhir else "application/problem+json")
+    if fhir:  # the FHIR group: every answer (resources, bundles, OperationOutcomes) a valid R4 resource
+        body = response.json()
+        get_fhir_model_class(body["resourceType"]).model_validate(body)
     audited_after = await db_session.scalar(select(func.count()).select_from(AuditEntry))
     if method != "GET" and response.status_code < 300 and route_key != ("POST", "/auth/logout"):
         assert (audited_after or 0) > (audited_before or 0), "every write leaves an audit entry"

@@ -56,7 +56,10 @@ def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     body = valid(response, status, "OperationOutcome")
     (issue,) = body["issue"]
     assert isinstance(issue, dict)
-    assert issue["details"]["coding"] == [{"system": PROBLEM_SYSTEM, "code": code, "display": PROBLEMS[code].nb}]
+    assert issue["details"]["coding"] == [
+        {"system": PROBLEM_SYSTEM, "code": code, "display": PROBLEMS[code].nb},
+        {"system": "urn:ietf:rfc:3986", "code": f"urn:tjenesteshop:problem:{code}"},
+    ]
     assert issue["details"]["text"] == PROBLEMS[code].nb
     assert issue["diagnostics"].startswith(f"urn:tjenesteshop:problem:{code}")
     return issue
@@ -135,7 +138,7 @@ async def test_a_client_books_reads_and_cancels_and_the_recipient_sees_it(
 
     read = valid(await client.get(f"{FHIR}/Appointment/{appointment['id']}"), 200, "Appointment")
     assert read["status"] == "booked"
-    search = {"patient:identifier": _patient(world), "date": f"ge{bookable_day()}", "status": "booked"}
+    search = {"patient": _patient(world), "date": f"ge{bookable_day()}", "status": "booked"}
     found = valid(await client.get(f"{FHIR}/Appointment", params=search), 200, "Bundle")
     assert found["total"] == 1
     assert found["entry"][0]["resource"]["id"] == appointment["id"]

@@ -5162,8 +5162,8 @@ export interface operations {
         parameters: {
             query?: {
                 patient?: string[] | null;
-                date?: string[] | null;
                 status?: string[] | null;
+                date?: string[] | null;
                 "patient:identifier"?: string[] | null;
                 _count?: string[] | null;
                 _offset?: string[] | null;
