@@ -13,6 +13,7 @@ from departments.tables import Department, Service
 from fhir_r4.codes import (
     APPOINTMENT_STATUS,
     BOOKING_STATUS_SYSTEM,
+    D_NUMBER_SYSTEM,
     NATIONAL_ID_SYSTEM,
     PROBLEM_SYSTEM,
     SLOT_REASON_SYSTEM,
@@ -132,8 +133,8 @@ def appointment(  # noqa: PLR0913 - the booking and what it points at
 
 
 def national_id_identifier(number: str) -> dict[str, str]:
-    """A national identity number as a no-basis Patient identifier."""
-    return {"system": NATIONAL_ID_SYSTEM, "value": number}
+    """A national identity number as a no-basis Patient identifier: a D number (first digit 4-7) in its own system."""
+    return {"system": D_NUMBER_SYSTEM if number[:1] in {"4", "5", "6", "7"} else NATIONAL_ID_SYSTEM, "value": number}
 
 
 def bundle(entries: Sequence[Resource], *, total: int, base: str, self_url: str, next_url: str | None) -> Resource:

@@ -12,8 +12,9 @@ import pytest
 from core.errors import DomainError
 from fhir_r4 import search
 from fhir_r4.appointments import cancelling, new_appointment
-from fhir_r4.codes import NATIONAL_ID_SYSTEM
+from fhir_r4.codes import D_NUMBER_SYSTEM, NATIONAL_ID_SYSTEM
 from fhir_r4.ids import SlotId
+from fhir_r4.resources import national_id_identifier
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -97,3 +98,8 @@ def test_an_update_may_only_cancel() -> None:
     assert moved.value.code == "appointment_change_unsupported"
     with pytest.raises(DomainError):
         cancelling({"resourceType": "Appointment", "id": str(uuid.uuid4()), "status": "cancelled"}, some)
+
+
+def test_an_echoed_identifier_names_the_d_number_system_for_a_d_number() -> None:
+    assert national_id_identifier("01818020046")["system"] == NATIONAL_ID_SYSTEM
+    assert national_id_identifier("41018020046")["system"] == D_NUMBER_SYSTEM
