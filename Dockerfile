@@ -27,6 +27,7 @@ COPY booking ./booking
 COPY casesystem ./casesystem
 COPY core ./core
 COPY departments ./departments
+COPY fhir_r4 ./fhir_r4
 COPY insight ./insight
 COPY notifications ./notifications
 COPY people ./people

@@ -29,6 +29,7 @@ from api.controllers.capacity import CapacityController
 from api.controllers.demo import DemoSignInController
 from api.controllers.departments import DepartmentController
 from api.controllers.feeds import FeedController
+from api.controllers.fhir import FhirController
 from api.controllers.follow_up import FollowUpController
 from api.controllers.health import HealthController
 from api.controllers.home import home
@@ -144,6 +145,7 @@ def create_app(
             TokenController,
             AuditController,
             AuthController,
+            FhirController,
             *([DemoSignInController] if settings.demo else []),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin(), ProblemResponses()],

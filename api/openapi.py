@@ -74,6 +74,7 @@ DESCRIPTIONS = {
     401: "Not signed in (`unauthorized`)",
     403: "Signed in, but not allowed (`forbidden`, `csrf_failed`)",
     404: "Not found, or not yours to see (`not_found`)",
+    410: "No longer there: the service has been retired (`gone`)",
     409: "Refused: it conflicts with what is already there (`slot_full`, `conflict`, ...)",
     413: "The body is larger than the API takes (`request_too_large`)",
     415: "The body is not `application/json` (`unsupported_media_type`)",
@@ -101,8 +102,35 @@ def problem_response_name(status: int) -> str:
     return f"Problem{status}"
 
 
+FHIR_PREFIX = "/fhir/"
+OUTCOME_MEDIA_TYPE = "application/fhir+json"
+OUTCOME_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    description="A FHIR R4 OperationOutcome carrying the same problem as /api/v1 would answer: `issue[0].details."
+    "coding[0]` is the problem (system `urn:tjenesteshop:problem`, code e.g. `slot_full`), `coding[1]` its type URI "
+    "(system `urn:ietf:rfc:3986`), `details.text` its title "
+    "in the request's language, `diagnostics` the problem type URI and the refusal's fields as JSON.",
+    required=["resourceType", "issue"],
+    properties={
+        "resourceType": Schema(type=OpenAPIType.STRING, const="OperationOutcome"),
+        "issue": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT, additional_properties=True)),
+    },
+)
+
+
+def _outcome_response(status: int) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=DESCRIPTIONS[status],
+        content={OUTCOME_MEDIA_TYPE: OpenAPIMediaType(schema=OUTCOME_SCHEMA)},
+        headers={"Retry-After": Reference("#/components/headers/Retry-After")} if status in RETRYABLE else None,
+    )
+
+
 COMPONENTS = Components(
-    responses={problem_response_name(status): _component_response(status) for status in DESCRIPTIONS},
+    responses={
+        **{problem_response_name(status): _component_response(status) for status in DESCRIPTIONS},
+        **{f"Outcome{status}": _outcome_response(status) for status in DESCRIPTIONS},
+    },
     headers={"Retry-After": RETRY_AFTER},
 )
 
@@ -124,6 +152,18 @@ class ProblemOperation(Operation):
         statuses = {*self.problem_statuses, *(int(code) for code in responses if int(code) in DESCRIPTIONS)}
         responses.update({str(status): problem_response(status) for status in sorted(statuses)})
         self.responses = responses
+
+
+@dataclass
+class OutcomeOperation(ProblemOperation):
+    """An operation of the FHIR interface: the same error statuses, answered as OperationOutcomes."""
+
+    def __post_init__(self) -> None:
+        """As `ProblemOperation`, with each problem response an OperationOutcome one."""
+        super().__post_init__()
+        for status, response in list((self.responses or {}).items()):
+            if isinstance(response, Reference) and response.ref == problem_response(int(status)).ref:
+                self.responses[status] = Reference(f"#/components/responses/Outcome{status}")  # type: ignore[index]
 
 
 def _needed_dependencies(handler: HTTPRouteHandler) -> set[str]:
@@ -199,4 +239,8 @@ class ProblemResponses(ReceiveRoutePlugin):
         for handler in route.route_handlers:
             if handler.resolve_include_in_schema() and not issubclass(handler.operation_class, ProblemOperation):
                 statuses = problem_statuses(handler, route)
-                handler.operation_class = type("ProblemOperation", (ProblemOperation,), {"problem_statuses": statuses})
+                base = ProblemOperation
+                if route.path.startswith(FHIR_PREFIX):  # any id in a FHIR body may be unknown; a Schedule retired
+                    base = OutcomeOperation
+                    statuses = tuple(sorted({*statuses, 404, *((410,) if "/Schedule/" in route.path else ())}))
+                handler.operation_class = type(base.__name__, (base,), {"problem_statuses": statuses})

@@ -564,3 +564,34 @@ PROBLEMS.update(
         ),
     }
 )
+
+
+# The FHIR interface (/fhir/R4): its refusals are the same problems, answered as an OperationOutcome.
+PROBLEMS.update(
+    {
+        "gone": ProblemText(
+            410,
+            "Dette finnes ikke lenger",
+            "Dette finst ikkje lenger",
+            "This is no longer available",
+        ),
+        "invalid_search_parameter": ProblemText(
+            400,
+            "En søkeparameter kan ikke leses. Se hvilken i svaret",
+            "Ein søkjeparameter kan ikkje lesast. Sjå kva for ein i svaret",
+            "A search parameter cannot be read. See which in the answer",
+        ),
+        "unknown_identifier_system": ProblemText(
+            422,
+            "Personen må oppgis med fødselsnummer eller D-nummer (urn:oid:2.16.578.1.12.4.1.4.1 eller .4.2)",
+            "Personen må givast opp med fødselsnummer eller D-nummer (urn:oid:2.16.578.1.12.4.1.4.1 eller .4.2)",
+            "Give the person by national identity number or D number (urn:oid:2.16.578.1.12.4.1.4.1 or .4.2)",
+        ),
+        "appointment_change_unsupported": ProblemText(
+            422,
+            "Bare avbestilling kan gjøres her: send timen med status «cancelled»",
+            "Berre avbestilling kan gjerast her: send timen med status «cancelled»",
+            "Only cancelling is possible here: send the appointment with status «cancelled»",
+        ),
+    }
+)

@@ -413,6 +413,42 @@ class FreeDay:
     slots: list[Slot]
 
 
+_NOTHING_BACK = {"back_start": None, "back_end": None, "back_units": 0}
+
+
+async def _grid_cells(
+    session: AsyncSession, department: Department, zone: str, span: dict[str, datetime], back: dict[str, Any]
+) -> list[GridCell]:
+    where = {"municipality": department.municipality_id, "department": department.id}
+    rows = (await session.execute(_CELLS, {**where, "zone": zone, **span, **back})).tuples()
+    return list(map(GridCell._make, rows))
+
+
+def _cell_span(service: Service, policy: rules.Policy, first: date, last: date) -> dict[str, datetime]:
+    """From the grid step holding the first start's buffer (a cell starting before it can cover it)."""
+    lead = service.buffer_before + policy.grid_minutes
+    start = datetime.combine(first, time(0), tzinfo=policy.zone) - timedelta(minutes=lead)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=policy.zone) + timedelta(minutes=24 * 60)
+    return {"start": start, "end": end}
+
+
+async def load_service_free_times(  # noqa: PLR0913 - keyword-only; each is needed
+    session: AsyncSession, *, service: Service, department: Department, first: date, last: date,
+    policy: rules.Policy, now: datetime,
+) -> dict[date, list[Slot]]:  # fmt: skip
+    """Free times of a service for nobody in particular, per local date of [first, last] the department is open.
+
+    The same calculation as `load_free_times`, with no recipient: no own bookings and no decision to count
+    against, so a length is `free`, `busy` (the department's staff are taken) or `too_soon` (inside the notice).
+    What one recipient can book is `load_free_times`'s answer.
+    """
+    cells = await _grid_cells(session, department, policy.zone.key, _cell_span(service, policy, first, last),
+                              _NOTHING_BACK)  # fmt: skip
+    visit = Visit(tuple(sorted(service.durations)), service.staff_units, service.buffer_before, service.buffer_after)
+    unlimited = dict.fromkeys(_dates(first, last), max(visit.durations, default=0))
+    return grid_free_times(cells=cells, own=[], visit=visit, policy=policy, minutes_left=unlimited, now=now)
+
+
 async def load_free_times(  # noqa: PLR0913 - keyword-only; each is needed
     session: AsyncSession, *, recipient_id: uuid.UUID, service: Service, department: Department, first: date,
     last: date, policy: rules.Policy, now: datetime, moving: uuid.UUID | None = None,
@@ -428,19 +464,13 @@ async def load_free_times(  # noqa: PLR0913 - keyword-only; each is needed
     ):
         raise NotFoundError(booking_id=str(moving))
     zone = policy.zone
-    # From the grid step holding the first start's buffer (a cell starting before it can cover it).
-    lead = service.buffer_before + policy.grid_minutes
-    start = datetime.combine(first, time(0), tzinfo=zone) - timedelta(minutes=lead)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone) + timedelta(minutes=24 * 60)
-    span = {"start": start, "end": end}
+    span = _cell_span(service, policy, first, last)
     back = (
         {"back_start": moved.span_start, "back_end": moved.span_end, "back_units": moved.staff_units}
         if moved is not None
-        else {"back_start": None, "back_end": None, "back_units": 0}
+        else _NOTHING_BACK
     )
-    where = {"municipality": department.municipality_id, "department": department.id}
-    rows = (await session.execute(_CELLS, {**where, "zone": zone.key, **span, **back})).tuples()
-    cells = list(map(GridCell._make, rows))
+    cells = await _grid_cells(session, department, zone.key, span, back)
     not_this = moved.id if moved is not None else _NOT_MOVING
     mine = {"municipality": department.municipality_id, "recipient": recipient_id, "moving": not_this}
     own = (await session.execute(_OWN, {**mine, **span})).tuples().all()

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from booking.service import BookRequest, book
 from booking.tables import Allocation
 from core.clock import utcnow
 from core.settings import Settings
+from fhir_r4.ids import SlotId
 from notifications.feeds import create_feed
 from people.access import Principal
 from people.audit import Origin
@@ -539,6 +541,49 @@ MATRIX: dict[tuple[str, str], Case] = {
         _get(lambda w: "/api/v1/coordinators/me/recipients"),
         ADMINS_ONLY | {"staff": 200, "other_staff": 200, "coordinator": 200},
     ),
+    # FHIR R4: the same access as the /api/v1 routes they mirror; every error an OperationOutcome (see test_access).
+    ("GET", "/fhir/R4/metadata"): Case(_get(lambda w: "/fhir/R4/metadata"), PUBLIC),
+    ("GET", "/fhir/R4/Schedule"): Case(
+        _get(lambda w: f"/fhir/R4/Schedule?actor=Organization/{w.departments['d1']}"), SIGNED_IN
+    ),
+    ("GET", "/fhir/R4/Schedule/{schedule_id:str}"): Case(
+        _get(lambda w: f"/fhir/R4/Schedule/{w.links['service']}"), SIGNED_IN | {"foreign_admin": 404}
+    ),
+    ("GET", "/fhir/R4/Slot"): Case(
+        _get(lambda w: f"/fhir/R4/Slot?schedule=Schedule/{w.links['service']}&patient=Patient/{w.people['recipient']}"),
+        OWN_OR_SERVING,
+    ),
+    ("GET", "/fhir/R4/Appointment"): Case(
+        _get(lambda w: f"/fhir/R4/Appointment?patient=Patient/{w.people['recipient']}"), SERVING_THE_PERSON
+    ),
+    ("GET", "/fhir/R4/Appointment/{appointment_id:str}"): Case(
+        _get(lambda w: f"/fhir/R4/Appointment/{w.links['booking']}"), OWN_OR_SERVING
+    ),
+    ("POST", "/fhir/R4/Appointment"): Case(
+        _post(
+            lambda w: "/fhir/R4/Appointment",
+            lambda w: {
+                "resourceType": "Appointment",
+                "status": "booked",
+                "slot": [{"reference": f"Slot/{SlotId(w.links['service'], at(w.days['booking'], 11), 60)}"}],
+                "participant": [{"actor": {"reference": f"Patient/{w.people['recipient']}"}, "status": "accepted"}],
+            },
+        ),
+        WRITES_FOR_RECIPIENT,
+    ),
+    ("PUT", "/fhir/R4/Appointment/{appointment_id:str}"): Case(
+        _post(
+            lambda w: f"/fhir/R4/Appointment/{w.links['booking']}",
+            lambda w: {"resourceType": "Appointment", "id": str(w.links["booking"]), "status": "cancelled"},
+        ),
+        OWN_OR_SERVING,
+    ),
+    **{
+        (method, "/fhir/R4/{rest:path}"): Case(
+            _post(lambda w: "/fhir/R4/Patient/1", lambda w: {}), dict.fromkeys(CALLERS, 404)
+        )
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    },
     ("GET", "/auth/login"): Case(_get(lambda w: "/auth/login?provider=nowhere"), PUBLIC | dict.fromkeys(CALLERS, 404)),
     ("GET", "/auth/callback"): Case(
         _get(lambda w: "/auth/callback?code=abc&state=forged"), dict.fromkeys(CALLERS, 400)
@@ -645,8 +690,12 @@ async def test_access(
         audited_before = await db_session.scalar(select(func.count()).select_from(AuditEntry))
         response = await client.request(method, path, **options)
     assert response.status_code == case.expected[caller], response.text
+    fhir = path.startswith("/fhir/")
     if response.status_code >= 400:
-        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["content-type"] == ("application/fhir+json" if fhir else "application/problem+json")
+    if fhir:  # the FHIR group: every answer (resources, bundles, OperationOutcomes) a valid R4 resource
+        body = response.json()
+        get_fhir_model_class(body["resourceType"]).model_validate(body)
     audited_after = await db_session.scalar(select(func.count()).select_from(AuditEntry))
     if method != "GET" and response.status_code < 300 and route_key != ("POST", "/auth/logout"):
         assert (audited_after or 0) > (audited_before or 0), "every write leaves an audit entry"

@@ -155,6 +155,11 @@ def assert_problem(response: httpx.Response, status: int | tuple[int, ...], code
     """A problem of type `code` with its bokmål title and the expected status."""
     statuses = status if isinstance(status, tuple) else (status,)
     assert response.status_code in statuses, response.text
+    if response.request.url.path.startswith("/fhir/"):  # the same problem, as an OperationOutcome
+        assert response.headers["content-type"] == "application/fhir+json"
+        coding = response.json()["issue"][0]["details"]["coding"][0]
+        assert (coding["code"], coding["display"]) == (code, PROBLEMS[code].nb)
+        return
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     body = response.json()
     assert body["type"] == TYPE_PREFIX + code, body

@@ -1078,6 +1078,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/R4/Appointment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search a patient's Appointments */
+        get: operations["FhirR4AppointmentSearchAppointments"];
+        put?: never;
+        /** Book a Slot: create an Appointment */
+        post: operations["FhirR4AppointmentCreateAppointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Appointment/{appointment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an Appointment */
+        get: operations["FhirR4AppointmentAppointmentIdReadAppointment"];
+        /** Cancel an Appointment (send it with status cancelled) */
+        put: operations["FhirR4AppointmentAppointmentIdUpdateAppointment"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search Schedules: one a service of a department */
+        get: operations["FhirR4ScheduleSearchSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Schedule/{schedule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a Schedule (410 when its service is retired) */
+        get: operations["FhirR4ScheduleScheduleIdReadSchedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/Slot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search free and busy Slots of a Schedule */
+        get: operations["FhirR4SlotSearchSlots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/R4/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The CapabilityStatement (public) */
+        get: operations["FhirR4MetadataMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -2170,6 +2274,188 @@ export interface components {
     };
     responses: {
         /** @description The body could not be read: not UTF-8, not JSON, or nested too deep (`malformed_body`) */
+        Outcome400: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description Not signed in (`unauthorized`) */
+        Outcome401: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description Signed in, but not allowed (`forbidden`, `csrf_failed`) */
+        Outcome403: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description Not found, or not yours to see (`not_found`) */
+        Outcome404: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description Refused: it conflicts with what is already there (`slot_full`, `conflict`, ...) */
+        Outcome409: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description No longer there: the service has been retired (`gone`) */
+        Outcome410: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description The body is larger than the API takes (`request_too_large`) */
+        Outcome413: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description The body is not `application/json` (`unsupported_media_type`) */
+        Outcome415: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description A value is not valid (`validation_failed`, `time_zone_required`, `text_contains_nul`, `date_out_of_range`) */
+        Outcome422: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description Too many requests: wait Retry-After seconds (`too_many_requests`) */
+        Outcome429: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description A fault on our side (`internal_error`) */
+        Outcome500: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description Overloaded or a server out of reach: wait Retry-After seconds (`busy`, `overloaded`, `service_unavailable`) */
+        Outcome503: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": {
+                    issue: {
+                        [key: string]: unknown;
+                    }[];
+                    /** @constant */
+                    resourceType: "OperationOutcome";
+                };
+            };
+        };
+        /** @description The body could not be read: not UTF-8, not JSON, or nested too deep (`malformed_body`) */
         Problem400: {
             headers: {
                 [name: string]: unknown;
@@ -2291,6 +2577,36 @@ export interface components {
         };
         /** @description Refused: it conflicts with what is already there (`slot_full`, `conflict`, ...) */
         Problem409: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": {
+                    /** @description For 422 validation problems: which fields, and why */
+                    errors?: {
+                        field?: string;
+                        message?: string;
+                        /** @description body, query, path or header */
+                        source?: string;
+                    }[];
+                    /** @description The request's path */
+                    instance?: string;
+                    /** @description The HTTP status, repeated */
+                    status: number;
+                    /** @description In the request's language: bokmål, or nynorsk or English after Accept-Language */
+                    title: string;
+                    /**
+                     * @description Stable problem type, `urn:tjenesteshop:problem:<code>` (e.g. `urn:tjenesteshop:problem:slot_full`)
+                     * @example urn:tjenesteshop:problem:validation_failed
+                     */
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        /** @description No longer there: the service has been retired (`gone`) */
+        Problem410: {
             headers: {
                 [name: string]: unknown;
             };
@@ -4840,6 +5156,282 @@ export interface operations {
             429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
+        };
+    };
+    FhirR4AppointmentSearchAppointments: {
+        parameters: {
+            query?: {
+                patient?: string[] | null;
+                status?: string[] | null;
+                date?: string[] | null;
+                "patient:identifier"?: string[] | null;
+                _count?: string[] | null;
+                _offset?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            422: components["responses"]["Outcome422"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4AppointmentCreateAppointment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A new random value a booking */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            409: components["responses"]["Outcome409"];
+            413: components["responses"]["Outcome413"];
+            415: components["responses"]["Outcome415"];
+            422: components["responses"]["Outcome422"];
+            429: components["responses"]["Outcome429"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4AppointmentAppointmentIdReadAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            422: components["responses"]["Outcome422"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4AppointmentAppointmentIdUpdateAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appointment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/fhir+json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            409: components["responses"]["Outcome409"];
+            413: components["responses"]["Outcome413"];
+            415: components["responses"]["Outcome415"];
+            422: components["responses"]["Outcome422"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4ScheduleSearchSchedules: {
+        parameters: {
+            query?: {
+                actor?: string[] | null;
+                _count?: string[] | null;
+                _offset?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            422: components["responses"]["Outcome422"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4ScheduleScheduleIdReadSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                schedule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            410: components["responses"]["Outcome410"];
+            422: components["responses"]["Outcome422"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4SlotSearchSlots: {
+        parameters: {
+            query: {
+                schedule: string[];
+                start?: string[] | null;
+                status?: string[] | null;
+                patient?: string[] | null;
+                "patient:identifier"?: string[] | null;
+                _count?: string[] | null;
+                _offset?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["Outcome400"];
+            401: components["responses"]["Outcome401"];
+            403: components["responses"]["Outcome403"];
+            404: components["responses"]["Outcome404"];
+            422: components["responses"]["Outcome422"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
+        };
+    };
+    FhirR4MetadataMetadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            404: components["responses"]["Outcome404"];
+            500: components["responses"]["Outcome500"];
+            503: components["responses"]["Outcome503"];
         };
     };
     HealthLiveLive: {
