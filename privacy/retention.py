@@ -37,10 +37,13 @@ LOCK_TIMEOUT = "5s"
 
 # The deleted bookings are counted in the same statement that deletes them, so a booking is counted exactly
 # once however many workers run the job: a second DELETE waits for the first and then finds the rows gone.
+# The ledgers give back what the deleted bookings held, so they still agree with the bookings
+# (booking/consistency.py); only past cells and periods are touched, which nobody books any more.
 _FOLD_BOOKINGS = text("""
 WITH gone AS (
     DELETE FROM booking WHERE municipality_id = :municipality AND ends_at < :cutoff
-    RETURNING municipality_id, department_id, service_id, starts_at, status, minutes
+    RETURNING municipality_id, department_id, service_id, allocation_id, period_start, starts_at, status,
+              minutes, minutes_returned, staff_units, span_start, span_end
 ), folded AS (
     INSERT INTO booking_statistic AS s (municipality_id, department_id, service_id, month, status, visits, minutes)
     SELECT g.municipality_id, g.department_id, g.service_id,
@@ -49,6 +52,22 @@ WITH gone AS (
     GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT (municipality_id, department_id, service_id, month, status)
     DO UPDATE SET visits = s.visits + excluded.visits, minutes = s.minutes + excluded.minutes
+    RETURNING 1
+), periods AS (
+    UPDATE allocation_period p SET used = p.used - g.minutes
+    FROM (SELECT allocation_id, period_start, sum(minutes) AS minutes FROM gone WHERE NOT minutes_returned
+          GROUP BY allocation_id, period_start) g
+    WHERE p.municipality_id = :municipality AND p.allocation_id = g.allocation_id AND p.period_start = g.period_start
+    RETURNING 1
+), cells AS (
+    UPDATE capacity_cell c SET used = c.used - g.units
+    FROM (SELECT c2.id, sum(gone.staff_units) AS units
+          FROM capacity_cell c2 JOIN gone
+            ON c2.municipality_id = gone.municipality_id AND c2.department_id = gone.department_id
+           AND gone.status IN ('booked', 'delivered', 'no_show')
+           AND gone.span_start < c2.ends_at AND gone.span_end > c2.starts_at
+          GROUP BY c2.id) g
+    WHERE c.id = g.id
     RETURNING 1
 )
 SELECT count(*) FROM gone
