@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from arq.connections import RedisSettings, create_pool
 from litestar import Litestar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -16,11 +17,13 @@ from booking.tables import Allocation, AllocationPeriod, Booking
 from core.settings import Settings
 from departments.tables import CapacityCell, Service
 from insight.tables import VisitFeedback
+from notifications.queue import create_worker, queue_name
 from notifications.retention import run_retention
 from notifications.tables import PushSubscription
 from people.tables import AuditEntry, Municipality, Person
 from privacy.retention import statistics_total
 from privacy.tables import BookingStatistic
+from tests.conftest import RunServers
 from tests.world import World, build_world, sign_in
 
 NOW = datetime(2026, 9, 9, 8, 0, tzinfo=UTC)  # the fixed clock of the retention job (TEST_NOW, in UTC)
@@ -343,3 +346,27 @@ async def test_the_job_follows_each_municipalitys_own_periods(
     await db_session.commit()
     assert (await run_retention(maker, NOW))["bookings"] == 0
     assert await db_session.get(Booking, boundary.id, populate_existing=True) is not None
+
+
+async def test_the_worker_has_the_job_nightly_and_runs_it_with_its_clock(
+    connection: AsyncConnection, world: World, db_session: AsyncSession, settings: Settings, servers: RunServers
+) -> None:
+    own = settings.model_copy(update={"redis_prefix": f"{servers.key_prefix}retention:"})
+    nightly = {job.name: job for job in create_worker(own, handle_signals=False).cron_jobs}["cron:retention_job"]
+    assert (nightly.hour, nightly.minute, nightly.unique) == (1, 40, True)
+    visit = await _visit(db_session, world, "recipient", datetime(2023, 1, 2, 8, 0, tzinfo=UTC))
+    await db_session.commit()
+    maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    pool = await create_pool(RedisSettings.from_dsn(servers.redis_url), default_queue_name=queue_name(own))
+    try:
+        assert await pool.enqueue_job("retention_job") is not None
+        worker = create_worker(
+            own, ctx={"sessionmaker": maker, "clock": lambda: NOW}, burst=True, cron_jobs=[], handle_signals=False,
+            keep_result=0, poll_delay=0.05,
+        )  # fmt: skip
+        await worker.main()
+        await worker.close()
+        assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    finally:
+        await pool.aclose()
+    assert await db_session.get(Booking, visit.id, populate_existing=True) is None
