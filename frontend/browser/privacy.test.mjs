@@ -16,9 +16,9 @@ after(async () => {
 });
 
 const TEXTS = {
-  nb: { settings: 'Innstillinger', link: 'Mine data', title: 'Mine data', download: 'Last ned som fil (JSON)', phone: 'Mobilnummer', save: 'Lagre', saved: 'Kontaktopplysningene er lagret.', phoneError: /mobilnummer med 8 siffer/, forWhom: 'Vis data for' },
-  nn: { settings: 'Innstillingar', link: 'Mine data', title: 'Mine data', download: 'Last ned som fil (JSON)', phone: 'Mobilnummer', save: 'Lagre', saved: 'Kontaktopplysningane er lagra.', phoneError: /mobilnummer med 8 siffer/, forWhom: 'Vis data for' },
-  en: { settings: 'Settings', link: 'My data', title: 'My data', download: 'Download as a file (JSON)', phone: 'Mobile number', save: 'Save', saved: 'Your contact details have been saved.', phoneError: /mobile number of 8 digits/, forWhom: 'Show data for' },
+  nb: { settings: 'Innstillinger', link: 'Mine data', title: 'Mine data', download: 'Last ned som fil (JSON)', phone: 'Mobilnummer', save: 'Lagre', saved: 'Kontaktopplysningene er lagret.', phoneError: /^Skriv et mobilnummer med 8 siffer/, forWhom: 'Vis data for' },
+  nn: { settings: 'Innstillingar', link: 'Mine data', title: 'Mine data', download: 'Last ned som fil (JSON)', phone: 'Mobilnummer', save: 'Lagre', saved: 'Kontaktopplysningane er lagra.', phoneError: /^Skriv eit mobilnummer med 8 siffer/, forWhom: 'Vis data for' },
+  en: { settings: 'Settings', link: 'My data', title: 'My data', download: 'Download as a file (JSON)', phone: 'Mobile number', save: 'Save', saved: 'Your contact details have been saved.', phoneError: /^Enter a mobile number of 8 digits/, forWhom: 'Show data for' },
 };
 
 async function loaded(page) {
@@ -72,7 +72,8 @@ for (const language of ['nb', 'nn', 'en']) {
         const phone = page.getByRole('textbox', { name: text.phone });
         await phone.fill('12345');
         await page.getByRole('button', { name: text.save, exact: true }).click();
-        await page.getByText(text.phoneError).waitFor();
+        await page.getByText(text.phoneError).waitFor(); // the field's own message, not the help above it
+        assert.equal(await phone.getAttribute('aria-invalid'), 'true');
         await assertFits(page, `mine-data with an error (${language})`);
         await axe(page, `mine-data with an error (${language})`);
         await shot(page, `privacy-mine-data-error-360-${language}`);
