@@ -31,6 +31,7 @@ COPY fhir_r4 ./fhir_r4
 COPY insight ./insight
 COPY notifications ./notifications
 COPY people ./people
+COPY privacy ./privacy
 COPY tjenesteshop ./tjenesteshop
 COPY migrations ./migrations
 RUN uv sync --locked --no-dev \

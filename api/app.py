@@ -39,6 +39,7 @@ from api.controllers.insight_reports import InsightReportController
 from api.controllers.me import MeController
 from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
+from api.controllers.privacy import MyDataController, RetentionController
 from api.controllers.roster import RosterController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
@@ -136,6 +137,8 @@ def create_app(
             InsightPeopleController,
             InsightReportController,
             MeController,
+            MyDataController,
+            RetentionController,
             FeedController,
             MyRemindersController,
             DeadLetterController,

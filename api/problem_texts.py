@@ -100,6 +100,18 @@ PROBLEMS: dict[str, ProblemText] = {
         "Varslingsadressa er ikkje tillaten: berre offentlege push-tenester over https kan brukast",
         "The push address is not allowed: only public push services over https can be used",
     ),
+    "invalid_contact": ProblemText(
+        422,
+        "Telefonnummeret eller e-postadressen kan ikke brukes",
+        "Telefonnummeret eller e-postadressa kan ikkje brukast",
+        "The phone number or e-mail address cannot be used",
+    ),
+    "invalid_retention": ProblemText(
+        422,
+        "Lagringstiden er utenfor det som er tillatt",
+        "Lagringstida er utanfor det som er tillate",
+        "The retention period is outside what is allowed",
+    ),
     "invalid_national_id": ProblemText(
         422,
         "Fødselsnummeret er ikke gyldig. Sjekk at alle de 11 sifrene er riktige",

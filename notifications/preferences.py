@@ -136,3 +136,9 @@ async def remove_push_subscription(
     await session.delete(subscription)
     await record(session, principal, origin, action="push_subscription.delete", object_type="push_subscription",
                  object_id=subscription_id, subject_person_id=subscription.person_id)  # fmt: skip
+
+
+async def push_subscriptions_of(session: AsyncSession, person_id: uuid.UUID) -> Sequence[PushSubscription]:
+    """The person's push subscriptions, oldest first (for their copy of their data)."""
+    query = select(PushSubscription).where(PushSubscription.person_id == person_id)
+    return (await session.scalars(query.order_by(PushSubscription.created_at, PushSubscription.id))).all()

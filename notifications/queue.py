@@ -23,6 +23,7 @@ from insight import evaluation_due
 from notifications import dispatch, feeds, sending
 from notifications.channels import ChannelError, Message, channels_from_settings
 from notifications.daily import open_days_job
+from notifications.retention import run_retention
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,11 @@ async def evaluation_due_job(ctx: dict[str, Any]) -> dict[str, int]:
     return result
 
 
+async def retention_job(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job, nightly: erase or count away what is past each municipality's retention periods."""
+    return await run_retention(ctx["sessionmaker"], ctx["clock"]())
+
+
 async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     if "sessionmaker" not in ctx:  # tests hand in their own
@@ -148,6 +154,7 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             func(tick, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(reconcile, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(refresh_feeds, keep_result=0, timeout=LONG_PASS_SECONDS),
+            func(retention_job, keep_result=0, timeout=LONG_PASS_SECONDS),
         ],
         "cron_jobs": [
             cron(heartbeat, second=0, run_at_startup=False, unique=True),
@@ -157,6 +164,8 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
             cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
             cron(evaluation_due_job, minute=25, second=0, run_at_startup=True, unique=True, keep_result=0),
+            # Nightly (01:40 UTC, before the morning's bookings); idempotent, so a missed night only waits a day.
+            cron(retention_job, hour=1, minute=40, second=0, run_at_startup=False, unique=True, keep_result=0),
         ],
         "queue_name": queue_name(settings),
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

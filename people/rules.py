@@ -14,6 +14,8 @@ _H_NUMBER_OFFSET = 40  # H-nummer: 40 added to the month
 _SYNTHETIC_OFFSET = 80  # Skatteetaten's synthetic test numbers (Tenor): 80 added to the month
 # The first month digit of a synthetic test number (month + 80: 81 to 92); no real person's number has it.
 SYNTHETIC_MONTH_FIRST_DIGITS = ("8", "9")
+# From 2032 the first check digit may leave these remainders too (remainder 0 is the old rule).
+_NEW_SERIES_REMAINDERS = frozenset({1, 2, 3})
 _SYNTHETIC_NAV_OFFSET = 40  # NAV's older synthetic numbers: 40 added to the month (same as H-nummer)
 
 
@@ -27,14 +29,25 @@ def _check_digit(digits: str, weights: tuple[int, ...]) -> int | None:
     return check
 
 
-def _birth_date(digits: str) -> date | None:
-    day, month, year2 = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
+def _first_check_remainder(digits: str) -> int:
+    """The remainder of the first modulus-11 sum over the nine digits and K1 (0 for every number issued before 2032)."""
+    return sum(int(d) * w for d, w in zip(digits, (*_WEIGHTS_1, 1), strict=True)) % 11
+
+
+def _day_and_month(digits: str) -> tuple[int, int]:
+    day, month = int(digits[0:2]), int(digits[2:4])
     if day > _D_NUMBER_OFFSET:
         day -= _D_NUMBER_OFFSET
     if month > _SYNTHETIC_OFFSET:
         month -= _SYNTHETIC_OFFSET
     elif month > _H_NUMBER_OFFSET:
         month -= _H_NUMBER_OFFSET
+    return day, month
+
+
+def _birth_date(digits: str) -> date | None:
+    day, month = _day_and_month(digits)
+    year2 = int(digits[4:6])
     individual = int(digits[6:9])
     century = 1900 if individual < 500 or (individual >= 900 and year2 >= 40) else 2000  # noqa: PLR2004
     if 500 <= individual < 750 and year2 >= 54:  # noqa: PLR2004 - 1854-1899
@@ -45,11 +58,27 @@ def _birth_date(digits: str) -> date | None:
         return None
 
 
+def _date_exists_in_some_century(digits: str) -> bool:
+    day, month = _day_and_month(digits)
+    try:
+        date(2000 + int(digits[4:6]), month, day)  # 2000 was a leap year: the most lenient century
+    except ValueError:
+        return False
+    return True
+
+
 def national_id_problem(value: str) -> str | None:
     """Why `value` is not a valid Norwegian national identity number, or None when it is.
 
     Accepts fødselsnummer, D-nummer and H-nummer, and the synthetic test numbers of the national test
     data (month + 80, and NAV's month + 40), all with both modulus-11 check digits.
+
+    Numbers issued from 1 January 2032 (Skatteetaten, "Nytt fødselsnummer fra 2032") have a first check
+    digit K1 whose modulus-11 sum (the nine digits weighted 3 7 6 1 8 9 4 5 2, plus K1) leaves a
+    remainder of 0, 1, 2 or 3 instead of only 0; K2 is computed as before over the ten digits. Such a
+    number's individual number no longer tells the century, so when K1's remainder is 1 to 3 (a number
+    that can only be from the new series) the date only has to exist in some century. A new-series
+    number with remainder 0 cannot be told from an old one and is checked as before.
 
     Returns:
         A stable code: `length`, `digits`, `date` or `checksum`; None when valid.
@@ -59,11 +88,12 @@ def national_id_problem(value: str) -> str | None:
         return "length"
     if not value.isascii() or not value.isdigit():
         return "digits"
-    if _birth_date(value) is None:
+    remainder = _first_check_remainder(value[:10])
+    new_series = remainder in _NEW_SERIES_REMAINDERS
+    if not (_date_exists_in_some_century(value) if new_series else _birth_date(value) is not None):
         return "date"
-    first = _check_digit(value[:9], _WEIGHTS_1)
     second = _check_digit(value[:10], _WEIGHTS_2)
-    if first is None or second is None or first != int(value[9]) or second != int(value[10]):
+    if (remainder != 0 and not new_series) or second is None or second != int(value[10]):
         return "checksum"
     return None
 

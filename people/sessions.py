@@ -224,3 +224,27 @@ async def delete_all_sessions(redis: Redis, prefix: str, person_id: str) -> int:
         pipe.srem(person_key, *keys)  # a session made meanwhile (a new sign-in) stays in the set
         ended, _ = await pipe.execute()
     return int(ended)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What a person may be told about one of their sessions: when and through which provider, no secrets."""
+
+    signed_in_at: float | None
+    provider: str
+
+
+async def sessions_of(redis: Redis, prefix: str, person_id: str) -> list[SessionSummary]:
+    """The person's live sessions, oldest first (sessions already ended are skipped)."""
+    members: set[bytes | str] = await redis.smembers(_person_key(prefix, person_id))  # type: ignore[misc]  # redis-py types sync and async as one
+    keys = sorted(key.decode() if isinstance(key, bytes) else key for key in members)
+    if not keys:
+        return []
+    found = []
+    for raw in await redis.mget(keys):
+        if raw is None:
+            continue
+        data = json.loads(raw)
+        at = data.get("signed_in_at")
+        found.append(SessionSummary(at if isinstance(at, int | float) else None, str(data.get("provider", ""))))
+    return sorted(found, key=lambda s: s.signed_in_at or 0.0)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import CreatedMixin, IdMixin, MunicipalityMixin
@@ -49,12 +50,21 @@ class Municipality(IdMixin, CreatedMixin, Base):
     committee_bpa: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     # The case worker is reminded this many days before a trial decision's evaluation date.
     evaluation_reminder_days: Mapped[int] = mapped_column(SmallInteger, default=14, server_default="14")
+    # Retention (privacy/rules.py): months a past visit, a feedback answer and a push subscription are kept.
+    retention_booking_months: Mapped[int] = mapped_column(SmallInteger, default=36, server_default="36")
+    retention_feedback_months: Mapped[int] = mapped_column(SmallInteger, default=24, server_default="24")
+    retention_push_months: Mapped[int] = mapped_column(SmallInteger, default=12, server_default="12")
 
     __table_args__ = (
         CheckConstraint("number ~ '^[0-9]{4}$'", name="number_digits"),
         CheckConstraint("committee_weekly_minutes > 0", name="committee_weekly_positive"),
         CheckConstraint("committee_respite_percent BETWEEN 1 AND 100", name="committee_respite_percent_range"),
         CheckConstraint("evaluation_reminder_days BETWEEN 0 AND 365", name="evaluation_reminder_days_range"),
+        CheckConstraint("retention_booking_months BETWEEN 12 AND 120", name="retention_booking_months_range"),
+        CheckConstraint(
+            "retention_feedback_months BETWEEN 1 AND retention_booking_months", name="retention_feedback_months_range"
+        ),
+        CheckConstraint("retention_push_months BETWEEN 1 AND 120", name="retention_push_months_range"),
     )
 
 
@@ -188,6 +198,13 @@ class AuditEntry(MunicipalityMixin, Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(400))
     request_id: Mapped[str | None] = mapped_column(String(128))
+    # A job of the system itself (e.g. `retention`), for entries no person or token caused.
+    actor_system: Mapped[str | None] = mapped_column(String(32))
+    # What an entry of a job counted (e.g. how many bookings the retention job anonymised); no personal data.
+    details: Mapped[dict[str, object] | None] = mapped_column(JSONB)
 
     # No foreign keys on purpose: the log outlives the rows it names (a deleted person's entries stay).
-    __table_args__ = (CheckConstraint("num_nonnulls(actor_person_id, actor_token_id) >= 1", name="has_actor"),)
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(actor_person_id, actor_token_id, actor_system) >= 1", name="has_actor"),
+        CheckConstraint("actor_system IS NULL OR actor_system IN ('retention')", name="actor_system_known"),
+    )

@@ -26,6 +26,7 @@ SCREENS = frozenset(
         "avdeling",
         "innsikt",
         "innstillinger",
+        "mine-data",
         "kalender",
         "tilgjengelighet",
         "offline",

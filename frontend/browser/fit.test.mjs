@@ -20,7 +20,7 @@ const MODES = [
 ];
 
 const ROLES = [
-  { role: 'recipient', name: 'Kari Nordmann', screens: ['/', '/bestill', '/timer', '/kalender', '/plan', '/innstillinger'] },
+  { role: 'recipient', name: 'Kari Nordmann', screens: ['/', '/bestill', '/timer', '/kalender', '/plan', '/innstillinger', '/mine-data'] },
   { role: 'proxy', name: 'Liv Berg', screens: ['/', '/bestill', '/timer'] },
   { role: 'staff', name: 'Per Olsen', screens: ['/vakt', '/innstillinger'] },
   { role: 'admin', name: 'Hanne Lie', screens: ['/', '/avdeling', '/innsikt/dekning', '/innsikt/vurderinger', '/innsikt/tilbakemeldinger', '/tilgjengelighet'], tabs: '/avdeling' },

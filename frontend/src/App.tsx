@@ -21,6 +21,7 @@ const InsightPlan = lazy(() => import('./screens/InsightPlan'));
 const InsightCoordinator = lazy(() => import('./screens/InsightCoordinator'));
 const InsightAdmin = lazy(() => import('./screens/InsightAdmin'));
 const Accessibility = lazy(() => import('./screens/Accessibility'));
+const MyData = lazy(() => import('./screens/MyData'));
 
 interface NavItem {
   href: string;
@@ -52,6 +53,7 @@ function Screen({ path }: { path: string }) {
   if (!me.data) return <SignIn />;
   if (path.startsWith('/bestill') || path.startsWith('/flytt/')) return <Book />;
   if (path === '/timer') return <Bookings />;
+  if (path === '/mine-data') return <MyData />;
   if (path === '/kalender') return <Calendar />;
   if (path === '/vakt') return <Staff />;
   if (path.startsWith('/avdeling')) return <Admin />;

@@ -6,6 +6,9 @@ import insightNb from './locales/insight-nb';
 import insightNn from './locales/insight-nn';
 import nb from './locales/nb';
 import nn from './locales/nn';
+import privacyEn from './locales/privacy-en';
+import privacyNb from './locales/privacy-nb';
+import privacyNn from './locales/privacy-nn';
 import { loadPrefs } from './prefs';
 
 export const LANGUAGES = [
@@ -16,7 +19,12 @@ export const LANGUAGES = [
 export type Language = (typeof LANGUAGES)[number]['code'];
 
 void i18n.use(initReactI18next).init({
-  resources: { nb: { translation: { ...nb, ...insightNb } }, nn: { translation: { ...nn, ...insightNn } }, en: { translation: { ...en, ...insightEn } } },
+  // The privacy texts add problem titles of their own: merged into, not replacing, the general ones.
+  resources: {
+    nb: { translation: { ...nb, ...insightNb, ...privacyNb, problem: { ...nb.problem, ...privacyNb.problem } } },
+    nn: { translation: { ...nn, ...insightNn, ...privacyNn, problem: { ...nn.problem, ...privacyNn.problem } } },
+    en: { translation: { ...en, ...insightEn, ...privacyEn, problem: { ...en.problem, ...privacyEn.problem } } },
+  },
   lng: loadPrefs().language,
   fallbackLng: 'nb',
   interpolation: { escapeValue: false },

@@ -441,6 +441,22 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/me/access-log"): Case(
         _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | dict.fromkeys(NO_PERSON, 404)
     ),
+    # A person's copy of their own data (a proxy's for the recipient: test_privacy); tokens have no data.
+    ("GET", "/api/v1/me/data-export"): Case(
+        _get(lambda w: "/api/v1/me/data-export"), SIGNED_IN | dict.fromkeys(NO_PERSON, 404)
+    ),
+    ("PATCH", "/api/v1/me/contact"): Case(
+        _post(lambda w: "/api/v1/me/contact", lambda w: {"email": "ny.adresse@example.no"}), SIGNED_IN | NO_PERSON
+    ),
+    # Retention periods: the municipality's administrators (a neighbour's sees and sets its own municipality's).
+    ("GET", "/api/v1/retention"): Case(
+        _get(lambda w: "/api/v1/retention"),
+        ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
+    ),
+    ("PUT", "/api/v1/retention"): Case(
+        lambda w: ("/api/v1/retention", {"json": {"booking_months": 36, "feedback_months": 24, "push_months": 12}}),
+        ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
+    ),
     # The recipient's own object, seen by everyone: who may, gets it; everyone else a 404.
     ("GET", "/api/v1/persons/{person_id:uuid}"): Case(
         _get(lambda w: f"/api/v1/persons/{w.people['recipient']}"), SERVING_THE_PERSON

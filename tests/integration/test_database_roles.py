@@ -10,15 +10,18 @@ import asyncio
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import pool
+from sqlalchemy import pool, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from booking.tables import Allocation, Booking
 from core.settings import Settings, async_database_url, plain_database_url
+from notifications.retention import run_retention
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.conftest import RunServers, app_on, http_client
 from tests.world import build_world, sign_in
@@ -152,3 +155,64 @@ async def test_a_superuser_is_refused_as_the_application_role(servers: RunServer
     finally:
         await admin.execute(f'DROP ROLE IF EXISTS "{other}"')
         await admin.close()
+
+
+async def test_the_retention_job_runs_as_the_application_role_and_adds_its_entry(
+    app_url: str, settings: Settings
+) -> None:
+    """The job deletes and counts as the application role; its entry has a system actor and stays immutable."""
+    engine = create_async_engine(app_url, poolclass=pool.NullPool)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            world = await build_world(session, settings)
+            allocation = await session.scalar(
+                select(Allocation).where(Allocation.recipient_id == world.people["recipient"])
+            )
+            assert allocation is not None
+            old = datetime(2022, 3, 1, 9, 0, tzinfo=UTC)
+            session.add(
+                Booking(
+                    municipality_id=world.municipality, recipient_id=allocation.recipient_id,
+                    department_id=allocation.department_id, service_id=allocation.service_id,
+                    allocation_id=allocation.id, period_start=old.date(), starts_at=old,
+                    ends_at=old + timedelta(hours=1), span_start=old, span_end=old + timedelta(hours=1), minutes=60,
+                    staff_units=1, status="delivered", acted_by="recipient",
+                )
+            )  # fmt: skip
+            await session.commit()
+            maker = async_sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            done = await run_retention(maker, datetime(2026, 9, 9, 8, 0, tzinfo=UTC))
+            assert done["bookings"] == 1
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            entry = await driver.fetchval("SELECT id FROM audit_entry WHERE actor_system = 'retention'")
+            assert entry is not None
+            for statement in (
+                "UPDATE audit_entry SET details = NULL WHERE id = $1",
+                "DELETE FROM audit_entry WHERE id = $1",
+            ):
+                with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+                    async with driver.transaction():
+                        await driver.execute(statement, entry)
+            with pytest.raises(asyncpg.exceptions.CheckViolationError):  # an entry must still name an actor
+                async with driver.transaction():
+                    await driver.execute(
+                        "INSERT INTO audit_entry (municipality_id, action, object_type) VALUES ($1, 'x', 'y')",
+                        world.municipality,
+                    )
+            with pytest.raises(asyncpg.exceptions.CheckViolationError):  # and a system actor must be a known one
+                async with driver.transaction():
+                    await driver.execute(
+                        "INSERT INTO audit_entry (municipality_id, actor_system, action, object_type)"
+                        " VALUES ($1, 'someone', 'x', 'y')",
+                        world.municipality,
+                    )
+            await session.close()
+            await transaction.rollback()
+    finally:
+        await engine.dispose()

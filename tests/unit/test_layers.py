@@ -15,6 +15,7 @@ FLOORS = [
     "booking",
     "casesystem",
     "insight",
+    "privacy",
     "notifications",
     "fhir_r4",
     "api",

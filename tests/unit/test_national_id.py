@@ -100,3 +100,62 @@ def test_a_synthetic_number_for_29_february_2000_takes_an_individual_number_of_t
     number = synthetic_national_id(date(2000, 2, 29), 0)
     assert int(number[6:9]) >= 500
     assert national_id_problem(number) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("02013299997", "born 2 January 2032, K1 by the old rule (Skatteetaten's first example)"),
+        ("30108299920", "born 1982, numbered in 2032, K1 remainder 0 (Skatteetaten's second example)"),
+        ("30108299939", "the same date and individual number, K1 remainder 1 (Skatteetaten's third example)"),
+    ],
+)
+def test_numbers_of_the_2032_series_are_valid(value: str, why: str) -> None:
+    assert national_id_problem(value) is None, why
+
+
+def _with_first_check_remainder(stem: str, remainder: int) -> str | None:
+    """The number from `stem` whose K1 leaves `remainder`, with K2 computed as always (None if K1 or K2 is 10)."""
+    weighted = sum(int(d) * w for d, w in zip(stem, (3, 7, 6, 1, 8, 9, 4, 5, 2), strict=True))
+    first = (remainder - weighted) % 11
+    if first == 10:
+        return None
+    weights_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+    second = (11 - sum(int(d) * w for d, w in zip(stem + str(first), weights_2, strict=True)) % 11) % 11
+    return None if second == 10 else f"{stem}{first}{second}"
+
+
+@given(
+    born=st.dates(min_value=date(1900, 1, 1), max_value=date(2039, 12, 31)),
+    individual=st.integers(900, 999),
+    remainder=st.integers(0, 10),
+)
+def test_the_first_check_digit_may_leave_remainder_0_to_3_and_nothing_else(
+    born: date, individual: int, remainder: int
+) -> None:
+    number = _with_first_check_remainder(f"{born:%d%m%y}{individual:03d}", remainder)
+    if number is None:
+        return
+    assert (national_id_problem(number) is None) == (remainder <= 3), number
+
+
+def test_a_2032_number_with_a_wrong_second_check_digit_or_a_d_number_of_the_new_series() -> None:
+    assert national_id_problem("30108299938") == "checksum"  # K1 remainder 1, K2 off by one
+    assert national_id_problem("30108299949") == "checksum"  # K1 remainder 2 would need another K2
+    d_numbers = [_with_first_check_remainder("710182999", r) for r in (1, 2, 3)]  # D-nummer: day + 40
+    assert [n for n in d_numbers if n is not None and national_id_problem(n) is None]
+
+
+def test_a_new_series_number_does_not_tell_the_century_so_29_february_00_is_a_date() -> None:
+    # Individual number 100 dated year 00 to 1900 (no 29 February); from 2032 it no longer tells the century.
+    old = _with_first_check_remainder("290200100", 0) or _with_first_check_remainder("290200102", 0)
+    assert old is not None
+    assert national_id_problem(old) == "date"  # an old-rule number: individual 100-499 means 1900
+    new = next(
+        n
+        for individual in range(100, 500)
+        for remainder in (1, 2, 3)
+        if (n := _with_first_check_remainder(f"290200{individual:03d}", remainder)) is not None
+    )
+    assert national_id_problem(new) is None
+    assert national_id_problem(_with_first_check_remainder("300200100", 1) or "30020010010") == "date"

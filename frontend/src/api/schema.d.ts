@@ -737,6 +737,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Correct my phone number or e-mail address */
+        patch: operations["ApiV1MeContactChangeContact"];
+        trace?: never;
+    };
+    "/api/v1/me/data-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A copy of everything held about me (or the person I act for), as JSON */
+        get: operations["ApiV1MeDataExportDataExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/push-subscriptions": {
         parameters: {
             query?: never;
@@ -952,6 +986,24 @@ export interface paths {
         /** A recipient's plan across departments */
         get: operations["ApiV1RecipientsRecipientIdPlanReadPlan"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How long past visits, feedback and push subscriptions are kept */
+        get: operations["ApiV1RetentionPolicy"];
+        /** Set how long past visits, feedback and push subscriptions are kept */
+        put: operations["ApiV1RetentionChange"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1464,6 +1516,16 @@ export interface components {
             recipients: components["schemas"]["CommitteeCaseRead"][];
             thresholds: components["schemas"]["Thresholds"];
         };
+        /** ContactChange */
+        ContactChange: {
+            email?: string | null;
+            phone?: string | null;
+        };
+        /** ContactRead */
+        ContactRead: {
+            email: string | null;
+            phone: string | null;
+        };
         /** CoordinatedRead */
         CoordinatedRead: {
             family_name: string;
@@ -1518,6 +1580,21 @@ export interface components {
             warning: "over" | "near" | null;
             /** Format: date */
             week_start: string;
+        };
+        /** DataExport */
+        DataExport: {
+            access_log: components["schemas"]["AccessLogEntry"][];
+            bookings: components["schemas"]["ExportBooking"][];
+            by_proxy: boolean;
+            decisions: components["schemas"]["ExportDecision"][];
+            feedback: components["schemas"]["ExportFeedback"][];
+            /** Format: date-time */
+            generated_at: string;
+            notification_preferences: components["schemas"]["ExportPreferences"];
+            person: components["schemas"]["ExportPerson"];
+            proxy_links: components["schemas"]["ExportProxyLink"][];
+            push_subscriptions: components["schemas"]["ExportPushSubscription"][];
+            sessions: components["schemas"]["ExportSession"][];
         };
         /** DayRead */
         DayRead: {
@@ -1671,6 +1748,105 @@ export interface components {
             id: string;
             note: string | null;
             windows: components["schemas"]["WindowRead"][];
+        };
+        /** ExportBooking */
+        ExportBooking: {
+            acted_by: string;
+            changed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            department_name: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: uuid */
+            id: string;
+            minutes: number;
+            service_name: {
+                [key: string]: string;
+            };
+            /** Format: date-time */
+            starts_at: string;
+            status: string;
+        };
+        /** ExportDecision */
+        ExportDecision: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            department_id: string;
+            evaluation_date: string | null;
+            external_ref: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            minutes: number;
+            period: string;
+            review_date: string | null;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+        };
+        /** ExportFeedback */
+        ExportFeedback: {
+            answer: string;
+            /** Format: date-time */
+            answered_at: string;
+            /** Format: uuid */
+            booking_id: string;
+            by_proxy: boolean;
+            comment: string | null;
+            /** Format: uuid */
+            id: string;
+        };
+        /** ExportPerson */
+        ExportPerson: {
+            address: string | null;
+            /** Format: date-time */
+            created_at: string;
+            email: string | null;
+            family_name: string;
+            given_name: string;
+            /** Format: uuid */
+            id: string;
+            language: string;
+            national_id_masked: string;
+            phone: string | null;
+        };
+        /** ExportPreferences */
+        ExportPreferences: {
+            effective_channel: string | null;
+            language: string;
+            reminder_channel: string | null;
+            reminders_for: string[];
+        };
+        /** ExportProxyLink */
+        ExportProxyLink: {
+            ended_at: string | null;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            other_name: string;
+            reminders: boolean;
+            /** @enum {string} */
+            role: "proxy" | "recipient";
+            /** Format: date */
+            valid_from: string;
+            valid_to: string | null;
+        };
+        /** ExportPushSubscription */
+        ExportPushSubscription: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            push_service: string;
+        };
+        /** ExportSession */
+        ExportSession: {
+            provider: string;
+            signed_in_at: string | null;
         };
         /** FeedCreate */
         FeedCreate: {
@@ -2027,6 +2203,22 @@ export interface components {
         /** Resolution */
         Resolution: {
             note?: string | null;
+        };
+        /** RetentionChange */
+        RetentionChange: {
+            booking_months: number;
+            feedback_months: number;
+            push_months: number;
+        };
+        /** RetentionRead */
+        RetentionRead: {
+            audit_entries_erased: boolean;
+            booking_months: number;
+            feedback_months: number;
+            maximum_months: number;
+            minimum_booking_months: number;
+            push_months: number;
+            session_max_hours: number;
         };
         /** ReviewRead */
         ReviewRead: {
@@ -4539,6 +4731,68 @@ export interface operations {
             503: components["responses"]["Problem503"];
         };
     };
+    ApiV1MeContactChangeContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactChange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1MeDataExportDataExport: {
+        parameters: {
+            query?: {
+                recipient_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataExport"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     ApiV1MePushSubscriptionsSubscribe: {
         parameters: {
             query?: never;
@@ -4952,6 +5206,63 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1RetentionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRead"];
+                };
+            };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1RetentionChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionChange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
             422: components["responses"]["Problem422"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];

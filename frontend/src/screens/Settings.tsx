@@ -2,6 +2,7 @@ import { Button, Fieldset, Heading, Paragraph, Radio, Switch } from '@digdir/des
 import { hasRole, useMe } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { Reminders } from '../components/Reminders';
+import { Link } from '../router';
 import { useTranslation } from 'react-i18next';
 import i18n, { LANGUAGES } from '../i18n';
 import { savePrefs, usePrefs } from '../prefs';
@@ -50,6 +51,16 @@ export function Settings() {
       />
       {prefs.easy && <Paragraph role="status">{t('settings.easyOn')}</Paragraph>}
       {me.data?.person && hasRole(me.data, 'recipient', 'proxy') && <Reminders me={me.data} />}
+      {me.data?.person && (
+        <section className="stack-sm" aria-labelledby="my-data-link">
+          <Heading level={2} data-size="sm" id="my-data-link">
+            <Link href="/mine-data" className="ds-link">
+              {t('privacy.link')}
+            </Link>
+          </Heading>
+          <Paragraph>{t('privacy.linkHelp')}</Paragraph>
+        </section>
+      )}
       {me.data && (
         <>
           <Button variant="secondary" onClick={() => void signOut(false)} className="sign-out">
