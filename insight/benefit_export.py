@@ -1,0 +1,115 @@
+"""The researchers' export: the benefit figures plus pseudonymised visit-level rows, audited.
+
+A row has no name, national identity number, address, booking or person id: the recipient is a key drawn at
+random for this export (a keyed hash whose key is thrown away afterwards, so two exports cannot be linked),
+dates are coarsened to the ISO week, and times to bands. A row whose combination of published values (every
+column but the key) occurs fewer than `MIN_GROUP` times in the export is left out (k-anonymity, k = 5).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from booking.tables import Booking
+from departments.service import local_today
+from departments.tables import Department, Service
+from insight import benefit_rules as rules
+from insight.benefits import SELF, Benefits, department_benefits, lead_hours, local_hour, window_instants
+from insight.feedback import MIN_GROUP
+from insight.tables import VisitFeedback
+from people.access import Principal
+from people.audit import Origin, record
+
+KEY_HEX = 16  # characters of the per-export recipient key
+
+# field, type, description: the data dictionary shipped in the JSON export (the CSV's columns, in this order).
+DICTIONARY: tuple[tuple[str, str, str], ...] = (
+    ("recipient_key", "string", ("A random key for the recipient, the same in every row of this export only; "
+     "a new export gives new keys. Not derived from any identifier a reader could recompute.")),
+    ("department", "string", "The department's name."),
+    ("service_category", "string", "ordinary, respite (avlastning) or bpa (brukerstyrt personlig assistanse)."),
+    ("iso_week", "string", "The ISO week of the visit's local start date, e.g. 2026-W14 (dates coarsened)."),
+    ("status", "string", "booked (no outcome yet), delivered, no_show, cancelled (in time), late_cancelled."),
+    ("booked_by", "string", ("recipient, proxy (a relative or guardian) or staff (staff, administrator or an "
+     "integration).")),
+    ("minutes", "integer", "Minutes of the visit charged to the decision."),
+    ("staff_units", "integer", "Staff per visit (1, or 2 for double staffing)."),
+    ("time_of_day", "string", ("Local start: night 00-06, morning 06-10, midday 10-14, afternoon 14-18, "
+     "evening 18-24.")),
+    ("lead_time", "string", ("How far ahead it was booked (start minus when booked): under_1_day, 1_2_days, "
+     "3_6_days, 7_13_days, 14_days_or_more.")),
+    ("feedback", "string or null", "The 'Min stemme teller' answer about the visit: yes, mixed, no; null if none."),
+)  # fmt: skip
+FIELDS = tuple(name for name, _, _ in DICTIONARY)
+
+
+@dataclass(frozen=True)
+class Export:
+    """What one export holds: each department's figures, the rows kept, and how many were suppressed."""
+
+    generated_at: datetime
+    departments: list[Benefits]
+    rows: list[dict[str, Any]]
+    suppressed_rows: int
+
+
+def _band(value: ColumnElement[Any], limits: tuple[int, ...], names: tuple[str, ...]) -> ColumnElement[str]:
+    whens = [(value < limit, literal(name)) for limit, name in zip(limits, names, strict=False)]
+    return case(*whens, else_=literal(names[-1]))
+
+
+def _rows_query(department: Department, months: list[date], salt: str) -> Any:  # noqa: ANN401 - a select
+    start, end = window_instants(department, months)
+    local = func.timezone(department.timezone, Booking.starts_at)
+    published = {
+        "department": literal(department.name, String),
+        "service_category": Service.category,
+        "iso_week": func.to_char(local, 'IYYY-"W"IW'),
+        "status": Booking.status,
+        "booked_by": case((Booking.acted_by.in_(SELF), Booking.acted_by), else_=literal("staff")),
+        "minutes": Booking.minutes,
+        "staff_units": Booking.staff_units,
+        "time_of_day": _band(local_hour(department), rules.TIME_LIMITS_HOURS, rules.TIME_BANDS),
+        "lead_time": _band(lead_hours(), rules.LEAD_LIMITS_HOURS, rules.LEAD_BANDS),
+        "feedback": VisitFeedback.answer,
+    }
+    key = func.left(func.md5(literal(salt) + cast(Booking.recipient_id, String)), KEY_HEX)
+    inner = (
+        select(key.label("recipient_key"), *(value.label(name) for name, value in published.items()))
+        .join(Service, Service.id == Booking.service_id)
+        .outerjoin(VisitFeedback, VisitFeedback.booking_id == Booking.id)
+        .where(Booking.department_id == department.id, Booking.municipality_id == department.municipality_id,
+               Booking.starts_at >= start, Booking.starts_at < end)
+        .subquery()
+    )  # fmt: skip
+    group = func.count().over(partition_by=[inner.c[name] for name in published])
+    counted = select(*inner.c, group.label("group_size")).subquery()
+    return select(*(counted.c[name] for name in FIELDS), counted.c.group_size).order_by(
+        counted.c.iso_week, counted.c.recipient_key, counted.c.status, counted.c.time_of_day
+    )
+
+
+async def export(
+    session: AsyncSession, principal: Principal, origin: Origin, departments: list[Department], *, now: datetime
+) -> Export:
+    """The departments' figures and their pseudonymised rows; one audit entry per department exported."""
+    salt = secrets.token_hex(32)  # this export's key: drawn now, never stored
+    figures, rows, suppressed = [], [], 0
+    for department in departments:
+        figures.append(await department_benefits(session, principal, department, now=now))
+        months = rules.window(local_today(department, now))
+        for row in (await session.execute(_rows_query(department, months, salt))).mappings():
+            if row["group_size"] < MIN_GROUP:
+                suppressed += 1
+                continue
+            rows.append({name: row[name] for name in FIELDS})
+        await record(session, principal, origin, action="benefits.export", object_type="department",
+                     object_id=department.id)  # fmt: skip
+    return Export(now, figures, rows, suppressed)
