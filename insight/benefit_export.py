@@ -21,7 +21,7 @@ from booking.tables import Booking
 from departments.service import local_today
 from departments.tables import Department, Service
 from insight import benefit_rules as rules
-from insight.benefits import SELF, Benefits, department_benefits, lead_hours, local_hour, window_instants
+from insight.benefits import SELF, Benefits, department_benefits, lead_band, time_band, visits_in
 from insight.feedback import MIN_GROUP
 from insight.tables import VisitFeedback
 from people.access import Principal
@@ -60,14 +60,13 @@ class Export:
     suppressed_rows: int
 
 
-def _band(value: ColumnElement[Any], limits: tuple[int, ...], names: tuple[str, ...]) -> ColumnElement[str]:
-    whens = [(value < limit, literal(name)) for limit, name in zip(limits, names, strict=False)]
-    return case(*whens, else_=literal(names[-1]))
+def _named(index: ColumnElement[int], names: tuple[str, ...]) -> ColumnElement[str]:
+    return case({i: literal(name) for i, name in enumerate(names)}, value=index)
 
 
-def _rows_query(department: Department, months: list[date], salt: str) -> Any:  # noqa: ANN401 - a select
-    start, end = window_instants(department, months)
-    local = func.timezone(department.timezone, Booking.starts_at)
+def rows_query(department: Department, months: list[date], salt: str) -> Any:  # noqa: ANN401 - a select
+    """The department's visits in the months, pseudonymised, each with the size of its group of equal rows."""
+    local = func.timezone(department.timezone, Booking.starts_at)  # a week needs the local date: one call a row
     published = {
         "department": literal(department.name, String),
         "service_category": Service.category,
@@ -76,8 +75,8 @@ def _rows_query(department: Department, months: list[date], salt: str) -> Any:  
         "booked_by": case((Booking.acted_by.in_(SELF), Booking.acted_by), else_=literal("staff")),
         "minutes": Booking.minutes,
         "staff_units": Booking.staff_units,
-        "time_of_day": _band(local_hour(department), rules.TIME_LIMITS_HOURS, rules.TIME_BANDS),
-        "lead_time": _band(lead_hours(), rules.LEAD_LIMITS_HOURS, rules.LEAD_BANDS),
+        "time_of_day": _named(time_band(local - func.date_trunc("day", local)), rules.TIME_BANDS),
+        "lead_time": _named(lead_band(Booking.starts_at - Booking.created_at), rules.LEAD_BANDS),
         "feedback": VisitFeedback.answer,
     }
     key = func.left(func.md5(literal(salt) + cast(Booking.recipient_id, String)), KEY_HEX)
@@ -85,8 +84,7 @@ def _rows_query(department: Department, months: list[date], salt: str) -> Any:  
         select(key.label("recipient_key"), *(value.label(name) for name, value in published.items()))
         .join(Service, Service.id == Booking.service_id)
         .outerjoin(VisitFeedback, VisitFeedback.booking_id == Booking.id)
-        .where(Booking.department_id == department.id, Booking.municipality_id == department.municipality_id,
-               Booking.starts_at >= start, Booking.starts_at < end)
+        .where(*visits_in(department, months))
         .subquery()
     )  # fmt: skip
     group = func.count().over(partition_by=[inner.c[name] for name in published])
@@ -103,9 +101,9 @@ async def export(
     salt = secrets.token_hex(32)  # this export's key: drawn now, never stored
     figures, rows, suppressed = [], [], 0
     for department in departments:
-        figures.append(await department_benefits(session, principal, department, now=now))
+        figures.append(await department_benefits(session, department, now=now))
         months = rules.window(local_today(department, now))
-        for row in (await session.execute(_rows_query(department, months, salt))).mappings():
+        for row in (await session.execute(rows_query(department, months, salt))).mappings():
             if row["group_size"] < MIN_GROUP:
                 suppressed += 1
                 continue

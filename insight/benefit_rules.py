@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 MONTHS = 12  # the page looks back over the last twelve local months, this one included
 # How far ahead a booking was made (its start minus when it was made), in hours: [0, 24), [24, 72), ... [336, inf).
@@ -132,3 +133,45 @@ def change_since(baseline: Baseline, complete: Sequence[MonthCounts]) -> Change:
         minutes_per_month=round(minutes, 1),
         minutes_percent=relative(minutes, baseline.minutes_per_month),
     )
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of time in one local month at one UTC offset: from `start` (UTC) to the next segment's start."""
+
+    start: datetime
+    month: date
+    offset_seconds: int
+
+    @property
+    def local_midnight(self) -> datetime:
+        """A local midnight at this segment's offset (UTC), the origin for binning its times by day."""
+        local = self.start + timedelta(seconds=self.offset_seconds)
+        return datetime.combine(local.date(), time(0), tzinfo=UTC) - timedelta(seconds=self.offset_seconds)
+
+
+def segments(zone: ZoneInfo, months: Sequence[date]) -> tuple[list[Segment], datetime]:
+    """The months cut at every change of UTC offset (DST), and the instant the last one ends.
+
+    Lets SQL find a visit's local month and local time of day from its UTC start with one binary search
+    (`width_bucket`) instead of a time zone conversion per row.
+    """
+    starts = [datetime.combine(m, time(0), tzinfo=zone).astimezone(UTC) for m in months]
+    end = datetime.combine(next_month(months[-1]), time(0), tzinfo=zone).astimezone(UTC)
+    cuts = set(starts)
+    day, quarter = timedelta(days=1), timedelta(minutes=15)
+    at = starts[0]
+    while at < end:
+        after = min(at + day, end)
+        if at.astimezone(zone).utcoffset() != after.astimezone(zone).utcoffset():
+            step = at
+            while step.astimezone(zone).utcoffset() == at.astimezone(zone).utcoffset():
+                step += quarter
+            cuts.add(step)
+        at = after
+    out = []
+    for cut in sorted(cuts):
+        local = cut.astimezone(zone)
+        offset = local.utcoffset() or timedelta(0)
+        out.append(Segment(cut, local.date().replace(day=1), int(offset.total_seconds())))
+    return out, end

@@ -8,25 +8,38 @@ decisions' minutes come from a second, small query (decisions x months), the "Mi
 
 from __future__ import annotations
 
-import itertools
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, DateTime, Float, and_, case, cast, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    DateTime,
+    Float,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from booking.tables import Allocation, Booking
 from departments.service import administered_department, local_today
 from departments.tables import Department
 from insight import benefit_rules as rules
-from insight.feedback import MonthFigures, department_months
-from insight.tables import BenefitBaseline
+from insight.feedback import MonthFigures, month_figures
+from insight.tables import BenefitBaseline, VisitFeedback
 from people.access import Principal
 from people.audit import Origin, record
 from people.errors import ForbiddenError
@@ -47,27 +60,19 @@ class Benefits:
     change: rules.Change | None
 
 
-def local_month(department: Department, column: Any) -> ColumnElement[date]:  # noqa: ANN401 - a column
-    """The first day of the department's local month of a timestamptz column."""
-    return cast(func.date_trunc("month", func.timezone(department.timezone, column)), Date)
+def band(value: ColumnElement[Any], limits: tuple[Any, ...]) -> ColumnElement[int]:
+    """Which band (0, 1, ...) `value` falls in: below the first limit 0, below the second 1, ..., else the last."""
+    return case(*((value < limit, index) for index, limit in enumerate(limits)), else_=len(limits))
 
 
-def _bands(value: ColumnElement[Any], limits: tuple[int, ...]) -> list[ColumnElement[bool]]:
-    edges = [None, *limits, None]
-    return [
-        and_(*([value >= low] if low is not None else []), *([value < high] if high is not None else []))
-        for low, high in itertools.pairwise(edges)
-    ]
+def lead_band(lead: ColumnElement[Any]) -> ColumnElement[int]:
+    """The `LEAD_BANDS` index of a booking's lead time (an interval: interval comparisons are cheap)."""
+    return band(lead, tuple(timedelta(hours=h) for h in rules.LEAD_LIMITS_HOURS))
 
 
-def lead_hours() -> ColumnElement[Any]:
-    """Hours between making a booking and its start."""
-    return func.extract("epoch", Booking.starts_at - Booking.created_at) / 3600.0
-
-
-def local_hour(department: Department) -> ColumnElement[Any]:
-    """The local hour (0-23) a visit starts."""
-    return func.extract("hour", func.timezone(department.timezone, Booking.starts_at))
+def time_band(since_midnight: ColumnElement[Any]) -> ColumnElement[int]:
+    """The `TIME_BANDS` index of a local start, given as the interval since local midnight."""
+    return band(since_midnight, tuple(timedelta(hours=h) for h in rules.TIME_LIMITS_HOURS))
 
 
 def window_instants(department: Department, months: list[date]) -> tuple[datetime, datetime]:
@@ -77,39 +82,100 @@ def window_instants(department: Department, months: list[date]) -> tuple[datetim
     return datetime.combine(months[0], time(0), tzinfo=zone), datetime.combine(end_month, time(0), tzinfo=zone)
 
 
+def visits_in(department: Department, months: list[date]) -> tuple[ColumnElement[bool], ...]:
+    """The department's bookings starting in the months (the index's department and start range)."""
+    start, end = window_instants(department, months)
+    return (Booking.department_id == department.id, Booking.municipality_id == department.municipality_id,
+            Booking.starts_at >= start, Booking.starts_at < end)  # fmt: skip
+
+
+def _segment_sql(found: list[rules.Segment]) -> tuple[ColumnElement[int], ColumnElement[Any]]:
+    """The visit's segment (1-based, by binary search over the cuts) and, given it, that segment's local midnight."""
+    cuts = bindparam("cuts", [s.start for s in found], type_=ARRAY(DateTime(timezone=True)))
+    origins = bindparam("origins", [s.local_midnight for s in found], type_=ARRAY(DateTime(timezone=True)))
+    return func.width_bucket(Booking.starts_at, cuts), type_coerce(Grouping(origins), ARRAY(DateTime(timezone=True)))
+
+
+def since_local_midnight(starts_at: ColumnElement[Any], origins: ColumnElement[Any], segment: Any) -> Any:  # noqa: ANN401
+    """The time since local midnight (an interval): `date_bin` on the segment's midnight, integer arithmetic only."""
+    return starts_at - func.date_bin(timedelta(days=1), starts_at, origins[segment])
+
+
 async def _booking_months(
     session: AsyncSession, department: Department, months: list[date], now: datetime
-) -> dict[date, tuple[Any, ...]]:
-    start, end = window_instants(department, months)
-    status, acted = Booking.status, Booking.acted_by
-    count = func.count()
-    minutes = Booking.minutes
-    span_minutes = func.extract("epoch", Booking.span_end - Booking.span_start) / 60 * Booking.staff_units
-    lead = lead_hours()
-    columns = [
-        count.filter(or_(status.in_(("delivered", "no_show")), and_(status == "booked", Booking.starts_at < now))),
-        count.filter(status == "no_show"),
-        count.filter(status == "late_cancelled"),
-        count.filter(status == "cancelled"),
-        count,
-        count.filter(acted == "recipient"),
-        count.filter(acted == "proxy"),
-        count.filter(acted.notin_(SELF)),
-        func.coalesce(func.sum(minutes).filter(status.in_(HELD)), 0),
-        func.coalesce(func.sum(minutes).filter(status == "delivered"), 0),
-        func.coalesce(func.sum(span_minutes).filter(status == "no_show"), 0),
-        *(count.filter(band) for band in _bands(lead, rules.LEAD_LIMITS_HOURS)),
-        func.coalesce(func.sum(func.greatest(lead, 0)), 0),
-        *(count.filter(band) for band in _bands(local_hour(department), rules.TIME_LIMITS_HOURS)),
-    ]
-    month = local_month(department, Booking.starts_at)
-    query = (
-        select(month, *columns)
-        .where(Booking.department_id == department.id, Booking.municipality_id == department.municipality_id,
-               Booking.starts_at >= start, Booking.starts_at < end)
-        .group_by(month)
+) -> dict[date, list[Any]]:
+    """One pass over the months' bookings, grouped by segment, status and booker; folded into months here.
+
+    Each row's derived values are computed once, in subqueries kept apart by OFFSET 0 (otherwise PostgreSQL
+    folds them in and evaluates the expressions again in every aggregate that uses them). Grouping by status
+    and booker replaces a comparison per row and aggregate with one hash lookup a row.
+    """
+    found, _ = rules.segments(ZoneInfo(department.timezone), months)
+    segment, origins = _segment_sql(found)
+    raw = (
+        select(segment.label("segment"), Booking.starts_at, Booking.status, Booking.acted_by, Booking.minutes,
+               (Booking.starts_at - Booking.created_at).label("lead"),
+               ((Booking.span_end - Booking.span_start) * Booking.staff_units).label("staff_span"))
+        .where(*visits_in(department, months))
+        .offset(0)
+        .subquery()
     )  # fmt: skip
-    return {row[0]: tuple(row[1:]) for row in (await session.execute(query)).tuples()}
+    r = raw.c
+    derived = (
+        select(r.segment, r.status, r.acted_by, r.minutes, r.staff_span, (r.starts_at < now).label("past"),
+               func.greatest(r.lead, timedelta(0)).label("lead"), lead_band(r.lead).label("lead_band"),
+               time_band(since_local_midnight(r.starts_at, origins, r.segment)).label("time_band"))
+        .offset(0)
+        .subquery()
+    )  # fmt: skip
+    c, count = derived.c, func.count()
+    query = select(
+        c.segment, c.status, c.acted_by, count, count.filter(c.past), func.sum(c.minutes),
+        func.extract("epoch", func.sum(c.staff_span)) / 60, func.extract("epoch", func.sum(c.lead)) / 3600,
+        *(count.filter(c.lead_band == i) for i in range(len(rules.LEAD_BANDS))),
+        *(count.filter(c.time_band == i) for i in range(len(rules.TIME_BANDS))),
+    ).group_by(c.segment, c.status, c.acted_by)  # fmt: skip
+    return _fold(found, (await session.execute(query)).tuples())
+
+
+def _fold(found: list[rules.Segment], groups: Iterable[Sequence[Any]]) -> dict[date, list[Any]]:
+    """Group rows (segment, status, booker, ...) summed into each month's figures, in `_month_counts`' order."""
+    leads, times = len(rules.LEAD_BANDS), len(rules.TIME_BANDS)
+    months: dict[date, list[Any]] = {}
+    for segment, status, acted_by, n, past, minutes, staff_minutes, lead_hours, *bands in groups:
+        row = months.setdefault(found[int(segment) - 1].month, [0] * (12 + leads + times))
+        held, delivered, no_show = status in HELD, status == "delivered", status == "no_show"
+        booker = 5 if acted_by == "recipient" else 6 if acted_by == "proxy" else 7
+        adds = {0: past if status == "booked" else n if delivered or no_show else 0, 1: n if no_show else 0,
+                2: n if status == "late_cancelled" else 0, 3: n if status == "cancelled" else 0, 4: n, booker: n,
+                8: minutes if held else 0, 9: minutes if delivered else 0, 10: staff_minutes if no_show else 0,
+                11 + leads: lead_hours}  # fmt: skip
+        for index, value in adds.items():
+            row[index] += value or 0
+        for index, value in enumerate(bands[:leads]):
+            row[11 + index] += value
+        for index, value in enumerate(bands[leads:]):
+            row[12 + leads + index] += value
+    return months
+
+
+async def _feedback(session: AsyncSession, department: Department, months: list[date]) -> list[MonthFigures]:
+    """The answers given in each local month about the department's visits; months under `MIN_GROUP` suppressed.
+
+    Counted by the month the answer was given (within 30 days of the visit), from the answers alone: joining
+    each answer to its visit would cost more than the whole pass over the bookings.
+    """
+    start, end = window_instants(department, months)
+    month = cast(func.date_trunc("month", func.timezone(department.timezone, VisitFeedback.answered_at)), Date)
+    query = (
+        select(month, VisitFeedback.answer, func.count())
+        .where(VisitFeedback.department_id == department.id,
+               VisitFeedback.municipality_id == department.municipality_id,
+               VisitFeedback.answered_at >= start, VisitFeedback.answered_at < end)
+        .group_by(month, VisitFeedback.answer)
+    )  # fmt: skip
+    counts = {(m, answer): int(n) for m, answer, n in (await session.execute(query)).tuples()}
+    return month_figures(months, counts)
 
 
 async def _allocated(session: AsyncSession, department: Department, months: list[date]) -> dict[date, int]:
@@ -142,7 +208,7 @@ async def _allocated(session: AsyncSession, department: Department, months: list
     return {month: int(total or 0) for month, total in (await session.execute(query)).tuples()}
 
 
-def _month_counts(month: date, row: tuple[Any, ...] | None, allocated: int) -> rules.MonthCounts:
+def _month_counts(month: date, row: Sequence[Any] | None, allocated: int) -> rules.MonthCounts:
     v = row or (0,) * (12 + len(rules.LEAD_BANDS) + len(rules.TIME_BANDS))
     leads = 11 + len(rules.LEAD_BANDS)
     return rules.MonthCounts(
@@ -154,16 +220,14 @@ def _month_counts(month: date, row: tuple[Any, ...] | None, allocated: int) -> r
     )  # fmt: skip
 
 
-async def department_benefits(
-    session: AsyncSession, principal: Principal, department: Department, *, now: datetime
-) -> Benefits:
+async def department_benefits(session: AsyncSession, department: Department, *, now: datetime) -> Benefits:
     """The department's last twelve local months (this one included, to `now`), answers and baseline."""
     today = local_today(department, now)
     months = rules.window(today)
     rows = await _booking_months(session, department, months, now)
     allocated = await _allocated(session, department, months)
     counts = [_month_counts(m, rows.get(m), allocated.get(m, 0)) for m in months]
-    _, feedback = await department_months(session, principal, department.id, months[0], months[-1])
+    feedback = await _feedback(session, department, months)
     baseline = await session.get(BenefitBaseline, department.id)
     change = None
     if baseline is not None:

@@ -52,7 +52,7 @@ class BenefitController(Controller):
         now = utcnow()
         found = await benefits.departments_for(db_session, current, department)
         return BenefitsRead(
-            [DepartmentBenefitsRead.of(await benefits.department_benefits(db_session, current, d, now=now))
+            [DepartmentBenefitsRead.of(await benefits.department_benefits(db_session, d, now=now))
              for d in found]
         )  # fmt: skip
 

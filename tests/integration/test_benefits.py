@@ -176,6 +176,7 @@ async def history(db_session: AsyncSession, settings: Settings) -> History:
             recipient_id=visit.recipient_id,
             department_id=visit.department_id,
             answer=value,
+            answered_at=visit.starts_at + timedelta(hours=2),
             answered_by_id=visit.recipient_id,
         )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from insight.benefit_rules import Baseline, MonthCounts, change_since, percent, trend, window
+from insight.benefit_rules import Baseline, MonthCounts, change_since, percent, segments, trend, window
 
 
 def _month(month: date, due: int, no_show: int, delivered: int) -> MonthCounts:
@@ -43,3 +44,15 @@ def test_the_change_since_counts_only_the_months_from_the_start_date() -> None:
     assert (empty.months, empty.no_show_points, empty.visits_percent) == (0, None, None)
     zero = change_since(Baseline(date(2026, 1, 1), 15.0, 0, 0), months)
     assert (zero.visits_percent, zero.minutes_percent) == (None, None)  # no baseline to compare with
+
+
+def test_segments_cut_the_months_at_each_daylight_saving_change() -> None:
+    found, end = segments(ZoneInfo("Europe/Oslo"), window(date(2026, 12, 4)))
+    assert len(found) == 14  # twelve months, plus the spring and autumn changes
+    assert end == datetime(2026, 12, 31, 23, tzinfo=UTC)
+    spring = next(s for s in found if s.start == datetime(2026, 3, 29, 1, tzinfo=UTC))
+    assert (spring.month, spring.offset_seconds) == (date(2026, 3, 1), 7200)
+    assert spring.local_midnight == datetime(2026, 3, 28, 22, tzinfo=UTC)  # 00:00 at UTC+2
+    autumn = next(s for s in found if s.start == datetime(2026, 10, 25, 1, tzinfo=UTC))
+    assert (autumn.month, autumn.offset_seconds) == (date(2026, 10, 1), 3600)
+    assert [s.month for s in found].count(date(2026, 3, 1)) == 2
