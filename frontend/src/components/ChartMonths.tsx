@@ -11,7 +11,7 @@ export interface MonthSeries {
 
 const WIDTH = 760;
 const HEIGHT = 280;
-const LEFT = 56;
+const LEFT = 76;
 const RIGHT = 12;
 const TOP = 16;
 const BOTTOM = 36;
@@ -28,16 +28,18 @@ export function ChartMonths({
   title,
   description,
   format,
+  integer = false,
 }: {
   labels: string[];
   series: MonthSeries[];
   title: string;
   description: string;
   format: (n: number) => string;
+  integer?: boolean;
 }) {
   const id = useId();
   const top = Math.max(1, ...series.flatMap((s) => s.values.map((v) => v ?? 0)));
-  const step = niceStep(top);
+  const step = integer ? Math.max(1, Math.ceil(niceStep(top))) : niceStep(top);
   const max = Math.ceil((top * 1.05) / step) * step;
   const plotW = WIDTH - LEFT - RIGHT;
   const plotH = HEIGHT - TOP - BOTTOM;

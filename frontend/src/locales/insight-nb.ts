@@ -202,7 +202,7 @@ const insightNb = {
       suppressed: 'Færre enn {{count}} svar – vises ikke av personvernhensyn',
     },
     benefits: {
-      "title": "Gevinstrealisering",
+      "title": "Gevinst\u00adrealisering",
       "intro": "Virker selvbestilling? Tallene viser de siste tolv månedene for avdelingen: hvor mange som ikke møtte, hvem som bestilte, timer tildelt, bestilt og levert, og hva mottakerne svarte. Denne måneden er ikke ferdig ennå og er ikke med i trendene.",
       "print": "Skriv ut",
       "exportCsv": "Last ned besøk for forskning (CSV)",

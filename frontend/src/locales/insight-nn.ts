@@ -202,7 +202,7 @@ const insightNn = {
       suppressed: 'Færre enn {{count}} svar – blir ikkje vist av omsyn til personvernet',
     },
     benefits: {
-      "title": "Gevinstrealisering",
+      "title": "Gevinst\u00adrealisering",
       "intro": "Verkar sjølvbestilling? Tala viser dei siste tolv månadene for avdelinga: kor mange som ikkje møtte, kven som bestilte, timar tildelte, bestilte og leverte, og kva mottakarane svarte. Denne månaden er ikkje ferdig enno og er ikkje med i trendane.",
       "print": "Skriv ut",
       "exportCsv": "Last ned besøk for forsking (CSV)",

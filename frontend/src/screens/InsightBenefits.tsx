@@ -24,10 +24,10 @@ const locale = () => (i18n.language === 'en' ? 'en-GB' : i18n.language === 'nn' 
 const number = (n: number | null | undefined, digits = 0) =>
   n === null || n === undefined ? '–' : n.toLocaleString(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 
-function monthLabel(month: string, style: 'short' | 'long' = 'short'): string {
+function monthLabel(month: string, style: 'short' | 'long' = 'short', capital = true): string {
   const options: Intl.DateTimeFormatOptions = style === 'short' ? { month: 'short' } : { month: 'long', year: 'numeric' };
-  const text = new Intl.DateTimeFormat(locale(), { ...options, timeZone: 'UTC' }).format(new Date(`${month}-15T12:00:00Z`));
-  return text.charAt(0).toUpperCase() + text.slice(1).replace('.', '');
+  const text = new Intl.DateTimeFormat(locale(), { ...options, timeZone: 'UTC' }).format(new Date(`${month}-15T12:00:00Z`)).replace('.', '');
+  return capital ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
 function TrendText({ trend, unit }: { trend: Trend; unit: string }) {
@@ -49,6 +49,7 @@ interface Figure {
   trend: Trend;
   series: MonthSeries[];
   digits: number;
+  integer?: boolean;
 }
 
 function FigureBlock({ figure, months }: { figure: Figure; months: Month[] }) {
@@ -73,7 +74,7 @@ function FigureBlock({ figure, months }: { figure: Figure; months: Month[] }) {
         <TrendText trend={figure.trend} unit={figure.unit} />
       </p>
       <figure className="chart-figure">
-        <ChartMonths labels={labels} series={figure.series} title={figure.title} description={description} format={(n) => number(n, 1)} />
+        <ChartMonths labels={labels} series={figure.series} title={figure.title} description={description} format={(n) => number(n, 1)} integer={figure.integer} />
         <ChartMonthsLegend series={figure.series} />
         <figcaption>{t('insight.benefits.partial')}</figcaption>
       </figure>
@@ -316,7 +317,7 @@ function EasySummary({ department }: { department: DepartmentBenefits }) {
   const direction = department.trends.no_show_percent.direction;
   return (
     <div className="easy-only benefit-easy">
-      <Paragraph>{t('insight.benefits.easy.month', { month: monthLabel(last.month, 'long') })}</Paragraph>
+      <Paragraph>{t('insight.benefits.easy.month', { month: monthLabel(last.month, 'long', false) })}</Paragraph>
       <ul>
         <li>{t('insight.benefits.easy.noShows', { count: last.no_shows, due: last.visits_due })}</li>
         <li>{t('insight.benefits.easy.self', { percent: number(last.self_booked_percent) })}</li>
@@ -333,20 +334,22 @@ function DepartmentPage({ department }: { department: DepartmentBenefits }) {
   const tr = department.trends;
   const pct = '%';
   const hoursUnit = t('insight.benefits.hoursUnit');
+  // The API's minute trends are minutes a month; the page shows hours.
+  const inHours = (trend: Trend): Trend => ({ ...trend, per_month: trend.per_month === null ? null : trend.per_month / 60 });
   const figures: Figure[] = [
     { key: 'noshow', title: t('insight.benefits.noShowRate'), unit: pct, trend: tr.no_show_percent, digits: 1,
       series: [{ key: 'rate', label: t('insight.benefits.noShowRate'), values: months.map((m) => m.no_show_percent) }] },
     { key: 'late', title: t('insight.benefits.late'), unit: '', trend: tr.late_cancellations, digits: 0,
-      series: [{ key: 'late', label: t('insight.benefits.late'), values: months.map((m) => m.late_cancellations) }] },
+      series: [{ key: 'late', label: t('insight.benefits.late'), values: months.map((m) => m.late_cancellations) }], integer: true },
     { key: 'self', title: t('insight.benefits.selfShare'), unit: pct, trend: tr.self_booked_percent, digits: 1,
       series: [{ key: 'self', label: t('insight.benefits.selfShare'), values: months.map((m) => m.self_booked_percent) }] },
-    { key: 'minutes', title: t('insight.benefits.minutes'), unit: hoursUnit, trend: tr.delivered_minutes, digits: 1,
+    { key: 'minutes', title: t('insight.benefits.minutes'), unit: hoursUnit, trend: inHours(tr.delivered_minutes), digits: 1,
       series: [
         { key: 'allocated', label: t('insight.benefits.allocated'), values: months.map((m) => m.allocated_minutes / 60) },
         { key: 'booked', label: t('insight.benefits.booked'), values: months.map((m) => m.booked_minutes / 60) },
         { key: 'delivered', label: t('insight.benefits.delivered'), values: months.map((m) => m.delivered_minutes / 60) },
       ] },
-    { key: 'lost', title: t('insight.benefits.lost'), unit: hoursUnit, trend: tr.lost_staff_minutes, digits: 1,
+    { key: 'lost', title: t('insight.benefits.lost'), unit: hoursUnit, trend: inHours(tr.lost_staff_minutes), digits: 1,
       series: [{ key: 'lost', label: t('insight.benefits.lost'), values: months.map((m) => m.lost_staff_minutes / 60) }] },
   ]; // prettier-ignore
   const leadBands = months[0]?.lead_time.map((b) => b.band) ?? [];
