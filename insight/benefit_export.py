@@ -1,7 +1,7 @@
 """The researchers' export: the benefit figures plus pseudonymised visit-level rows, audited.
 
 A row has no name, national identity number, address, booking or person id: the recipient is a key drawn at
-random for this export (a keyed hash whose key is thrown away afterwards, so two exports cannot be linked),
+random for this export and never stored (so two exports cannot be linked),
 dates are coarsened to the ISO week, and times to bands. A row whose combination of published values (every
 column but the key) occurs fewer than `MIN_GROUP` times in the export is left out (k-anonymity, k = 5).
 """
@@ -9,11 +9,12 @@ column but the key) occurs fewer than `MIN_GROUP` times in the export is left ou
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,8 +32,8 @@ KEY_HEX = 16  # characters of the per-export recipient key
 
 # field, type, description: the data dictionary shipped in the JSON export (the CSV's columns, in this order).
 DICTIONARY: tuple[tuple[str, str, str], ...] = (
-    ("recipient_key", "string", ("A random key for the recipient, the same in every row of this export only; "
-     "a new export gives new keys. Not derived from any identifier a reader could recompute.")),
+    ("recipient_key", "string", ("A key drawn at random for the recipient, the same in every row of this export only; "
+     "a new export draws new keys. Not derived from any identifier.")),
     ("department", "string", "The department's name."),
     ("service_category", "string", "ordinary, respite (avlastning) or bpa (brukerstyrt personlig assistanse)."),
     ("iso_week", "string", "The ISO week of the visit's local start date, e.g. 2026-W14 (dates coarsened)."),
@@ -64,33 +65,46 @@ def _named(index: ColumnElement[int], names: tuple[str, ...]) -> ColumnElement[s
     return case({i: literal(name) for i, name in enumerate(names)}, value=index)
 
 
-def rows_query(department: Department, months: list[date], salt: str) -> Any:  # noqa: ANN401 - a select
-    """The department's visits in the months, pseudonymised, each with the size of its group of equal rows."""
-    local = func.timezone(department.timezone, Booking.starts_at)  # a week needs the local date: one call a row
-    published = {
-        "department": literal(department.name, String),
-        "service_category": Service.category,
-        "iso_week": func.to_char(local, 'IYYY-"W"IW'),
-        "status": Booking.status,
-        "booked_by": case((Booking.acted_by.in_(SELF), Booking.acted_by), else_=literal("staff")),
-        "minutes": Booking.minutes,
-        "staff_units": Booking.staff_units,
-        "time_of_day": _named(time_band(local - func.date_trunc("day", local)), rules.TIME_BANDS),
-        "lead_time": _named(lead_band(Booking.starts_at - Booking.created_at), rules.LEAD_BANDS),
-        "feedback": VisitFeedback.answer,
-    }
-    key = func.left(func.md5(literal(salt) + cast(Booking.recipient_id, String)), KEY_HEX)
+GROUPED = FIELDS[2:]  # the published values but the key and the department (one a query)
+
+
+def rows_query(department: Department, months: list[date]) -> Any:  # noqa: ANN401 - a select
+    """The department's visits in the months grouped by their published values: each group's size and recipients.
+
+    One pass with a hash aggregate; each row's local time is converted once (in a subquery kept apart by
+    OFFSET 0). The recipients' keys are drawn in Python, one per distinct recipient.
+    """
+    local = func.timezone(department.timezone, Booking.starts_at)
     inner = (
-        select(key.label("recipient_key"), *(value.label(name) for name, value in published.items()))
+        select(Booking.recipient_id, Service.category.label("service_category"), local.label("local"),
+               Booking.status, case((Booking.acted_by.in_(SELF), Booking.acted_by), else_=literal("staff"))
+               .label("booked_by"), Booking.minutes, Booking.staff_units,
+               lead_band(Booking.starts_at - Booking.created_at).label("lead_band"),
+               VisitFeedback.answer.label("feedback"))
         .join(Service, Service.id == Booking.service_id)
         .outerjoin(VisitFeedback, VisitFeedback.booking_id == Booking.id)
         .where(*visits_in(department, months))
+        .offset(0)
         .subquery()
     )  # fmt: skip
-    group = func.count().over(partition_by=[inner.c[name] for name in published])
-    counted = select(*inner.c, group.label("group_size")).subquery()
-    return select(*(counted.c[name] for name in FIELDS), counted.c.group_size).order_by(
-        counted.c.iso_week, counted.c.recipient_key, counted.c.status, counted.c.time_of_day
+    c = inner.c
+    published = {
+        "service_category": c.service_category,
+        "iso_week": func.to_char(c.local, 'IYYY-"W"IW'),
+        "status": c.status,
+        "booked_by": c.booked_by,
+        "minutes": c.minutes,
+        "staff_units": c.staff_units,
+        "time_of_day": _named(time_band(c.local - func.date_trunc("day", c.local)), rules.TIME_BANDS),
+        "lead_time": _named(c.lead_band, rules.LEAD_BANDS),
+        "feedback": c.feedback,
+    }
+    assert tuple(published) == GROUPED  # noqa: S101 - the dictionary's order
+    columns = [value.label(name) for name, value in published.items()]
+    return (
+        select(*columns, func.count().label("size"), func.array_agg(c.recipient_id).label("recipients"))
+        .group_by(*columns)
+        .order_by(columns[1], *columns[2:], columns[0])
     )
 
 
@@ -98,16 +112,19 @@ async def export(
     session: AsyncSession, principal: Principal, origin: Origin, departments: list[Department], *, now: datetime
 ) -> Export:
     """The departments' figures and their pseudonymised rows; one audit entry per department exported."""
-    salt = secrets.token_hex(32)  # this export's key: drawn now, never stored
+    keys: dict[uuid.UUID, str] = {}  # this export's keys: drawn at random now, never stored
     figures, rows, suppressed = [], [], 0
     for department in departments:
         figures.append(await department_benefits(session, department, now=now))
         months = rules.window(local_today(department, now))
-        for row in (await session.execute(rows_query(department, months, salt))).mappings():
-            if row["group_size"] < MIN_GROUP:
-                suppressed += 1
+        for group in (await session.execute(rows_query(department, months))).mappings():
+            if group["size"] < MIN_GROUP:
+                suppressed += group["size"]
                 continue
-            rows.append({name: row[name] for name in FIELDS})
+            values = {"department": department.name} | {name: group[name] for name in GROUPED}
+            for recipient in group["recipients"]:
+                key = keys.setdefault(recipient, secrets.token_hex(KEY_HEX // 2))
+                rows.append({"recipient_key": key} | values)
         await record(session, principal, origin, action="benefits.export", object_type="department",
                      object_id=department.id)  # fmt: skip
     return Export(now, figures, rows, suppressed)
