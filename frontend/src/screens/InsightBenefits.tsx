@@ -140,7 +140,7 @@ function Distribution({ title, bands, totals, prefix }: { title: string; bands: 
                   <Table.Cell className="num">{number(count)}</Table.Cell>
                   <Table.Cell>
                     <span className="bar-cell">
-                      <span className="bar-fill" style={{ width: `${Math.max(share, 0.5)}%` }} aria-hidden="true" />
+                      <span className="bar-fill" style={{ width: `${Math.max(share * 0.75, 0.5)}%` }} aria-hidden="true" />
                       {number(share, 1)} %
                     </span>
                   </Table.Cell>
@@ -352,6 +352,7 @@ function DepartmentPage({ department }: { department: DepartmentBenefits }) {
     { key: 'lost', title: t('insight.benefits.lost'), unit: hoursUnit, trend: inHours(tr.lost_staff_minutes), digits: 1,
       series: [{ key: 'lost', label: t('insight.benefits.lost'), values: months.map((m) => m.lost_staff_minutes / 60) }] },
   ]; // prettier-ignore
+  const lastComplete = months.filter((m) => m.complete).at(-1);
   const leadBands = months[0]?.lead_time.map((b) => b.band) ?? [];
   const timeBands = months[0]?.time_of_day.map((b) => b.band) ?? [];
   const sumBands = (pick: (m: Month) => { bookings: number }[]) => months.reduce<number[]>((acc, m) => pick(m).map((b, i) => (acc[i] ?? 0) + b.bookings), []);
@@ -366,8 +367,9 @@ function DepartmentPage({ department }: { department: DepartmentBenefits }) {
         {figures.map((figure) => (
           <FigureBlock key={figure.key} figure={figure} months={months} />
         ))}
-        <Paragraph data-size="sm">
-          {t('insight.benefits.averageLead', { trend: '' })} <TrendText trend={tr.average_lead_hours} unit={hoursUnit} />
+        <Paragraph data-size="sm" className="benefit-lead">
+          {t('insight.benefits.averageLead')} {number(lastComplete?.average_lead_hours, 1)} {hoursUnit}
+          {lastComplete && ` (${monthLabel(lastComplete.month, 'long', false)})`}. <TrendText trend={tr.average_lead_hours} unit={hoursUnit} />.
         </Paragraph>
         <Distribution title={t('insight.benefits.leadTitle')} bands={leadBands} totals={sumBands((m) => m.lead_time)} prefix="lead" />
         <Distribution title={t('insight.benefits.timeTitle')} bands={timeBands} totals={sumBands((m) => m.time_of_day)} prefix="time" />
