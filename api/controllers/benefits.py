@@ -26,9 +26,9 @@ BENEFITS_DESCRIPTION = (
     "(no-shows / visits due), late cancellations, the share booked by the recipient or a proxy against staff, "
     "allocated, booked and delivered minutes, staff minutes lost to no-shows (visit and travel buffers x staff "
     "units), how far ahead bookings are made, the local time of day chosen, and the 'Min stemme teller' answers "
-    "(months under five answers suppressed); each figure's trend over the complete months; the baseline from "
-    "before self-booking and the change since. Municipality administrators get every department, department "
-    "administrators their own; `department` picks one."
+    "(counted in the month they were given; months under five answers suppressed); each figure's trend over the "
+    "complete months; the baseline from before self-booking and the change since. Municipality administrators get "
+    "every department, department administrators their own; `department` picks one."
 )
 EXPORT_DESCRIPTION = (
     "The figures plus one row per visit, pseudonymised: no name, national identity number, address or id; a key "
