@@ -24,6 +24,7 @@ from api.controllers.admin import AuditController, TokenController
 from api.controllers.allocations import AllocationController
 from api.controllers.auth import AuthController
 from api.controllers.availability import AvailabilityController
+from api.controllers.benefits import BenefitController
 from api.controllers.bookings import BookingController
 from api.controllers.capacity import CapacityController
 from api.controllers.demo import DemoSignInController
@@ -136,6 +137,7 @@ def create_app(
             FollowUpController,
             InsightPeopleController,
             InsightReportController,
+            BenefitController,
             MeController,
             MyDataController,
             RetentionController,

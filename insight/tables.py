@@ -1,11 +1,24 @@
-"""Tables of the seeds' views around the decision: visit feedback ("Min stemme teller")."""
+"""Tables of the seeds' views around the decision: visit feedback ("Min stemme teller"), benefit baselines."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import IdMixin, MunicipalityMixin
@@ -36,4 +49,30 @@ class VisitFeedback(IdMixin, MunicipalityMixin, Base):
     __table_args__ = (
         UniqueConstraint("municipality_id", "booking_id", name="uq_visit_feedback_booking"),
         CheckConstraint(f"answer IN {FEEDBACK_ANSWERS}", name="answer_known"),
+    )
+
+
+class BenefitBaseline(MunicipalityMixin, Base):
+    """A department's figures from before self-booking, entered by an administrator with their source.
+
+    The benefits page compares the months from `self_booking_from` on with these (gevinstrealisering).
+    `visits_per_month` and `minutes_per_month` are a month's visits due and minutes delivered before.
+    """
+
+    __tablename__ = "benefit_baseline"
+
+    department_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("department.id", ondelete="CASCADE"), primary_key=True
+    )
+    self_booking_from: Mapped[date] = mapped_column(Date)
+    no_show_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    visits_per_month: Mapped[int] = mapped_column(Integer)
+    minutes_per_month: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    updated_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # a person, or none for an API token
+
+    __table_args__ = (
+        CheckConstraint("no_show_percent BETWEEN 0 AND 100", name="no_show_percent_range"),
+        CheckConstraint("visits_per_month >= 0 AND minutes_per_month >= 0", name="figures_not_negative"),
     )

@@ -190,6 +190,41 @@ MATRIX: dict[tuple[str, str], Case] = {
         ),
         ADMINS_ONLY | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
     ),
+    # Benefit realisation: municipality and department administrators. Without `department`, each gets the
+    # departments they administer (a neighbour's administrator their own municipality's: none); with d1, d2's
+    # administrators get 403 and the neighbour 404.
+    ("GET", "/api/v1/benefits"): Case(
+        _get(lambda w: "/api/v1/benefits"),
+        ADMINS_ONLY
+        | dict.fromkeys(DEPARTMENT_ADMINS, 200)
+        | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200},
+    ),
+    ("GET", "/api/v1/benefits/export.json"): Case(
+        _get(lambda w: f"/api/v1/benefits/export.json?department={w.departments['d1']}"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 404, "token_admin": 200, "token_dept": 200},
+    ),
+    ("GET", "/api/v1/benefits/export.csv"): Case(
+        _get(lambda w: f"/api/v1/benefits/export.csv?department={w.departments['d1']}"),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 404, "token_admin": 200, "token_dept": 200},
+    ),
+    ("PUT", "/api/v1/departments/{department_id:uuid}/benefit-baseline"): Case(
+        lambda w: (
+            f"/api/v1/departments/{w.departments['d1']}/benefit-baseline",
+            {
+                "json": {
+                    "self_booking_from": "2026-01-01",
+                    "no_show_percent": 12.5,
+                    "visits_per_month": 900,
+                    "minutes_per_month": 54000,
+                    "source": "Fagsystemet 2025",
+                }
+            },
+        ),
+        ADMINS_ONLY
+        | {"dept_admin": 200, "muni_admin": 200, "foreign_admin": 404, "token_admin": 200, "token_dept": 200},
+    ),
     # Department administration: municipality and department administrators of d1 (sessions and tokens);
     # a neighbour municipality's administrator gets 404, everyone else in the municipality 403.
     ("POST", "/api/v1/departments"): Case(

@@ -143,6 +143,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/benefits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Benefit realisation per department and month
+         * @description Per department and local month over the last twelve months (this one included, still running): no-show rate (no-shows / visits due), late cancellations, the share booked by the recipient or a proxy against staff, allocated, booked and delivered minutes, staff minutes lost to no-shows (visit and travel buffers x staff units), how far ahead bookings are made, the local time of day chosen, and the 'Min stemme teller' answers (counted in the month they were given; months under five answers suppressed); each figure's trend over the complete months; the baseline from before self-booking and the change since. Municipality administrators get every department, department administrators their own; `department` picks one.
+         */
+        get: operations["ApiV1BenefitsRead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pseudonymised visits for research as CSV
+         * @description The figures plus one row per visit, pseudonymised: no name, national identity number, address or id; a key per recipient drawn at random for this export; ISO weeks instead of dates; rows whose combination of values occurs fewer than five times left out. The JSON carries the data dictionary. Every export is audited.
+         */
+        get: operations["ApiV1BenefitsExportCsvExportCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/benefits/export.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Benefit figures and pseudonymised visits for research
+         * @description The figures plus one row per visit, pseudonymised: no name, national identity number, address or id; a key per recipient drawn at random for this export; ISO weeks instead of dates; rows whose combination of values occurs fewer than five times left out. The JSON carries the data dictionary. Every export is audited.
+         */
+        get: operations["ApiV1BenefitsExportJsonExportJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bookings": {
         parameters: {
             query?: never;
@@ -370,6 +430,23 @@ export interface paths {
         head?: never;
         /** Change a department's settings */
         patch: operations["ApiV1DepartmentsDepartmentIdUpdate"];
+        trace?: never;
+    };
+    "/api/v1/departments/{department_id}/benefit-baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Record the figures from before self-booking */
+        put: operations["ApiV1DepartmentsDepartmentIdBenefitBaselineSetBaseline"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/departments/{department_id}/capacity": {
@@ -1258,7 +1335,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** PostgreSQL and Redis answer */
+        /** PostgreSQL and Redis answer, and the database's schema is this release's */
         get: operations["HealthReadyReady"];
         put?: never;
         post?: never;
@@ -1411,6 +1488,71 @@ export interface components {
             service_id: string;
             timezone: string;
         };
+        /** BandRead */
+        BandRead: {
+            band: string;
+            bookings: number;
+        };
+        /** BaselineRead */
+        BaselineRead: {
+            minutes_per_month: number;
+            no_show_percent: number;
+            /** Format: date */
+            self_booking_from: string;
+            source: string;
+            /** Format: date-time */
+            updated_at: string;
+            visits_per_month: number;
+        };
+        /** BaselineWrite */
+        BaselineWrite: {
+            /** @description A month's delivered minutes */
+            minutes_per_month: number;
+            /** @description No-shows / visits due, in percent */
+            no_show_percent: number;
+            /** Format: date */
+            self_booking_from: string;
+            /** @description Where the figures come from */
+            source: string;
+            /** @description A month's visits due */
+            visits_per_month: number;
+        };
+        /** BenefitMonthRead */
+        BenefitMonthRead: {
+            allocated_minutes: number;
+            average_lead_hours: number | null;
+            booked_by_proxy: number;
+            booked_by_recipient: number;
+            booked_by_staff: number;
+            booked_minutes: number;
+            bookings: number;
+            cancellations: number;
+            complete: boolean;
+            delivered_minutes: number;
+            late_cancellations: number;
+            lead_time: components["schemas"]["BandRead"][];
+            lost_staff_minutes: number;
+            month: string;
+            no_show_percent: number | null;
+            no_shows: number;
+            self_booked_percent: number | null;
+            time_of_day: components["schemas"]["BandRead"][];
+            visits_due: number;
+        };
+        /** BenefitsExport */
+        BenefitsExport: {
+            departments: components["schemas"]["DepartmentBenefitsRead"][];
+            dictionary: components["schemas"]["DictionaryEntry"][];
+            /** Format: date-time */
+            generated_at: string;
+            minimum_group: number;
+            rows: components["schemas"]["ExportRow"][];
+            suppressed_rows: number;
+        };
+        /** BenefitsRead */
+        BenefitsRead: {
+            departments: components["schemas"]["DepartmentBenefitsRead"][];
+        };
         /** BookingCreate */
         BookingCreate: {
             minutes: number;
@@ -1482,6 +1624,16 @@ export interface components {
             /** Format: date-time */
             start: string;
             used: number;
+        };
+        /** ChangeRead */
+        ChangeRead: {
+            minutes_per_month: number | null;
+            minutes_percent: number | null;
+            months: number;
+            no_show_percent: number | null;
+            no_show_points: number | null;
+            visits_per_month: number | null;
+            visits_percent: number | null;
         };
         /** CommitteeAllocationRead */
         CommitteeAllocationRead: {
@@ -1619,6 +1771,19 @@ export interface components {
             person_id: string | null;
             reason: string | null;
         };
+        /** DepartmentBenefitsRead */
+        DepartmentBenefitsRead: {
+            baseline: components["schemas"]["BaselineRead"] | null;
+            change: components["schemas"]["ChangeRead"] | null;
+            /** Format: uuid */
+            department_id: string;
+            department_name: string;
+            feedback: components["schemas"]["MonthRead"][];
+            minimum_group: number;
+            months: components["schemas"]["BenefitMonthRead"][];
+            timezone: string;
+            trends: components["schemas"]["TrendsRead"];
+        };
         /** DepartmentCreate */
         DepartmentCreate: {
             address?: string | null;
@@ -1699,6 +1864,12 @@ export interface components {
             reminder_lead_minutes: number[];
             staff_feed_details: boolean;
             timezone: string;
+        };
+        /** DictionaryEntry */
+        DictionaryEntry: {
+            description: string;
+            field: string;
+            type: string;
         };
         /** EvaluationRead */
         EvaluationRead: {
@@ -1842,6 +2013,20 @@ export interface components {
             /** Format: uuid */
             id: string;
             push_service: string;
+        };
+        /** ExportRow */
+        ExportRow: {
+            booked_by: string;
+            department: string;
+            feedback: string | null;
+            iso_week: string;
+            lead_time: string;
+            minutes: number;
+            recipient_key: string;
+            service_category: string;
+            staff_units: number;
+            status: string;
+            time_of_day: string;
         };
         /** ExportSession */
         ExportSession: {
@@ -2388,6 +2573,23 @@ export interface components {
             prefix: string;
             revoked_at: string | null;
             role: string;
+        };
+        /** TrendRead */
+        TrendRead: {
+            direction: string;
+            per_month: number | null;
+        };
+        /** TrendsRead */
+        TrendsRead: {
+            allocated_minutes: components["schemas"]["TrendRead"];
+            average_lead_hours: components["schemas"]["TrendRead"];
+            booked_minutes: components["schemas"]["TrendRead"];
+            delivered_minutes: components["schemas"]["TrendRead"];
+            feedback_yes_percent: components["schemas"]["TrendRead"];
+            late_cancellations: components["schemas"]["TrendRead"];
+            lost_staff_minutes: components["schemas"]["TrendRead"];
+            no_show_percent: components["schemas"]["TrendRead"];
+            self_booked_percent: components["schemas"]["TrendRead"];
         };
         /** WeekdayRead */
         WeekdayRead: {
@@ -3355,6 +3557,96 @@ export interface operations {
             503: components["responses"]["Problem503"];
         };
     };
+    ApiV1BenefitsRead: {
+        parameters: {
+            query?: {
+                /** @description One department (default: all you administer) */
+                department?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenefitsRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1BenefitsExportCsvExportCsv: {
+        parameters: {
+            query?: {
+                /** @description One department (default: all you administer) */
+                department?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1BenefitsExportJsonExportJson: {
+        parameters: {
+            query?: {
+                /** @description One department (default: all you administer) */
+                department?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenefitsExport"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
     ApiV1BookingsListBookings: {
         parameters: {
             query?: {
@@ -3911,6 +4203,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DepartmentRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1DepartmentsDepartmentIdBenefitBaselineSetBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                department_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BaselineWrite"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineRead"];
                 };
             };
             400: components["responses"]["Problem400"];

@@ -10,6 +10,7 @@ import { ChartCoverage, ChartCoverageLegend, type ChartWeek } from '../component
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link, useLocation } from '../router';
 import { addDays, localDate } from '../time';
+import { InsightBenefits } from './InsightBenefits';
 import { InsightCommittee } from './InsightCommittee';
 import { InsightDepartmentFeedback } from './InsightDepartmentFeedback';
 import { InsightEvaluation } from './InsightEvaluation';
@@ -210,6 +211,7 @@ export default function InsightAdmin() {
   else if (page === 'vedtak' && id) content = <InsightEvaluation key={id} allocationId={id} />;
   else if (page === 'samordning') content = <InsightCommittee />;
   else if (page === 'tilbakemeldinger') content = <InsightDepartmentFeedback />;
+  else if (page === 'gevinster') content = <InsightBenefits />;
   else content = <Coverage />;
   return (
     <div className="stack insight-admin">

@@ -14,6 +14,7 @@ export function InsightNav() {
     { href: '/innsikt/dekning', label: t('insight.nav.coverage') },
     { href: '/innsikt/vurderinger', label: t('insight.nav.reviews') },
     { href: '/innsikt/tilbakemeldinger', label: t('insight.nav.feedback') },
+    { href: '/innsikt/gevinster', label: t('insight.nav.benefits') },
   ];
   if (!hasRole(me.data, 'department_admin', 'municipality_admin')) return null; // a coordinator opening an evaluation
   if (hasRole(me.data, 'municipality_admin')) items.push({ href: '/innsikt/samordning', label: t('insight.nav.committee') });
