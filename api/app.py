@@ -39,6 +39,7 @@ from api.controllers.me import MeController
 from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.roster import RosterController
+from api.controllers.waitlist import WaitlistController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
 from api.forwarded import TrustedProxyMiddleware
@@ -127,6 +128,7 @@ def create_app(
             DepartmentController,
             CapacityController,
             BookingController,
+            WaitlistController,
             AllocationController,
             ImportController,
             AvailabilityController,

@@ -1,0 +1,232 @@
+"""The waitlist on real PostgreSQL: a freed time is held for the first in line, and handed on in order."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from booking.consistency import ledger_differences
+from booking.errors import BookingRefusedError
+from booking.tables import Booking
+from core.clock import utcnow
+from core.settings import Settings
+from notifications import offers
+from notifications.channels import LogChannel
+from people.tables import AuditEntry
+from tests.booking_world import at, bookable_day, open_department, service_of
+from tests.waitlist_world import (
+    ORIGIN,
+    add_recipients,
+    book_at,
+    cancel_as,
+    held,
+    me,
+    run_worker,
+    used_at,
+    wait_for,
+)
+from tests.world import World, build_world, sign_in
+from waitlist import passes, service
+from waitlist.tables import WaitlistEntry, WaitlistFreed, WaitlistOffer
+
+
+@dataclass
+class Line:
+    world: World
+    session: AsyncSession
+    maker: async_sessionmaker[AsyncSession]
+    department_id: uuid.UUID
+    service_id: uuid.UUID
+    booker: uuid.UUID
+    waiters: list[uuid.UUID]
+    start: datetime
+    now: datetime
+
+
+@pytest.fixture
+async def line(db_session: AsyncSession, connection: AsyncConnection, settings: Settings) -> Line:
+    """Department d1 with one staff member; the booker holds 10:00 on a bookable day; four wait, in order."""
+    world = await build_world(db_session, settings)
+    department = await open_department(db_session, world.departments["d1"], staff=1)
+    svc = await service_of(db_session, department.id)
+    now = utcnow()
+    people = await add_recipients(db_session, world.municipality, department.id, svc.id, 5,
+                                  key=settings.national_id_key, valid_from=now.date() - timedelta(days=7))  # fmt: skip
+    booker, waiters = people[0], people[1:]
+    day = bookable_day()
+    start = at(day, 10)
+    await book_at(db_session, world.municipality, booker, svc.id, start, now)
+    for index, waiter in enumerate(waiters):  # in line one second apart: the order they asked in
+        await wait_for(db_session, world.municipality, waiter, svc.id, day, now + timedelta(seconds=index))
+    await db_session.commit()
+    maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return Line(world, db_session, maker, department.id, svc.id, booker, waiters, start, now)
+
+
+async def _booking_of(line: Line) -> uuid.UUID:
+    found = await line.session.scalar(select(Booking.id).where(Booking.recipient_id == line.booker))
+    assert found is not None
+    return found
+
+
+async def _free_it(line: Line) -> None:
+    await cancel_as(line.session, line.world.municipality, line.booker, await _booking_of(line), line.now)
+    await line.session.commit()
+    await run_worker(line.maker, line.now)
+
+
+async def _consistent(session: AsyncSession) -> None:
+    assert await ledger_differences(session) == []
+
+
+async def test_a_cancellation_is_held_for_the_first_in_line_who_books_it(line: Line) -> None:
+    assert await used_at(line.session, line.department_id, line.start) == 1
+    await _free_it(line)
+    offers_now = await held(line.session)
+    assert [o.recipient_id for o in offers_now] == [line.waiters[0]]
+    offer = offers_now[0]
+    offer_id, entry_id = offer.id, offer.entry_id
+    assert offer.starts_at == line.start
+    assert offer.expires_at == line.now + timedelta(minutes=30)  # the department's default hold
+    # The hold counts in the ledger: the freed time is not free for anyone else meanwhile.
+    assert await used_at(line.session, line.department_id, line.start) == 1
+    await _consistent(line.session)
+    with pytest.raises(BookingRefusedError) as refused:
+        await book_at(line.session, line.world.municipality, line.waiters[3], line.service_id, line.start, line.now)
+    assert refused.value.code == "slot_full"
+    await line.session.rollback()
+
+    # The worker tells the first in line (through the channels reminders use), once.
+    channels = {name: LogChannel(name) for name in ("email", "sms", "push", "log")}
+    result = await offers.waitlist_pass(line.maker, channels, now=line.now, base_url="https://t.example/")
+    assert result == {"lapsed": 0, "offered": 0, "sent": 1}
+    again = await offers.waitlist_pass(line.maker, channels, now=line.now, base_url="https://t.example/")
+    assert again["sent"] == 0
+
+    booking = await service.accept(line.session, me(line.world.municipality, line.waiters[0]), ORIGIN, offer_id,
+                                   now=line.now + timedelta(minutes=5))  # fmt: skip
+    await line.session.commit()
+    assert (booking.recipient_id, booking.starts_at, booking.status) == (line.waiters[0], line.start, "booked")
+    assert await used_at(line.session, line.department_id, line.start) == 1  # the hold became the booking
+    answered = await line.session.get(WaitlistOffer, offer_id, populate_existing=True)
+    assert answered is not None
+    assert (answered.status, answered.booking_id) == ("booked", booking.id)
+    entry = await line.session.get(WaitlistEntry, entry_id, populate_existing=True)
+    assert entry is not None
+    assert entry.status == "booked"
+    assert await held(line.session) == []
+    await _consistent(line.session)
+    actions = set((await line.session.scalars(select(AuditEntry.action))).all())
+    assert {"waitlist.create", "waitlist.accept", "booking.create"} <= actions
+    # Accepting twice answers with the same booking; declining after booking is refused.
+    twice = await service.accept(line.session, me(line.world.municipality, line.waiters[0]), ORIGIN, offer_id,
+                                 now=line.now + timedelta(minutes=6))  # fmt: skip
+    assert twice.id == booking.id
+    with pytest.raises(BookingRefusedError) as gone:
+        await service.decline(line.session, me(line.world.municipality, line.waiters[0]), ORIGIN, offer_id,
+                              now=line.now + timedelta(minutes=6))  # fmt: skip
+    assert gone.value.code == "offer_gone"
+    await line.session.rollback()
+
+
+async def test_declining_and_lapsing_hand_the_time_on_in_line_order(line: Line) -> None:
+    await _free_it(line)
+    first = (await held(line.session))[0]
+    assert first.recipient_id == line.waiters[0]
+
+    await service.decline(line.session, me(line.world.municipality, line.waiters[0]), ORIGIN, first.id,
+                          now=line.now + timedelta(minutes=1))  # fmt: skip
+    await line.session.commit()
+    second = await held(line.session)
+    assert [o.recipient_id for o in second] == [line.waiters[1]]
+    assert await used_at(line.session, line.department_id, line.start) == 1
+    await _consistent(line.session)
+
+    # Nobody answers: at the deadline the worker gives it back and holds it for the third.
+    assert await passes.lapse_expired(line.maker, line.now + timedelta(minutes=30)) == 0  # not yet: held 30 min
+    lapse_at = second[0].expires_at
+    assert await passes.lapse_expired(line.maker, lapse_at) == 1
+    third = await held(line.session)
+    assert [o.recipient_id for o in third] == [line.waiters[2]]
+    assert third[0].expires_at == lapse_at + timedelta(minutes=30)
+    await _consistent(line.session)
+
+    # The third leaves the line: the fourth gets it; the fourth lapses and the line is empty: the time is free.
+    await service.withdraw(line.session, me(line.world.municipality, line.waiters[2]), ORIGIN, third[0].entry_id,
+                           now=lapse_at + timedelta(minutes=1))  # fmt: skip
+    await line.session.commit()
+    fourth = await held(line.session)
+    assert [o.recipient_id for o in fourth] == [line.waiters[3]]
+    assert await passes.lapse_expired(line.maker, fourth[0].expires_at) == 1
+    assert await held(line.session) == []
+    assert await used_at(line.session, line.department_id, line.start) == 0
+    statuses = (await line.session.scalars(
+        select(WaitlistOffer.status).order_by(WaitlistOffer.offered_at)
+        .execution_options(populate_existing=True))).all()  # fmt: skip
+    assert statuses == ["declined", "lapsed", "released", "lapsed"]
+    freed = (await line.session.scalars(select(WaitlistFreed).execution_options(populate_existing=True))).one()
+    assert freed.status == "done"
+    await _consistent(line.session)
+    # Each was offered this start once: a lapse never comes back to someone who had it.
+    book_now = await book_at(line.session, line.world.municipality, line.waiters[0], line.service_id, line.start,
+                             lapse_at + timedelta(minutes=40))  # fmt: skip
+    assert book_now is not None
+
+
+async def test_a_lapsed_hold_cannot_be_accepted(line: Line) -> None:
+    await _free_it(line)
+    offer = (await held(line.session))[0]
+    with pytest.raises(BookingRefusedError) as gone:
+        await service.accept(line.session, me(line.world.municipality, line.waiters[0]), ORIGIN, offer.id,
+                             now=offer.expires_at)  # fmt: skip
+    assert gone.value.code == "offer_gone"
+    await line.session.rollback()
+
+
+async def test_a_waiter_who_does_not_fit_is_passed_over(line: Line) -> None:
+    entry = await line.session.scalar(select(WaitlistEntry).where(WaitlistEntry.recipient_id == line.waiters[0]))
+    assert entry is not None
+    entry.from_minute = 12 * 60  # the first in line wants afternoons only
+    await line.session.commit()
+    await _free_it(line)
+    assert [o.recipient_id for o in await held(line.session)] == [line.waiters[1]]
+
+
+async def test_over_http_join_list_accept(
+    line: Line, client: httpx.AsyncClient, app: Litestar, settings: Settings
+) -> None:
+    waiter = line.waiters[0]
+    line.world.people["waiter"] = waiter
+    await sign_in(client, app.state.redis, settings, line.world, "waiter")
+    day = line.start.date()
+    bad = await client.post("/api/v1/waitlist", json={
+        "recipient_id": str(waiter), "service_id": str(line.service_id), "minutes": 60,
+        "first_day": day.isoformat(), "last_day": (day - timedelta(days=1)).isoformat()})  # fmt: skip
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["type"].endswith(":invalid_range")
+    listed = await client.get("/api/v1/waitlist")
+    assert listed.status_code == 200, listed.text
+    assert [e["status"] for e in listed.json()] == ["waiting"]
+    await _free_it(line)
+    listed = (await client.get("/api/v1/waitlist")).json()
+    offer = listed[0]["offer"]
+    assert offer is not None
+    assert offer["start"] == line.start.isoformat()
+    seen = await client.get(f"/api/v1/waitlist/offers/{offer['id']}")
+    assert seen.status_code == 200
+    accepted = await client.post(f"/api/v1/waitlist/offers/{offer['id']}/accept")
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["start"] == line.start.isoformat()
+    again = await client.post(f"/api/v1/waitlist/offers/{offer['id']}/decline")
+    assert again.status_code == 409
+    assert again.json()["type"].endswith(":offer_gone")
+    # Another waiter's offer is not this one's to see.
+    other = await client.get(f"/api/v1/waitlist/offers/{uuid.uuid4()}")
+    assert other.status_code == 404
