@@ -88,7 +88,7 @@ async def _claim(session: AsyncSession, offer_id: uuid.UUID, now: datetime, base
         offer.notice_status, offer.notice_error = "skipped", "no usable address"
         return None
     zone = ZoneInfo(department.timezone)
-    url = f"{base_url.rstrip('/')}/waitlist/offers/{offer.id}"
+    url = f"{base_url.rstrip('/')}/venteliste/tilbud/{offer.id}"
     subject, body = offer_text(
         person.language, service=service.name.get(person.language) or service.name.get("nb", ""),
         department=department.name, starts=offer.starts_at.astimezone(zone), until=offer.expires_at.astimezone(zone),

@@ -27,6 +27,7 @@ SCREENS = frozenset(
         "innsikt",
         "innstillinger",
         "kalender",
+        "venteliste",
         "tilgjengelighet",
         "offline",
     }

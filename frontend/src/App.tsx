@@ -12,6 +12,7 @@ import { Home } from './screens/Home';
 import { Settings } from './screens/Settings';
 import { useCoordinated } from './screens/InsightApi';
 import { SignIn } from './screens/SignIn';
+import { Waitlist, WaitlistOffer } from './screens/Waitlist';
 
 // Staff and administrators' screens load on demand: the booking page stays small on a phone.
 const Staff = lazy(() => import('./screens/Staff'));
@@ -52,6 +53,8 @@ function Screen({ path }: { path: string }) {
   if (!me.data) return <SignIn />;
   if (path.startsWith('/bestill') || path.startsWith('/flytt/')) return <Book />;
   if (path === '/timer') return <Bookings />;
+  if (path === '/venteliste') return <Waitlist />;
+  if (path.startsWith('/venteliste/tilbud/')) return <WaitlistOffer />;
   if (path === '/kalender') return <Calendar />;
   if (path === '/vakt') return <Staff />;
   if (path.startsWith('/avdeling')) return <Admin />;

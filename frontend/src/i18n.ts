@@ -6,6 +6,9 @@ import insightNb from './locales/insight-nb';
 import insightNn from './locales/insight-nn';
 import nb from './locales/nb';
 import nn from './locales/nn';
+import waitlistEn from './locales/waitlist-en';
+import waitlistNb from './locales/waitlist-nb';
+import waitlistNn from './locales/waitlist-nn';
 import { loadPrefs } from './prefs';
 
 export const LANGUAGES = [
@@ -16,7 +19,11 @@ export const LANGUAGES = [
 export type Language = (typeof LANGUAGES)[number]['code'];
 
 void i18n.use(initReactI18next).init({
-  resources: { nb: { translation: { ...nb, ...insightNb } }, nn: { translation: { ...nn, ...insightNn } }, en: { translation: { ...en, ...insightEn } } },
+  resources: {
+    nb: { translation: { ...nb, ...insightNb, ...waitlistNb } },
+    nn: { translation: { ...nn, ...insightNn, ...waitlistNn } },
+    en: { translation: { ...en, ...insightEn, ...waitlistEn } },
+  },
   lng: loadPrefs().language,
   fallbackLng: 'nb',
   interpolation: { escapeValue: false },
