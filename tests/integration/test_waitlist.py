@@ -230,3 +230,17 @@ async def test_over_http_join_list_accept(
     # Another waiter's offer is not this one's to see.
     other = await client.get(f"/api/v1/waitlist/offers/{uuid.uuid4()}")
     assert other.status_code == 404
+
+
+async def test_the_department_sets_how_long_a_time_is_held(
+    line: Line, client: httpx.AsyncClient, app: Litestar, settings: Settings
+) -> None:
+    await sign_in(client, app.state.redis, settings, line.world, "dept_admin")
+    path = f"/api/v1/departments/{line.department_id}"
+    too_short = await client.patch(path, json={"waitlist_hold_minutes": 2})
+    assert too_short.status_code == 422, too_short.text
+    changed = await client.patch(path, json={"waitlist_hold_minutes": 45})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["waitlist_hold_minutes"] == 45
+    await _free_it(line)
+    assert (await held(line.session))[0].expires_at == line.now + timedelta(minutes=45)

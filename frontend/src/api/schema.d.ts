@@ -1558,6 +1558,11 @@ export interface components {
              * @example Europe/Oslo
              */
             timezone: string;
+            /**
+             * @description Minutes a freed time is held for the waitlist
+             * @default 30
+             */
+            waitlist_hold_minutes: number;
         };
         /** DepartmentFeedbackRead */
         DepartmentFeedbackRead: {
@@ -1587,6 +1592,8 @@ export interface components {
              * @example Europe/Oslo
              */
             timezone?: string;
+            /** @description Minutes a freed time is held for the waitlist */
+            waitlist_hold_minutes?: number;
         };
         /** DepartmentRead */
         DepartmentRead: {
@@ -1604,6 +1611,7 @@ export interface components {
             reminder_lead_minutes: number[];
             staff_feed_details: boolean;
             timezone: string;
+            waitlist_hold_minutes: number;
         };
         /** EvaluationRead */
         EvaluationRead: {
