@@ -11,16 +11,16 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from departments.tables import Department, Service
 from notifications.channels import Channel, Message, PermanentFailure, TransientFailure
 from notifications.sending import BACKOFF, MAX_ATTEMPTS, _addresses
-from people.tables import Person
+from people.tables import Person, ProxyLink
 from waitlist import passes
 from waitlist.tables import WaitlistEntry, WaitlistOffer
 
@@ -54,8 +54,7 @@ def offer_text(  # noqa: PLR0913 - keyword-only; one value each
 @dataclass(frozen=True)
 class _Claimed:
     offer_id: uuid.UUID
-    channel: str
-    messages: tuple[Message, ...]
+    messages: tuple[tuple[str, Message], ...]  # (channel, message)
 
 
 def _channel_of(person: Person) -> str | None:
@@ -64,6 +63,19 @@ def _channel_of(person: Person) -> str | None:
     if person.email:
         return "email"
     return "sms" if person.phone else None
+
+
+async def _readers(session: AsyncSession, offer: WaitlistOffer, day: date) -> list[Person]:
+    """The recipient, and the proxies who act for them today and asked for their reminders (a child's parent)."""
+    proxies = select(ProxyLink.proxy_id).where(
+        ProxyLink.municipality_id == offer.municipality_id, ProxyLink.recipient_id == offer.recipient_id,
+        ProxyLink.reminders, ProxyLink.valid_from <= day, or_(ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= day),
+        ProxyLink.ended_at.is_(None),
+    )  # fmt: skip
+    people = await session.scalars(
+        select(Person).where(or_(Person.id == offer.recipient_id, Person.id.in_(proxies))).order_by(Person.id)
+    )
+    return list(people.all())
 
 
 async def _claim(session: AsyncSession, offer_id: uuid.UUID, now: datetime, base_url: str) -> _Claimed | None:
@@ -76,58 +88,62 @@ async def _claim(session: AsyncSession, offer_id: uuid.UUID, now: datetime, base
     if offer.status != "held" or offer.expires_at <= now:
         offer.notice_status, offer.notice_error = "skipped", "the offer is no longer held"
         return None
-    person = await session.get(Person, offer.recipient_id)
     entry = await session.get(WaitlistEntry, offer.entry_id)
     department = await session.get(Department, offer.department_id)
     service = await session.get(Service, entry.service_id) if entry is not None else None
-    if person is None or department is None or service is None:  # foreign keys guarantee them
-        return None
-    channel = _channel_of(person)
-    addresses = await _addresses(session, person, channel) if channel is not None else []
-    if channel is None or not addresses:
-        offer.notice_status, offer.notice_error = "skipped", "no usable address"
+    if department is None or service is None:  # foreign keys guarantee them
         return None
     zone = ZoneInfo(department.timezone)
     url = f"{base_url.rstrip('/')}/venteliste/tilbud/{offer.id}"
-    subject, body = offer_text(
-        person.language, service=service.name.get(person.language) or service.name.get("nb", ""),
-        department=department.name, starts=offer.starts_at.astimezone(zone), until=offer.expires_at.astimezone(zone),
-        url=url,
-    )  # fmt: skip
+    messages: list[tuple[str, Message]] = []
+    for person in await _readers(session, offer, now.astimezone(zone).date()):
+        channel = _channel_of(person)
+        if channel is None:
+            continue
+        subject, body = offer_text(
+            person.language, service=service.name.get(person.language) or service.name.get("nb", ""),
+            department=department.name, starts=offer.starts_at.astimezone(zone),
+            until=offer.expires_at.astimezone(zone), url=url,
+        )  # fmt: skip
+        messages += [(channel, Message(to=address, subject=subject, text=body, language=person.language, url=url,
+                                       expires_at=offer.expires_at))
+                     for address in await _addresses(session, person, channel)]  # fmt: skip
+    if not messages:
+        offer.notice_status, offer.notice_error = "skipped", "no usable address"
+        return None
     offer.notice_status, offer.notice_attempts = "sending", offer.notice_attempts + 1
-    messages = tuple(Message(to=a, subject=subject, text=body, language=person.language, url=url,
-                             expires_at=offer.expires_at) for a in addresses)  # fmt: skip
-    return _Claimed(offer.id, channel, messages)
+    return _Claimed(offer.id, tuple(messages))
 
 
 async def send_offer(
     sessionmaker: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel], offer_id: uuid.UUID, *,
     now: datetime, base_url: str,
 ) -> str:  # fmt: skip
-    """Claim, send, acknowledge one offer's message: `sent`, `retry`, `dead`, or `gone` (nothing to send)."""
+    """Claim, send, acknowledge one offer's messages: `sent`, `retry`, `dead`, or `gone` (nothing to send).
+
+    Sent when any reader's message went out; a transient failure of all is retried with the reminders' back-off.
+    """
     async with sessionmaker.begin() as session:
         claimed = await _claim(session, offer_id, now, base_url)
     if claimed is None:
         return "gone"
-    sent, transient = 0, None
-    for message in claimed.messages:
+    sent, failure = 0, None
+    for channel, message in claimed.messages:
         try:
-            await channels[claimed.channel].send(message)
+            await channels[channel].send(message)
             sent += 1
-        except PermanentFailure as exc:
-            transient = transient or str(exc)[:500]
-        except TransientFailure as exc:
-            transient = str(exc)[:500]
+        except (PermanentFailure, TransientFailure) as exc:
+            failure = str(exc)[:500]
     async with sessionmaker.begin() as session:
         offer = await session.get(WaitlistOffer, offer_id, with_for_update=True)
         assert offer is not None  # noqa: S101 - offers are never deleted while sending
         if sent:
             offer.notice_status, offer.notice_error = "sent", None
         elif offer.notice_attempts < MAX_ATTEMPTS:
-            offer.notice_status, offer.notice_error = "scheduled", transient
+            offer.notice_status, offer.notice_error = "scheduled", failure
             offer.notice_next_at = now + BACKOFF[offer.notice_attempts - 1]
         else:
-            offer.notice_status, offer.notice_error = "dead", transient
+            offer.notice_status, offer.notice_error = "dead", failure
         status = offer.notice_status
     log.info("waitlist offer %s: %s", offer_id, status)
     return status
@@ -138,7 +154,8 @@ async def waitlist_pass(
     base_url: str,
 ) -> dict[str, int]:  # fmt: skip
     """Lapse the holds that ran out, offer the freed times, and send the offers' messages that are due."""
-    result = {"lapsed": await passes.lapse_expired(sessionmaker, now),
+    result = {"ended": await passes.end_past(sessionmaker, now),
+              "lapsed": await passes.lapse_expired(sessionmaker, now),
               "offered": await passes.offer_freed(sessionmaker, now)}  # fmt: skip
     async with sessionmaker() as session:
         due = (

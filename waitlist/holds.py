@@ -93,20 +93,21 @@ async def _candidates(
         WaitlistOffer.municipality_id == WaitlistEntry.municipality_id,
         (WaitlistOffer.status == "held") | (WaitlistOffer.starts_at == freed.starts_at),
     )
+    zone, policy = ZoneInfo(department.timezone), policy_of(department)
+    day = freed.starts_at.astimezone(zone).date()
     rows = (
         await session.execute(
             select(WaitlistEntry, Service)
             .join(Service, and_(Service.id == WaitlistEntry.service_id, Service.active))
             .where(WaitlistEntry.municipality_id == freed.municipality_id,
                    WaitlistEntry.department_id == freed.department_id, WaitlistEntry.status == "waiting",
-                   ~offered)
+                   WaitlistEntry.first_day <= day, WaitlistEntry.last_day >= day, ~offered)
             .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
             .limit(CANDIDATES_AT_MOST)
             .with_for_update(of=WaitlistEntry)
             .execution_options(populate_existing=True)
         )
     ).tuples().all()  # fmt: skip
-    zone, policy = ZoneInfo(department.timezone), policy_of(department)
     hold = timedelta(minutes=department.waitlist_hold_minutes)
     found = []
     for entry, service in rows:

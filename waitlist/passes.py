@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from waitlist import holds
@@ -75,3 +75,21 @@ async def lapse_expired(sessionmaker: async_sessionmaker[AsyncSession], now: dat
             except Exception:  # the next pass tries again
                 log.exception("waitlist: lapsing offer %s failed", offer_id)
     return lapsed
+
+
+# Entries whose last day has passed in their department's zone leave the line (none of them holds an offer then:
+# a hold is never longer than a day and is offered only for the entry's own days).
+_END_PAST = text("""
+UPDATE waitlist_entry e SET status = 'ended', changed_at = :now
+FROM department d
+WHERE d.id = e.department_id AND e.status = 'waiting'
+  AND e.last_day < (CAST(:now AS timestamptz) AT TIME ZONE d.timezone)::date
+  AND NOT EXISTS (SELECT 1 FROM waitlist_offer o WHERE o.entry_id = e.id AND o.status = 'held')
+""")
+
+
+async def end_past(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """End the entries whose last day has passed; returns how many."""
+    async with sessionmaker.begin() as session:
+        result = await session.execute(_END_PAST, {"now": now})
+    return int(getattr(result, "rowcount", 0) or 0)

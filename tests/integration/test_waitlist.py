@@ -18,8 +18,8 @@ from booking.tables import Booking
 from core.clock import utcnow
 from core.settings import Settings
 from notifications import offers
-from notifications.channels import LogChannel
-from people.tables import AuditEntry
+from notifications.channels import LogChannel, Message
+from people.tables import AuditEntry, Person, ProxyLink
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.waitlist_world import (
     ORIGIN,
@@ -106,7 +106,7 @@ async def test_a_cancellation_is_held_for_the_first_in_line_who_books_it(line: L
     # The worker tells the first in line (through the channels reminders use), once.
     channels = {name: LogChannel(name) for name in ("email", "sms", "push", "log")}
     result = await offers.waitlist_pass(line.maker, channels, now=line.now, base_url="https://t.example/")
-    assert result == {"lapsed": 0, "offered": 0, "sent": 1}
+    assert result == {"ended": 0, "lapsed": 0, "offered": 0, "sent": 1}
     again = await offers.waitlist_pass(line.maker, channels, now=line.now, base_url="https://t.example/")
     assert again["sent"] == 0
 
@@ -244,3 +244,44 @@ async def test_the_department_sets_how_long_a_time_is_held(
     assert changed.json()["waitlist_hold_minutes"] == 45
     await _free_it(line)
     assert (await held(line.session))[0].expires_at == line.now + timedelta(minutes=45)
+
+
+class _Inbox:
+    """A channel that keeps what it is given."""
+
+    name = "inbox"
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+async def test_the_offer_reaches_the_recipient_and_the_proxy_who_gets_reminders(line: Line) -> None:
+    proxy = await line.session.get(Person, line.world.people["proxy"])
+    assert proxy is not None
+    proxy.email = "forelder@example.no"
+    line.session.add(ProxyLink(municipality_id=line.world.municipality, proxy_id=proxy.id,
+                               recipient_id=line.waiters[0], kind="parent",
+                               valid_from=line.now.date() - timedelta(days=1), reminders=True))  # fmt: skip
+    await line.session.commit()
+    await _free_it(line)
+    inbox = _Inbox()
+    channels = dict.fromkeys(("email", "sms", "push", "log"), inbox)
+    result = await offers.waitlist_pass(line.maker, channels, now=line.now, base_url="https://t.example/")
+    assert result["sent"] == 1
+    offer = (await held(line.session))[0]
+    assert sorted(m.to for m in inbox.sent) == ["forelder@example.no", "venter1@example.no"]
+    assert all(m.url == f"https://t.example/venteliste/tilbud/{offer.id}" for m in inbox.sent)
+    assert "Den holdes for deg til kl." in inbox.sent[0].text
+
+
+async def test_entries_whose_last_day_has_passed_leave_the_line(line: Line) -> None:
+    entry = await line.session.scalar(select(WaitlistEntry).where(WaitlistEntry.recipient_id == line.waiters[3]))
+    assert entry is not None
+    entry.first_day = entry.last_day = line.now.date() - timedelta(days=2)
+    await line.session.commit()
+    assert await passes.end_past(line.maker, line.now) == 1
+    await line.session.refresh(entry)
+    assert entry.status == "ended"
