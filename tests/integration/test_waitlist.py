@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from arq import create_pool
+from arq.connections import RedisSettings
 from litestar import Litestar
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -19,6 +22,7 @@ from core.clock import utcnow
 from core.settings import Settings
 from notifications import offers
 from notifications.channels import LogChannel, Message
+from notifications.queue import create_worker, queue_name
 from people.tables import AuditEntry, Person, ProxyLink
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.waitlist_world import (
@@ -285,3 +289,40 @@ async def test_entries_whose_last_day_has_passed_leave_the_line(line: Line) -> N
     assert await passes.end_past(line.maker, line.now) == 1
     await line.session.refresh(entry)
     assert entry.status == "ended"
+
+
+async def test_the_worker_offers_and_lapses_whatever_redis_lost(line: Line, settings: Settings) -> None:
+    """The arq worker's tick, run for real: once, then Redis emptied and a new worker later: the line moves on."""
+    own = settings.model_copy(update={"redis_prefix": f"waitlist-{uuid.uuid4().hex[:8]}:"})
+    booking_id = await _booking_of(line)
+    await cancel_as(line.session, line.world.municipality, line.booker, booking_id, line.now)
+    await line.session.commit()
+
+    async def tick(at: datetime) -> None:
+        redis = Redis.from_url(own.redis_url or "")
+        try:
+            # Redis lost everything of this installation before each run (its keys only: the database is shared
+            # with the rest of the suite): only PostgreSQL remembers.
+            async for key in redis.scan_iter(match=f"{own.redis_prefix}*"):
+                await redis.delete(key)
+            pool = await create_pool(RedisSettings.from_dsn(own.redis_url or ""))
+            await pool.enqueue_job("tick", _queue_name=queue_name(own))
+            await pool.aclose()
+        finally:
+            await redis.aclose()
+        ctx = {"sessionmaker": line.maker, "clock": lambda: at, "window": timedelta(0),
+               "channels": {name: LogChannel(name) for name in ("email", "sms", "push", "log")}}  # fmt: skip
+        worker = create_worker(own, ctx=ctx, burst=True, cron_jobs=[], handle_signals=False, poll_delay=0.01,
+                               max_jobs=1)  # fmt: skip
+        try:
+            await worker.main()
+            assert worker.jobs_failed == 0
+        finally:
+            await worker.close()
+
+    await tick(line.now)
+    first = await held(line.session)
+    assert [o.recipient_id for o in first] == [line.waiters[0]]
+    await tick(first[0].expires_at)  # a new worker, after the hold ran out
+    assert [o.recipient_id for o in await held(line.session)] == [line.waiters[1]]
+    await _consistent(line.session)
