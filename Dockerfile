@@ -31,6 +31,7 @@ COPY insight ./insight
 COPY notifications ./notifications
 COPY people ./people
 COPY tjenesteshop ./tjenesteshop
+COPY waitlist ./waitlist
 COPY migrations ./migrations
 RUN uv sync --locked --no-dev \
     && python -m compileall -q api booking casesystem core departments insight notifications people tjenesteshop migrations
