@@ -12,13 +12,14 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from litestar import Litestar
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from booking.consistency import ledger_differences
 from booking.errors import BookingRefusedError
-from booking.tables import Booking
+from booking.tables import Allocation, Booking
 from core.clock import utcnow
+from core.errors import NotFoundError
 from core.settings import Settings
 from notifications import offers
 from notifications.channels import LogChannel, Message
@@ -326,3 +327,27 @@ async def test_the_worker_offers_and_lapses_whatever_redis_lost(line: Line, sett
     await tick(first[0].expires_at)  # a new worker, after the hold ran out
     assert [o.recipient_id for o in await held(line.session)] == [line.waiters[1]]
     await _consistent(line.session)
+
+
+async def test_accepting_obeys_every_booking_rule_and_a_refusal_keeps_the_hold(line: Line) -> None:
+    await _free_it(line)
+    offer = (await held(line.session))[0]
+    offer_id = offer.id
+    await line.session.execute(  # the first in line has only half an hour left this week
+        update(Allocation).where(Allocation.recipient_id == line.waiters[0]).values(minutes=30)
+    )
+    await line.session.commit()
+    with pytest.raises(BookingRefusedError) as refused:
+        await service.accept(line.session, me(line.world.municipality, line.waiters[0]), ORIGIN, offer_id,
+                             now=line.now + timedelta(minutes=1))  # fmt: skip
+    assert refused.value.code == "allocation_used_up"
+    await line.session.rollback()
+    still = await held(line.session)
+    assert [(o.id, o.recipient_id) for o in still] == [(offer_id, line.waiters[0])]
+    assert await used_at(line.session, line.department_id, line.start) == 1
+    await _consistent(line.session)
+    # Someone else cannot answer it: to them it does not exist.
+    with pytest.raises(NotFoundError):
+        await service.accept(line.session, me(line.world.municipality, line.waiters[1]), ORIGIN, offer_id,
+                             now=line.now + timedelta(minutes=1))  # fmt: skip
+    await line.session.rollback()
