@@ -50,10 +50,23 @@ async def create(
     if problem is not None:
         raise BookingRefusedError(problem)
     wish = request.wish
+    weekdays = sorted(wish.weekdays) if wish.weekdays is not None else None
+    same = await session.scalar(
+        select(WaitlistEntry).where(
+            WaitlistEntry.municipality_id == principal.municipality_id, WaitlistEntry.recipient_id == recipient.id,
+            WaitlistEntry.service_id == service.id, WaitlistEntry.status == "waiting",
+            WaitlistEntry.minutes == wish.minutes, WaitlistEntry.first_day == max(wish.first_day, today),
+            WaitlistEntry.last_day == wish.last_day, WaitlistEntry.weekdays.is_not_distinct_from(weekdays),
+            WaitlistEntry.from_minute.is_not_distinct_from(wish.from_minute),
+            WaitlistEntry.to_minute.is_not_distinct_from(wish.to_minute),
+        )
+    )  # fmt: skip
+    if same is not None:  # asked twice (a second tap, a reload): one place in line, the first
+        return same
     entry = WaitlistEntry(
         id=uuid.uuid4(), municipality_id=principal.municipality_id, recipient_id=recipient.id,
         department_id=department.id, service_id=service.id, minutes=wish.minutes, first_day=max(wish.first_day, today),
-        last_day=wish.last_day, weekdays=sorted(wish.weekdays) if wish.weekdays is not None else None,
+        last_day=wish.last_day, weekdays=weekdays,
         from_minute=wish.from_minute, to_minute=wish.to_minute, status="waiting",
         acted_by=await acting_as(session, principal, recipient, today), actor_person_id=principal.person_id,
         created_at=now,

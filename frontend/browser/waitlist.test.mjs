@@ -86,6 +86,10 @@ for (const lang of ['nb', 'nn', 'en']) {
     if (lang === 'nb') await axe(page, 'day step with the waitlist button');
     await notify.click();
     await page.locator(`.waitlist-joined[data-date="${fullDay}"]`).filter({ hasText: t.joined }).waitFor();
+    // Asked once is asked: after a reload the day still says so, and offers no second place in line.
+    await page.reload();
+    await page.locator(`.waitlist-joined[data-date="${fullDay}"]`).waitFor();
+    assert.equal(await page.locator(`.notify-me[data-date="${fullDay}"]`).count(), 0);
     await assertFits(page, `joined (${lang})`);
     await shot(page, `waitlist-join-${lang}-360`);
 

@@ -315,7 +315,7 @@ MATRIX: dict[tuple[str, str], Case] = {
                 "service_id": str(w.links["service"]),
                 "minutes": 60,
                 "first_day": w.days["booking"].isoformat(),
-                "last_day": w.days["booking"].isoformat(),
+                "last_day": (w.days["booking"] + timedelta(days=1)).isoformat(),
             },
         ),
         WRITES_FOR_RECIPIENT,

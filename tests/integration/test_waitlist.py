@@ -351,3 +351,10 @@ async def test_accepting_obeys_every_booking_rule_and_a_refusal_keeps_the_hold(l
         await service.accept(line.session, me(line.world.municipality, line.waiters[1]), ORIGIN, offer_id,
                              now=line.now + timedelta(minutes=1))  # fmt: skip
     await line.session.rollback()
+
+
+async def test_asking_twice_keeps_one_place_in_line(line: Line) -> None:
+    day = line.start.date()
+    again = await wait_for(line.session, line.world.municipality, line.waiters[0], line.service_id, day, line.now)
+    first = await line.session.scalar(select(WaitlistEntry.id).where(WaitlistEntry.recipient_id == line.waiters[0]))
+    assert again == first

@@ -15,7 +15,7 @@ import { firstFree, freeStarts, nearestFree, type DayInfo, type Hours, type Time
 import { serviceDescription, serviceName } from '../texts';
 import { durationWords, formatDay, formatTime, formatWhen, localDate } from '../time';
 import { CancelDialog } from './Bookings';
-import { joinWaitlist } from './Waitlist';
+import { joinWaitlist, useWaitingDays } from './Waitlist';
 
 type Step = 'who' | 'service' | 'length' | 'day' | 'time' | 'confirm';
 /** The address of the receipt: `?steg=done`, never a step, so a reload of it starts a new booking. */
@@ -98,7 +98,9 @@ export function Book() {
   const [done, setDone] = useState<{ booking: Booking; service: Service; from?: string; cancelled?: boolean } | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [joined, setJoined] = useState<Set<string>>(new Set());
+  const waiting = useWaitingDays(movingId ? undefined : who, serviceId, minutes);
+  const [joinedNow, setJoined] = useState<Set<string>>(new Set());
+  const joined = new Set([...waiting, ...joinedNow]);
   const [joinError, setJoinError] = useState<unknown>(null);
   /** Where a day is full: "tell me if a time frees up" puts the recipient in line for that day. */
   const join = async (date: string) => {
@@ -106,7 +108,7 @@ export function Book() {
     setJoinError(null);
     try {
       await joinWaitlist(who, serviceId, minutes, date);
-      setJoined(new Set([...joined, date]));
+      setJoined(new Set([...joinedNow, date]));
       await client.invalidateQueries({ queryKey: ['waitlist'] });
     } catch (problem) {
       setJoinError(problem);

@@ -21,6 +21,14 @@ export async function joinWaitlist(recipient: string, service: string, minutes: 
   return call(api.POST('/api/v1/waitlist', { body: { recipient_id: recipient, service_id: service, minutes, first_day: day, last_day: day } }));
 }
 
+/** The days the person already waits for (one day each) with this service and length: asked once, shown as such. */
+export function useWaitingDays(who: string | undefined, service: string | undefined, minutes: number | undefined): Set<string> {
+  const entries = useEntries(who ? [who] : []);
+  return new Set(
+    (entries.data ?? []).filter((e) => e.status === 'waiting' && e.service_id === service && e.minutes === minutes && e.first_day === e.last_day).map((e) => e.first_day),
+  );
+}
+
 function useEntries(people: string[]) {
   return useQuery({
     queryKey: ['waitlist', ...people],
