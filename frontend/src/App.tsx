@@ -12,7 +12,6 @@ import { Home } from './screens/Home';
 import { Settings } from './screens/Settings';
 import { useCoordinated } from './screens/InsightApi';
 import { SignIn } from './screens/SignIn';
-import { Waitlist, WaitlistOffer } from './screens/Waitlist';
 
 // Staff and administrators' screens load on demand: the booking page stays small on a phone.
 const Staff = lazy(() => import('./screens/Staff'));
@@ -22,6 +21,8 @@ const InsightPlan = lazy(() => import('./screens/InsightPlan'));
 const InsightCoordinator = lazy(() => import('./screens/InsightCoordinator'));
 const InsightAdmin = lazy(() => import('./screens/InsightAdmin'));
 const Accessibility = lazy(() => import('./screens/Accessibility'));
+const Waitlist = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.Waitlist })));
+const WaitlistOffer = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.WaitlistOffer })));
 
 interface NavItem {
   href: string;

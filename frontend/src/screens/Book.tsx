@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, type Booking, type Service } from '../api/client';
 import { useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
+import { joinWaitlist, useWaitingDays } from '../api/waitlist';
 import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
@@ -15,7 +16,6 @@ import { firstFree, freeStarts, nearestFree, type DayInfo, type Hours, type Time
 import { serviceDescription, serviceName } from '../texts';
 import { durationWords, formatDay, formatTime, formatWhen, localDate } from '../time';
 import { CancelDialog } from './Bookings';
-import { joinWaitlist, useWaitingDays } from './Waitlist';
 
 type Step = 'who' | 'service' | 'length' | 'day' | 'time' | 'confirm';
 /** The address of the receipt: `?steg=done`, never a step, so a reload of it starts a new booking. */

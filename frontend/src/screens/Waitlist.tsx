@@ -1,6 +1,7 @@
 // The waitlist (venteliste): what I (or those I act for) wait for, and the screen to answer a held offer.
 import { Alert, Button, Card, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEntries, type Entry } from '../api/waitlist';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
@@ -13,29 +14,7 @@ import { Link, useLocation } from '../router';
 import { localText } from '../texts';
 import { durationWords, formatDay, formatWhen } from '../time';
 
-type Entry = Schemas['WaitlistEntryRead'];
 type Offer = Schemas['WaitlistOfferRead'];
-
-/** Join the line for one day: the button the booking flow shows where a day is full. */
-export async function joinWaitlist(recipient: string, service: string, minutes: number, day: string): Promise<Entry> {
-  return call(api.POST('/api/v1/waitlist', { body: { recipient_id: recipient, service_id: service, minutes, first_day: day, last_day: day } }));
-}
-
-/** The days the person already waits for (one day each) with this service and length: asked once, shown as such. */
-export function useWaitingDays(who: string | undefined, service: string | undefined, minutes: number | undefined): Set<string> {
-  const entries = useEntries(who ? [who] : []);
-  return new Set(
-    (entries.data ?? []).filter((e) => e.status === 'waiting' && e.service_id === service && e.minutes === minutes && e.first_day === e.last_day).map((e) => e.first_day),
-  );
-}
-
-function useEntries(people: string[]) {
-  return useQuery({
-    queryKey: ['waitlist', ...people],
-    queryFn: async () => (await Promise.all(people.map((p) => call(api.GET('/api/v1/waitlist', { params: { query: { recipient_id: p } } }))))).flat(),
-    enabled: people.length > 0,
-  });
-}
 
 export function Waitlist() {
   const { t } = useTranslation();
