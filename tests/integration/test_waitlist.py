@@ -22,7 +22,7 @@ from core.clock import utcnow
 from core.errors import NotFoundError
 from core.settings import Settings
 from notifications import offers
-from notifications.channels import LogChannel, Message
+from notifications.channels import LogChannel, Message, TransientFailure
 from notifications.queue import create_worker, queue_name
 from people.tables import AuditEntry, Person, ProxyLink
 from tests.booking_world import at, bookable_day, open_department, service_of
@@ -358,3 +358,31 @@ async def test_asking_twice_keeps_one_place_in_line(line: Line) -> None:
     again = await wait_for(line.session, line.world.municipality, line.waiters[0], line.service_id, day, line.now)
     first = await line.session.scalar(select(WaitlistEntry.id).where(WaitlistEntry.recipient_id == line.waiters[0]))
     assert again == first
+
+
+class _Down:
+    """A channel whose service is down for now."""
+
+    name = "down"
+
+    async def send(self, message: Message) -> None:  # noqa: ARG002 - the channel's signature
+        raise TransientFailure("503 from the gateway")
+
+
+async def test_an_offer_the_channel_could_not_take_is_retried_later(line: Line) -> None:
+    await _free_it(line)
+    channels = {name: _Down() for name in ("email", "sms", "push", "log")}
+    first = await offers.waitlist_pass(line.maker, channels, now=line.now, base_url="https://t.example/")
+    assert first["sent"] == 0
+    offer = (await held(line.session))[0]
+    assert (offer.notice_status, offer.notice_attempts) == ("scheduled", 1)
+    assert offer.notice_next_at == line.now + timedelta(minutes=1)  # the reminders' first back-off
+    assert offer.notice_error == "503 from the gateway"
+    inbox = _Inbox()
+    up = dict.fromkeys(("email", "sms", "push", "log"), inbox)
+    assert (await offers.waitlist_pass(line.maker, up, now=line.now + timedelta(seconds=30), base_url="x"))["sent"] == 0
+    later = await offers.waitlist_pass(
+        line.maker, up, now=line.now + timedelta(minutes=1), base_url="https://t.example/"
+    )
+    assert later["sent"] == 1
+    assert [m.to for m in inbox.sent] == ["venter1@example.no"]
