@@ -12,12 +12,12 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from litestar import Litestar
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from booking.consistency import ledger_differences
 from booking.errors import BookingRefusedError
-from booking.tables import Allocation, Booking
+from booking.tables import Allocation, Booking, BookingEvent
 from core.clock import utcnow
 from core.errors import NotFoundError
 from core.settings import Settings
@@ -386,3 +386,19 @@ async def test_an_offer_the_channel_could_not_take_is_retried_later(line: Line) 
     )
     assert later["sent"] == 1
     assert [m.to for m in inbox.sent] == ["venter1@example.no"]
+
+
+async def test_one_bad_event_never_stalls_the_outbox_or_the_others(line: Line) -> None:
+    booking_id = await _booking_of(line)
+    line.session.add(BookingEvent(municipality_id=line.world.municipality, booking_id=booking_id, kind="moved",
+                                  details={"previous_start": "not a time"}))  # fmt: skip
+    await line.session.commit()
+    await _free_it(line)  # the cancellation after it: dispatched in the same batch
+    pending = await line.session.scalar(
+        select(func.count()).select_from(BookingEvent).where(BookingEvent.processed_at.is_(None))
+        .execution_options(populate_existing=True)
+    )  # fmt: skip
+    assert pending == 0
+    freed = (await line.session.scalars(select(WaitlistFreed))).all()
+    assert len(freed) == 1  # the cancellation's; the unreadable move's was logged and left out
+    assert [o.recipient_id for o in await held(line.session)] == [line.waiters[0]]
