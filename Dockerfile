@@ -33,6 +33,7 @@ COPY notifications ./notifications
 COPY people ./people
 COPY privacy ./privacy
 COPY tjenesteshop ./tjenesteshop
+COPY waitlist ./waitlist
 COPY migrations ./migrations
 RUN uv sync --locked --no-dev \
     && python -m compileall -q api booking casesystem core departments insight notifications people tjenesteshop migrations

@@ -42,6 +42,7 @@ from api.controllers.notifications import DeadLetterController, MyRemindersContr
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.privacy import MyDataController, RetentionController
 from api.controllers.roster import RosterController
+from api.controllers.waitlist import WaitlistController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
 from api.forwarded import TrustedProxyMiddleware
@@ -130,6 +131,7 @@ def create_app(
             DepartmentController,
             CapacityController,
             BookingController,
+            WaitlistController,
             AllocationController,
             ImportController,
             AvailabilityController,

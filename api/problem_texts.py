@@ -607,3 +607,45 @@ PROBLEMS.update(
         ),
     }
 )
+
+# The waitlist (venteliste): why an entry or an answer to an offer is refused.
+PROBLEMS.update(
+    {
+        "offer_gone": ProblemText(
+            409,
+            "Tiden holdes ikke lenger for deg: den er besvart eller fristen har gått ut",
+            "Tida blir ikkje halden for deg lenger: ho er svart på eller fristen har gått ut",
+            "The time is no longer held for you: it has been answered or the deadline has passed",
+        ),
+        "waitlist_not_waiting": ProblemText(
+            409,
+            "Du står ikke lenger på ventelisten for dette",
+            "Du står ikkje lenger på ventelista for dette",
+            "You are no longer on the waitlist for this",
+        ),
+        "waitlist_in_the_past": ProblemText(
+            422,
+            "Datoene har allerede vært. Velg datoer fra i dag",
+            "Datoane har alt vore. Vel datoar frå i dag",
+            "Those dates have passed. Choose dates from today",
+        ),
+        "waitlist_too_long": ProblemText(
+            422,
+            "Du kan stå på ventelisten for høyst ett år om gangen",
+            "Du kan stå på ventelista for høgst eitt år om gongen",
+            "You can be on the waitlist for at most one year at a time",
+        ),
+        "waitlist_weekdays": ProblemText(
+            422,
+            "Velg minst én ukedag",
+            "Vel minst éin vekedag",
+            "Choose at least one weekday",
+        ),
+        "waitlist_hours": ProblemText(
+            422,
+            "Tidsrommet må være langt nok til timen, og slutte etter at det begynner",
+            "Tidsrommet må vere langt nok til timen, og slutte etter at det byrjar",
+            "The hours must be long enough for the visit, and end after they begin",
+        ),
+    }
+)

@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Staff units held in a cell: active bookings whose span (buffers included) overlaps it.
+# Staff units held in a cell: active bookings whose span (buffers included) overlaps it, and the waitlist's held
+# offers (a freed time held for the first in line counts as a booking does: waitlist/holds.py).
 CELLS = text("""
 SELECT c.id, c.used, COALESCE(SUM(b.staff_units), 0) AS expected
 FROM capacity_cell c
-LEFT JOIN booking b
+LEFT JOIN (
+    SELECT department_id, municipality_id, span_start, span_end, staff_units FROM booking
+     WHERE status IN ('booked', 'delivered', 'no_show')
+    UNION ALL
+    SELECT department_id, municipality_id, span_start, span_end, staff_units FROM waitlist_offer
+     WHERE status = 'held'
+) b
   ON b.department_id = c.department_id AND b.municipality_id = c.municipality_id
- AND b.status IN ('booked', 'delivered', 'no_show')
  AND b.span_start < c.ends_at AND b.span_end > c.starts_at
 GROUP BY c.id, c.used
 HAVING c.used <> COALESCE(SUM(b.staff_units), 0)

@@ -47,6 +47,7 @@ DEPARTMENT_FIELDS = frozenset(
         "reminder_lead_minutes",
         "phone",
         "address",
+        "waitlist_hold_minutes",
     }
 )
 TIMELINE_FIELDS = frozenset({"timezone", "grid_minutes", "horizon_days"})  # a change re-materialises the ledger

@@ -60,12 +60,15 @@ class Department(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     # Staff calendar feeds show the recipient's initials and the service only (a phone's lock screen shows
     # them); true shows the full name and a home visit's address.
     staff_feed_details: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # How long a freed time is held for the first on the waitlist before it passes to the next.
+    waitlist_hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=30, server_default="30")
 
     __table_args__ = (
         CheckConstraint(f"grid_minutes IN {GRID_MINUTES}", name="grid_known"),
         CheckConstraint("horizon_days BETWEEN 1 AND 60", name="horizon_range"),
         CheckConstraint("notice_hours BETWEEN 0 AND 168", name="notice_range"),
         CheckConstraint("cancel_deadline_hours BETWEEN 0 AND 168", name="cancel_deadline_range"),
+        CheckConstraint("waitlist_hold_minutes BETWEEN 5 AND 1440", name="waitlist_hold_range"),
     )
 
 

@@ -17,6 +17,7 @@ import insight.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import people.tables  # noqa: F401
 import privacy.tables  # noqa: F401
+import waitlist.tables  # noqa: F401
 from booking.functions import function_sources
 from core.db import Base
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.tables import BookingEvent
 from notifications import feeds, planning
 from notifications.tables import Reminder
+from waitlist import holds
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,22 @@ async def _dispatch_batch(session: AsyncSession, now: datetime) -> int:
         except Exception:  # one bad event must not stop the others; it is retried, then shown
             log.exception("booking event %s (%s) failed", event.id, event.kind)
             event.attempts += 1
+        await _note_freed(session, event)
     return len(events)
+
+
+async def _note_freed(session: AsyncSession, event: BookingEvent) -> None:
+    """A cancellation or move freed a time: note it for the waitlist's offers (waitlist.passes offers it).
+
+    In a savepoint of its own: a failure here is logged and never holds up the outbox.
+    """
+    if event.kind not in {"cancelled", "moved"} or event.processed_at is None:
+        return
+    try:
+        async with session.begin_nested():
+            await holds.record_freed(session, [event])
+    except Exception:  # the outbox goes on; the freed time is not offered
+        log.exception("booking event %s: noting the freed time for the waitlist failed", event.id)
 
 
 async def dispatch_events(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> int:

@@ -20,7 +20,7 @@ from core.db import make_engine, make_sessionmaker
 from core.logging import request_id_var
 from core.settings import Settings
 from insight import evaluation_due
-from notifications import dispatch, feeds, sending
+from notifications import dispatch, feeds, offers, sending
 from notifications.channels import ChannelError, Message, channels_from_settings
 from notifications.daily import open_days_job
 from notifications.retention import run_retention
@@ -72,10 +72,13 @@ async def send_reminder(ctx: dict[str, Any], reminder_id: int) -> str:
 
 
 async def tick(ctx: dict[str, Any]) -> dict[str, int]:
-    """Arq job, every few seconds: dispatch the outbox, queue the reminders due soon."""
+    """Arq job, every few seconds: dispatch the outbox, queue the reminders due soon, run the waitlist's pass."""
     events = await dispatch.dispatch_events(ctx["sessionmaker"], ctx["clock"]())
     queued = await dispatch.queue_due(ctx["sessionmaker"], ctx["clock"](), ctx["window"], scheduler(ctx))
-    return {"events": events, "queued": queued}
+    waitlist = await offers.waitlist_pass(
+        ctx["sessionmaker"], ctx["channels"], now=ctx["clock"](), base_url=ctx["settings"].base_url
+    )
+    return {"events": events, "queued": queued, **waitlist}
 
 
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:

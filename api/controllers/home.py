@@ -28,6 +28,7 @@ SCREENS = frozenset(
         "innstillinger",
         "mine-data",
         "kalender",
+        "venteliste",
         "tilgjengelighet",
         "offline",
     }

@@ -34,6 +34,7 @@ class DepartmentRead(msgspec.Struct):
     late_cancel_uses_allocation: bool
     reminder_lead_minutes: list[int]
     staff_feed_details: bool
+    waitlist_hold_minutes: int
 
     @classmethod
     def of(cls, row: Department) -> DepartmentRead:
@@ -52,6 +53,7 @@ class DepartmentRead(msgspec.Struct):
             late_cancel_uses_allocation=row.late_cancel_uses_allocation,
             reminder_lead_minutes=list(row.reminder_lead_minutes),
             staff_feed_details=row.staff_feed_details,
+            waitlist_hold_minutes=row.waitlist_hold_minutes,
         )
 
 
@@ -132,6 +134,7 @@ Timezone = Annotated[
 Grid = Literal[5, 10, 15, 30, 60]
 HorizonDays = Annotated[int, msgspec.Meta(ge=1, le=60, description="How many days ahead recipients may book")]
 Hours = Annotated[int, msgspec.Meta(ge=0, le=168)]
+HoldMinutes = Annotated[int, msgspec.Meta(ge=5, le=1440, description="Minutes a freed time is held for the waitlist")]
 ReminderLeads = Annotated[
     list[Annotated[int, msgspec.Meta(ge=5, le=10080)]],
     msgspec.Meta(max_length=5, description="Minutes before a visit that reminders go out"),
@@ -182,6 +185,7 @@ class DepartmentCreate(Strict):
     phone: Phone | None = None
     address: Address | None = None
     staff_feed_details: bool = False
+    waitlist_hold_minutes: HoldMinutes = 30
 
 
 class DepartmentPatch(Strict):
@@ -200,6 +204,8 @@ class DepartmentPatch(Strict):
     address: Address | msgspec.UnsetType | None = msgspec.UNSET
     # Staff calendar feeds: the recipient's full name and home address instead of initials (lock screens).
     staff_feed_details: bool | msgspec.UnsetType = msgspec.UNSET
+    # How long a time freed for the waitlist is held for the first in line before it passes on.
+    waitlist_hold_minutes: HoldMinutes | msgspec.UnsetType = msgspec.UNSET
 
 
 class RuleWrite(Strict):

@@ -22,6 +22,8 @@ const InsightCoordinator = lazy(() => import('./screens/InsightCoordinator'));
 const InsightAdmin = lazy(() => import('./screens/InsightAdmin'));
 const Accessibility = lazy(() => import('./screens/Accessibility'));
 const MyData = lazy(() => import('./screens/MyData'));
+const Waitlist = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.Waitlist })));
+const WaitlistOffer = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.WaitlistOffer })));
 
 interface NavItem {
   href: string;
@@ -54,6 +56,8 @@ function Screen({ path }: { path: string }) {
   if (path.startsWith('/bestill') || path.startsWith('/flytt/')) return <Book />;
   if (path === '/timer') return <Bookings />;
   if (path === '/mine-data') return <MyData />;
+  if (path === '/venteliste') return <Waitlist />;
+  if (path.startsWith('/venteliste/tilbud/')) return <WaitlistOffer />;
   if (path === '/kalender') return <Calendar />;
   if (path === '/vakt') return <Staff />;
   if (path.startsWith('/avdeling')) return <Admin />;

@@ -9,6 +9,9 @@ import nn from './locales/nn';
 import privacyEn from './locales/privacy-en';
 import privacyNb from './locales/privacy-nb';
 import privacyNn from './locales/privacy-nn';
+import waitlistEn from './locales/waitlist-en';
+import waitlistNb from './locales/waitlist-nb';
+import waitlistNn from './locales/waitlist-nn';
 import { loadPrefs } from './prefs';
 
 export const LANGUAGES = [
@@ -21,9 +24,9 @@ export type Language = (typeof LANGUAGES)[number]['code'];
 void i18n.use(initReactI18next).init({
   // The privacy texts add problem titles of their own: merged into, not replacing, the general ones.
   resources: {
-    nb: { translation: { ...nb, ...insightNb, ...privacyNb, problem: { ...nb.problem, ...privacyNb.problem } } },
-    nn: { translation: { ...nn, ...insightNn, ...privacyNn, problem: { ...nn.problem, ...privacyNn.problem } } },
-    en: { translation: { ...en, ...insightEn, ...privacyEn, problem: { ...en.problem, ...privacyEn.problem } } },
+    nb: { translation: { ...nb, ...insightNb, ...privacyNb, ...waitlistNb, problem: { ...nb.problem, ...privacyNb.problem } } },
+    nn: { translation: { ...nn, ...insightNn, ...privacyNn, ...waitlistNn, problem: { ...nn.problem, ...privacyNn.problem } } },
+    en: { translation: { ...en, ...insightEn, ...privacyEn, ...waitlistEn, problem: { ...en.problem, ...privacyEn.problem } } },
   },
   lng: loadPrefs().language,
   fallbackLng: 'nb',

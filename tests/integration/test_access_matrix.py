@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from booking.consistency import ledger_differences
 from booking.service import BookRequest, book
-from booking.tables import Allocation
+from booking.tables import Allocation, BookingEvent
 from core.clock import utcnow
 from core.settings import Settings
 from fhir_r4.ids import SlotId
@@ -31,6 +31,10 @@ from people.tables import AuditEntry
 from tests.booking_world import at, bookable_day, open_department, oslo_today, service_of
 from tests.conftest import CurrentConnection, client_of
 from tests.world import World, build_world, sign_in
+from waitlist import holds
+from waitlist import rules as waitlist_rules
+from waitlist import service as waitlist_service
+from waitlist.tables import WaitlistFreed
 
 CALLERS = (
     "anonymous",
@@ -337,6 +341,39 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/ical/{filename:str}"): Case(_get(lambda w: f"/ical/{w.secrets['feed']}.ics"), PUBLIC),
     ("GET", "/api/v1/bookings/{booking_id:uuid}/event.ics"): Case(
         _get(lambda w: f"/api/v1/bookings/{w.links['booking']}/event.ics"), OWN_OR_SERVING
+    ),
+    # The waitlist: as a booking, for the recipient and whoever may book for them; the world's recipient waits in
+    # d1 and holds an offer there (so d2's people get a 404 for the entry and the offer).
+    ("POST", "/api/v1/waitlist"): Case(
+        _post(
+            lambda w: "/api/v1/waitlist",
+            lambda w: {
+                "recipient_id": str(w.people["recipient"]),
+                "service_id": str(w.links["service"]),
+                "minutes": 60,
+                "first_day": w.days["booking"].isoformat(),
+                "last_day": (w.days["booking"] + timedelta(days=1)).isoformat(),
+            },
+        ),
+        WRITES_FOR_RECIPIENT,
+    ),
+    ("GET", "/api/v1/waitlist"): Case(
+        _get(lambda w: f"/api/v1/waitlist?recipient_id={w.people['recipient']}"), SERVING_THE_PERSON
+    ),
+    ("POST", "/api/v1/waitlist/{entry_id:uuid}/withdraw"): Case(
+        _post(lambda w: f"/api/v1/waitlist/{w.links['waitlist_entry']}/withdraw", lambda w: {}),
+        WRITES_FOR_RECIPIENT,
+    ),
+    ("GET", "/api/v1/waitlist/offers/{offer_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/waitlist/offers/{w.links['waitlist_offer']}"), OWN_OR_SERVING
+    ),
+    ("POST", "/api/v1/waitlist/offers/{offer_id:uuid}/accept"): Case(
+        _post(lambda w: f"/api/v1/waitlist/offers/{w.links['waitlist_offer']}/accept", lambda w: {}),
+        WRITES_FOR_RECIPIENT,
+    ),
+    ("POST", "/api/v1/waitlist/offers/{offer_id:uuid}/decline"): Case(
+        _post(lambda w: f"/api/v1/waitlist/offers/{w.links['waitlist_offer']}/decline", lambda w: {}),
+        WRITES_FOR_RECIPIENT,
     ),
     ("POST", "/api/v1/bookings/{booking_id:uuid}/move"): Case(
         _post(
@@ -697,9 +734,27 @@ async def world(world_connection: AsyncConnection, settings: Settings) -> World:
     feed, world.secrets["feed"] = await create_feed(db_session, recipient, Origin(), "recipient", None, now=utcnow(),
                                                     today=TODAY)  # fmt: skip
     world.links["feed"] = feed.id
+    await _waiting_with_an_offer(db_session, world, admin)
     await db_session.commit()
     await db_session.close()
     return world
+
+
+async def _waiting_with_an_offer(session: AsyncSession, world: World, admin: Principal) -> None:
+    """The recipient waits in d1 and holds an offer of 14:00 on the booking's day."""
+    day = world.days["booking"]
+    wish = waitlist_rules.Wish(60, day, day, None, None, None)
+    request = waitlist_service.EntryRequest(world.people["recipient"], world.links["service"], wish)
+    entry = await waitlist_service.create(session, admin, Origin(), request, now=utcnow())
+    event_id = await session.scalar(select(BookingEvent.id).where(BookingEvent.booking_id == world.links["booking"]))
+    assert event_id is not None
+    freed = WaitlistFreed(municipality_id=world.municipality, event_id=event_id, department_id=entry.department_id,
+                          starts_at=at(day, 14))  # fmt: skip
+    session.add(freed)
+    await session.flush()
+    offer = await holds.hand_on(session, freed, utcnow())
+    assert offer is not None
+    world.links["waitlist_entry"], world.links["waitlist_offer"] = entry.id, offer.id
 
 
 @pytest.fixture

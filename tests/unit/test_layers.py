@@ -14,6 +14,7 @@ FLOORS = [
     "departments",
     "booking",
     "casesystem",
+    "waitlist",
     "insight",
     "privacy",
     "notifications",

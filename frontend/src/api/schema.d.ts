@@ -1122,6 +1122,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/waitlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My places in line, or those of a recipient I may see */
+        get: operations["ApiV1WaitlistListEntries"];
+        put?: never;
+        /** Tell me if a time frees up (join the line for a service) */
+        post: operations["ApiV1WaitlistCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/offers/{offer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An offer: the freed time held for me, and until when */
+        get: operations["ApiV1WaitlistOffersOfferIdOffer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/offers/{offer_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Book the time held for me (every rule of a booking applies) */
+        post: operations["ApiV1WaitlistOffersOfferIdAcceptAccept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/offers/{offer_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Say no: the time passes to the next in line */
+        post: operations["ApiV1WaitlistOffersOfferIdDeclineDecline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/waitlist/{entry_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave the line (a time held for me passes to the next) */
+        post: operations["ApiV1WaitlistEntryIdWithdrawWithdraw"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/callback": {
         parameters: {
             query?: never;
@@ -1818,6 +1904,11 @@ export interface components {
              * @example Europe/Oslo
              */
             timezone: string;
+            /**
+             * @description Minutes a freed time is held for the waitlist
+             * @default 30
+             */
+            waitlist_hold_minutes: number;
         };
         /** DepartmentFeedbackRead */
         DepartmentFeedbackRead: {
@@ -1847,6 +1938,8 @@ export interface components {
              * @example Europe/Oslo
              */
             timezone?: string;
+            /** @description Minutes a freed time is held for the waitlist */
+            waitlist_hold_minutes?: number;
         };
         /** DepartmentRead */
         DepartmentRead: {
@@ -1864,6 +1957,7 @@ export interface components {
             reminder_lead_minutes: number[];
             staff_feed_details: boolean;
             timezone: string;
+            waitlist_hold_minutes: number;
         };
         /** DictionaryEntry */
         DictionaryEntry: {
@@ -2590,6 +2684,65 @@ export interface components {
             lost_staff_minutes: components["schemas"]["TrendRead"];
             no_show_percent: components["schemas"]["TrendRead"];
             self_booked_percent: components["schemas"]["TrendRead"];
+        };
+        /** WaitlistCreate */
+        WaitlistCreate: {
+            /** Format: date */
+            first_day: string;
+            /** @description Local minutes after midnight */
+            from_minute?: number | null;
+            /** Format: date */
+            last_day: string;
+            minutes: number;
+            /** Format: uuid */
+            recipient_id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** @description Local minutes after midnight */
+            to_minute?: number | null;
+            weekdays?: number[] | null;
+        };
+        /** WaitlistEntryRead */
+        WaitlistEntryRead: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            department_id: string;
+            /** Format: date */
+            first_day: string;
+            from_minute: number | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date */
+            last_day: string;
+            minutes: number;
+            offer: components["schemas"]["WaitlistOfferRead"] | null;
+            /** Format: uuid */
+            recipient_id: string;
+            /** Format: uuid */
+            service_id: string;
+            status: string;
+            to_minute: number | null;
+            weekdays: number[] | null;
+        };
+        /** WaitlistOfferRead */
+        WaitlistOfferRead: {
+            booking_id: string | null;
+            /** Format: uuid */
+            department_id: string;
+            /** Format: date-time */
+            end: string;
+            /** Format: uuid */
+            entry_id: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            recipient_id: string;
+            /** Format: date-time */
+            start: string;
+            status: string;
         };
         /** WeekdayRead */
         WeekdayRead: {
@@ -5652,6 +5805,190 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WaitlistListEntries: {
+        parameters: {
+            query?: {
+                recipient_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryRead"][];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WaitlistCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WaitlistOffersOfferIdOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOfferRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WaitlistOffersOfferIdAcceptAccept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WaitlistOffersOfferIdDeclineDecline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                offer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistOfferRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WaitlistEntryIdWithdrawWithdraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntryRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
             422: components["responses"]["Problem422"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];

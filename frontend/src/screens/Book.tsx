@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, type Booking, type Service } from '../api/client';
 import { useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
+import { joinWaitlist, useWaitingDays } from '../api/waitlist';
 import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
@@ -97,6 +98,22 @@ export function Book() {
   const [done, setDone] = useState<{ booking: Booking; service: Service; from?: string; cancelled?: boolean } | null>(null);
   const [cancelling, setCancelling] = useState(false);
   const [busy, setBusy] = useState(false);
+  const waiting = useWaitingDays(movingId ? undefined : who, serviceId, minutes);
+  const [joinedNow, setJoined] = useState<Set<string>>(new Set());
+  const joined = new Set([...waiting, ...joinedNow]);
+  const [joinError, setJoinError] = useState<unknown>(null);
+  /** Where a day is full: "tell me if a time frees up" puts the recipient in line for that day. */
+  const join = async (date: string) => {
+    if (!who || !serviceId || !minutes) return;
+    setJoinError(null);
+    try {
+      await joinWaitlist(who, serviceId, minutes, date);
+      setJoined(new Set([...joinedNow, date]));
+      await client.invalidateQueries({ queryKey: ['waitlist'] });
+    } catch (problem) {
+      setJoinError(problem);
+    }
+  };
   /** To another step (a new history entry), with these choices changed; undefined removes a choice. */
   const go = (step: Step | undefined, change: Record<string, string | undefined> = {}, options: { replace?: boolean } = {}) => {
     const next = new URLSearchParams(params);
@@ -365,6 +382,7 @@ export function Book() {
               <Icon name="arrow" />
             </Button>
           )}
+          {joinError !== null && <ProblemAlert error={joinError} />}
           {availability.data && (
             <ul className="plain-list choices days">
               {days.map((d) => {
@@ -387,6 +405,18 @@ export function Book() {
                       </span>
                       {almost && <Tag data-color="warning">{t('book.almostFull')}</Tag>}
                     </Button>
+                    {d.state === 'full' && !movingId && (joined.has(d.date) ? (
+                      <Paragraph role="status" data-size="sm" className="waitlist-joined" data-date={d.date}>
+                        <Icon name="check" /> {t('waitlist.joined', { day: formatDay(d.date) })}{' '}
+                        <Link href="/venteliste" className="ds-link">{t('waitlist.link')}</Link>
+                      </Paragraph>
+                    ) : (
+                      <Button variant="tertiary" data-size="sm" className="notify-me" data-date={d.date} onClick={() => void join(d.date)}
+                        aria-label={t('waitlist.notifyMeDay', { day: formatDay(d.date) })}>
+                        <Icon name="clock" />
+                        {t('waitlist.notifyMe')}
+                      </Button>
+                    ))}
                   </li>
                 );
               })}

@@ -84,6 +84,9 @@ export function Bookings() {
       <Link href="/kalender" className="ds-link calendar-link">
         <Icon name="calendar" /> {t('calendar.fromBookings')}
       </Link>
+      <Link href="/venteliste" className="ds-link calendar-link">
+        <Icon name="list" /> {t('waitlist.link')}
+      </Link>
       {notice && (
         <Alert data-color="success" role="status">
           {notice}
