@@ -39,6 +39,7 @@ from api.controllers.me import MeController
 from api.controllers.notifications import DeadLetterController, MyRemindersController
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.roster import RosterController
+from api.controllers.webhooks import WebhookController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
 from api.forwarded import TrustedProxyMiddleware
@@ -138,6 +139,7 @@ def create_app(
             FeedController,
             MyRemindersController,
             DeadLetterController,
+            WebhookController,
             PersonController,
             ProxyLinkController,
             CoordinatorController,

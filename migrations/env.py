@@ -16,6 +16,7 @@ import departments.tables  # noqa: F401
 import insight.tables  # noqa: F401
 import notifications.tables  # noqa: F401
 import people.tables  # noqa: F401
+import webhooks.tables  # noqa: F401
 from booking.functions import function_sources
 from core.db import Base
 
