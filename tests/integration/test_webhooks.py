@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from tests.webhook_receiver import WebhookReceiver
 from tests.world import World, build_world, sign_in
 from webhooks import delivery, fanout
 from webhooks.rules import EVENT_TYPES, new_secret
-from webhooks.tables import WebhookDelivery
+from webhooks.tables import WebhookDelivery, WebhookSubscription
 
 ORIGIN = Origin(ip="127.0.0.1", user_agent="test", request_id="test")
 PROBLEM = "application/problem+json"
@@ -378,3 +378,22 @@ async def test_bad_input_in_production_is_a_problem_and_writes_nothing(
     rows = await db_session.scalar(select(func.count()).select_from(WebhookDelivery))
     assert rows == 0
     assert json.loads(accepted.text)["webhook"]["url"] == "https://journal.example.no/hooks"
+
+
+async def test_in_production_a_name_that_resolves_inwards_is_not_posted_to(rig: Rig) -> None:
+    async with WebhookReceiver() as receiver:
+        subscription, secret = await rig.subscribe("muni_admin", receiver.url, event_types=["booking.booked"])
+        receiver.secrets.append(secret)
+        # The name was public when it was subscribed; now it resolves to this machine (DNS rebinding, say).
+        await rig.session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == uuid.UUID(subscription))
+            .values(url=receiver.url.replace("127.0.0.1", "localhost"))
+        )
+        await rig.session.commit()
+        await rig.book("recipient", "d1", at(bookable_day(), 9))
+        rig.sender = replace(rig.sender, production=True)
+        assert await rig.run_worker() == {"delivered": 0, "retry": 1, "dead": 0}
+        assert receiver.received == []
+        (row,) = await _deliveries(rig, subscription)
+        assert (row.status, row.last_error, row.last_status) == ("pending", "private_address", None)
