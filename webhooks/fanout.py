@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.tables import Allocation, AllocationEvent, Booking, BookingEvent
-from people.tables import Person
+from people.tables import AuditEntry, Person
 from webhooks import rules
 from webhooks.tables import WebhookDelivery, WebhookSubscription
 
@@ -45,14 +45,54 @@ def _wants(
     )
 
 
-async def _insert(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> int:
+async def _insert(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]], disclosed: Mapping[tuple[uuid.UUID, str], _Disclosure]
+) -> int:
+    """Insert the deliveries not made before; audit each new one that carries a person's data, in the person's log."""
     if not rows:
         return 0
     statement = (
         insert(WebhookDelivery).values(list(rows)).on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
     )
-    result = await session.execute(statement.returning(WebhookDelivery.id))
-    return len(result.all())
+    made = (
+        await session.execute(statement.returning(WebhookDelivery.subscription_id, WebhookDelivery.message_id))
+    ).all()
+    for key in made:
+        found = disclosed.get((key[0], key[1]))
+        if found is not None and (found.actor_person_id or found.actor_token_id):
+            session.add(
+                AuditEntry(
+                    municipality_id=found.municipality_id, actor_person_id=found.actor_person_id,
+                    actor_token_id=found.actor_token_id, subject_person_id=found.subject_person_id,
+                    action="webhook.personal_data", object_type="webhook_subscription", object_id=str(key[0]),
+                    outcome="ok", request_id=key[1],
+                )
+            )  # fmt: skip
+    return len(made)
+
+
+class _Disclosure(NamedTuple):
+    """Whose data a personal-data delivery carries, and who set the subscription up (the one who reads it)."""
+
+    municipality_id: uuid.UUID
+    subject_person_id: uuid.UUID
+    actor_person_id: uuid.UUID | None
+    actor_token_id: uuid.UUID | None
+
+
+def _disclosures(
+    rows: Sequence[Mapping[str, Any]], subscriptions: Sequence[WebhookSubscription], subjects: Mapping[str, uuid.UUID]
+) -> dict[tuple[uuid.UUID, str], _Disclosure]:
+    personal = {s.id: s for s in subscriptions if s.personal_data}
+    found = {}
+    for row in rows:
+        subscription = personal.get(row["subscription_id"])
+        if subscription is not None:
+            found[(subscription.id, row["message_id"])] = _Disclosure(
+                subscription.municipality_id, subjects[row["message_id"]], subscription.created_by_person_id,
+                subscription.created_by_token_id,
+            )  # fmt: skip
+    return found
 
 
 class _Event(NamedTuple):
@@ -95,6 +135,7 @@ async def booking_events(session: AsyncSession, events: Sequence[BookingEvent], 
     ).tuples()
     bookings = {booking.id: (booking, person, ref) for booking, person, ref in rows}
     deliveries = []
+    subjects: dict[str, uuid.UUID] = {}
     for event in events:
         booking, person, ref = bookings[event.booking_id]
         kind = rules.event_type(event.kind, event.details, booking.status)
@@ -111,12 +152,13 @@ async def booking_events(session: AsyncSession, events: Sequence[BookingEvent], 
         personal = {"recipient_id": str(booking.recipient_id), "recipient": _person(person),
                     "decision_id": str(booking.allocation_id), "decision_external_ref": ref}  # fmt: skip
         shown = _Event(f"msg_booking_{event.id}", kind, event.at, booking.department_id, data, personal)
+        subjects[shown.message_id] = booking.recipient_id
         deliveries += [
             _row(s, shown, now)
             for s in subscriptions
             if _wants(s, event.municipality_id, booking.department_id, kind, event.at)
         ]
-    return await _insert(session, deliveries)
+    return await _insert(session, deliveries, _disclosures(deliveries, subscriptions, subjects))
 
 
 async def _decision_batch(session: AsyncSession, now: datetime) -> int:
@@ -141,6 +183,7 @@ async def _decision_batch(session: AsyncSession, now: datetime) -> int:
     ).tuples()
     decisions = {allocation.id: (allocation, person) for allocation, person in rows}
     deliveries = []
+    subjects: dict[str, uuid.UUID] = {}
     for event in events:
         event.processed_at = now
         allocation, person = decisions[event.allocation_id]
@@ -155,12 +198,13 @@ async def _decision_batch(session: AsyncSession, now: datetime) -> int:
         personal = {"recipient_id": str(allocation.recipient_id), "recipient": _person(person),
                     "decision_external_ref": allocation.external_ref}  # fmt: skip
         shown = _Event(f"msg_decision_{event.id}", kind, event.at, allocation.department_id, data, personal)
+        subjects[shown.message_id] = allocation.recipient_id
         deliveries += [
             _row(s, shown, now)
             for s in subscriptions
             if _wants(s, event.municipality_id, allocation.department_id, kind, event.at)
         ]
-    await _insert(session, deliveries)
+    await _insert(session, deliveries, _disclosures(deliveries, subscriptions, subjects))
     return len(events)
 
 

@@ -171,6 +171,8 @@ async def test_every_booking_and_decision_event_reaches_the_receiver_once_signed
         rows = await _deliveries(rig, subscription)
         assert {row.status for row in rows} == {"delivered"}
         assert {row.message_id for row in rows} == set(unique)
+        disclosed = select(func.count()).where(AuditEntry.action == "webhook.personal_data")
+        assert await rig.session.scalar(disclosed) == 0  # no personal data, nothing in anyone's access log
 
 
 async def test_personal_data_only_with_the_scope_and_only_for_municipality_administrators(rig: Rig) -> None:
@@ -194,6 +196,11 @@ async def test_personal_data_only_with_the_scope_and_only_for_municipality_admin
                                                      "family_name": recipient.family_name,
                                                      "national_id_masked": recipient.national_id_masked}  # fmt: skip
         assert rig.world.national_ids["recipient"] not in item.body.decode()  # never the full number
+        # The disclosure is in the person's access log, in the name of whoever subscribed.
+        await rig.act_as("recipient")
+        log = (await rig.client.get("/api/v1/me/access-log")).json()
+        sent = [entry for entry in log if entry["action"] == "webhook.personal_data"]
+        assert [(entry["actor_name"], entry["actor_kind"]) for entry in sent] == [("Muni Admin Testesen", "person")]
 
 
 async def test_a_wrong_secret_is_detected_by_the_receiver(rig: Rig) -> None:
