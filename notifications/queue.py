@@ -94,6 +94,11 @@ async def deliver_webhooks(ctx: dict[str, Any]) -> dict[str, int]:
     return {"decision_events": decisions, **sent}
 
 
+async def prune_webhooks(ctx: dict[str, Any]) -> int:
+    """Arq job, daily: forget webhook deliveries that arrived long ago."""
+    return await delivery.prune(ctx["sessionmaker"], ctx["clock"]())
+
+
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     """Arq job: rebuild the schedule from the database (after Redis lost its data, say), then queue what is due."""
     result = await dispatch.reconcile(ctx["sessionmaker"], ctx["clock"])
@@ -168,6 +173,7 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             # overran 60 s). A pass cut short loses nothing: the next one queues the rest, once per attempt.
             func(tick, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(deliver_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),
+            func(prune_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(reconcile, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(refresh_feeds, keep_result=0, timeout=LONG_PASS_SECONDS),
         ],
@@ -177,6 +183,7 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             cron(deliver_webhooks, second=TICK_SECONDS, run_at_startup=True, unique=True, keep_result=0),
             cron(reconcile, minute={0, 10, 20, 30, 40, 50}, second=30, run_at_startup=True, unique=True, keep_result=0),
             cron(refresh_feeds, hour=3, minute=15, second=0, run_at_startup=False, unique=True, keep_result=0),
+            cron(prune_webhooks, hour=3, minute=45, second=0, run_at_startup=False, unique=True, keep_result=0),
             # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
             cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
             cron(evaluation_due_job, minute=25, second=0, run_at_startup=True, unique=True, keep_result=0),

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from webhooks import rules, sealing
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 10  # claimed together and sent at once, so each is finished within one time-out of its claim
 USER_AGENT = "Tjenesteshop-Webhooks/1"
+KEEP_DELIVERED = timedelta(days=30)  # delivered rows are kept this long (to answer "did you send it?"), then pruned
+PRUNE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,21 @@ async def deliver_due(
     if counts["retry"] or counts["dead"]:
         log.info("webhooks: %s", counts)
     return counts
+
+
+async def prune(sessionmaker: async_sessionmaker[AsyncSession], now: datetime, keep: timedelta = KEEP_DELIVERED) -> int:
+    """Delete deliveries that arrived more than `keep` ago, in batches; dead letters stay until redelivered."""
+    removed = 0
+    while True:
+        async with sessionmaker.begin() as session:
+            batch = (
+                select(WebhookDelivery.id)
+                .where(WebhookDelivery.status == "delivered", WebhookDelivery.finished_at < now - keep)
+                .limit(PRUNE_BATCH)
+                .scalar_subquery()
+            )
+            result = await session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(batch)))
+        count = int(getattr(result, "rowcount", 0) or 0)
+        removed += count
+        if count < PRUNE_BATCH:
+            return removed

@@ -404,3 +404,18 @@ async def test_in_production_a_name_that_resolves_inwards_is_not_posted_to(rig: 
         assert receiver.received == []
         (row,) = await _deliveries(rig, subscription)
         assert (row.status, row.last_error, row.last_status) == ("pending", "private_address", None)
+
+
+async def test_deliveries_that_arrived_long_ago_are_pruned_and_dead_letters_kept(rig: Rig) -> None:
+    async with WebhookReceiver() as receiver:
+        subscription, secret = await rig.subscribe("muni_admin", receiver.url, event_types=["booking.booked"])
+        receiver.secrets.append(secret)
+        for hour in (9, 11, 13):
+            await rig.book("recipient", "d1", at(bookable_day(), hour))
+        await rig.run_worker()
+        old, recent, dead = await _deliveries(rig, subscription)
+        old.finished_at = rig.clock.now - timedelta(days=31)
+        dead.status, dead.finished_at = "dead", rig.clock.now - timedelta(days=90)
+        await rig.session.commit()
+        assert await delivery.prune(rig.sessionmaker, rig.clock.now) == 1
+        assert [row.id for row in await _deliveries(rig, subscription)] == [recent.id, dead.id]
