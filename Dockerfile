@@ -30,6 +30,7 @@ COPY departments ./departments
 COPY insight ./insight
 COPY notifications ./notifications
 COPY people ./people
+COPY webhooks ./webhooks
 COPY tjenesteshop ./tjenesteshop
 COPY migrations ./migrations
 RUN uv sync --locked --no-dev \
