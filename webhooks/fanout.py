@@ -18,6 +18,7 @@ from webhooks import rules
 from webhooks.tables import WebhookDelivery, WebhookSubscription
 
 BATCH = 200
+INSERT_CHUNK = 1000  # rows a statement: 7 parameters each stay far below PostgreSQL's 32,767 a statement
 
 
 def _person(person: Person | None) -> dict[str, Any]:
@@ -49,14 +50,15 @@ async def _insert(
     session: AsyncSession, rows: Sequence[Mapping[str, Any]], disclosed: Mapping[tuple[uuid.UUID, str], _Disclosure]
 ) -> int:
     """Insert the deliveries not made before; audit each new one that carries a person's data, in the person's log."""
-    if not rows:
-        return 0
-    statement = (
-        insert(WebhookDelivery).values(list(rows)).on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
-    )
-    made = (
-        await session.execute(statement.returning(WebhookDelivery.subscription_id, WebhookDelivery.message_id))
-    ).all()
+    made: list[tuple[uuid.UUID, str]] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = (
+            insert(WebhookDelivery)
+            .values(list(rows[start : start + INSERT_CHUNK]))
+            .on_conflict_do_nothing(constraint="uq_webhook_delivery_event")
+            .returning(WebhookDelivery.subscription_id, WebhookDelivery.message_id)
+        )
+        made += (await session.execute(statement)).tuples().all()
     for key in made:
         found = disclosed.get((key[0], key[1]))
         if found is not None and (found.actor_person_id or found.actor_token_id):

@@ -419,3 +419,17 @@ async def test_deliveries_that_arrived_long_ago_are_pruned_and_dead_letters_kept
         await rig.session.commit()
         assert await delivery.prune(rig.sessionmaker, rig.clock.now) == 1
         assert [row.id for row in await _deliveries(rig, subscription)] == [recent.id, dead.id]
+
+
+async def test_many_deliveries_are_inserted_in_chunks_and_each_once(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fanout, "INSERT_CHUNK", 3)  # eight rows: chunks of 3, 3 and 2
+    async with WebhookReceiver() as first, WebhookReceiver() as second:
+        made = [await rig.subscribe("muni_admin", r.url, event_types=["booking.booked", "booking.cancelled"]) for r in
+                (first, second)]  # fmt: skip
+        first.secrets.append(made[0][1])
+        second.secrets.append(made[1][1])
+        bookings = [await rig.book("recipient", "d1", at(bookable_day(), hour)) for hour in (9, 11, 13)]
+        await cancel(rig.session, rig.principal("muni_admin", "municipality_admin"), ORIGIN, bookings[0], now=utcnow())
+        await rig.session.commit()
+        assert (await rig.run_worker())["delivered"] == 8
+        assert len(first.unique()) == len(second.unique()) == 4
