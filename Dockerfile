@@ -32,6 +32,7 @@ COPY insight ./insight
 COPY notifications ./notifications
 COPY people ./people
 COPY privacy ./privacy
+COPY webhooks ./webhooks
 COPY tjenesteshop ./tjenesteshop
 COPY waitlist ./waitlist
 COPY migrations ./migrations

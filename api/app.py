@@ -43,6 +43,7 @@ from api.controllers.people import CoordinatorController, PersonController, Prox
 from api.controllers.privacy import MyDataController, RetentionController
 from api.controllers.roster import RosterController
 from api.controllers.waitlist import WaitlistController
+from api.controllers.webhooks import WebhookController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
 from api.forwarded import TrustedProxyMiddleware
@@ -146,6 +147,7 @@ def create_app(
             FeedController,
             MyRemindersController,
             DeadLetterController,
+            WebhookController,
             PersonController,
             ProxyLinkController,
             CoordinatorController,

@@ -388,6 +388,24 @@ PROBLEMS.update(
             "Du kan berre få påminningar for personar du er pårørande eller verje for",
             "You can only get reminders for people you act for",
         ),
+        "webhook_endpoint_not_allowed": ProblemText(
+            422,
+            "Adressen kan ikke motta webhooks: bruk https til en offentlig adresse",
+            "Adressa kan ikkje ta imot webhooks: bruk https til ei offentleg adresse",
+            "The address cannot receive webhooks: use https to a public address",
+        ),
+        "webhook_personal_data_not_allowed": ProblemText(
+            403,
+            "Bare kommunens administratorer kan abonnere på personopplysninger",
+            "Berre kommunen sine administratorar kan abonnere på personopplysningar",
+            "Only the municipality's administrators can subscribe to personal data",
+        ),
+        "webhook_not_dead": ProblemText(
+            409,
+            "Leveransen er ikke gitt opp, så den kan ikke sendes på nytt",
+            "Leveransen er ikkje gitt opp, så han kan ikkje sendast på nytt",
+            "The delivery has not been given up on, so it cannot be sent again",
+        ),
         "reminder_not_retryable": ProblemText(
             409,
             "Besøket er endret eller har startet, så påminnelsen sendes ikke på nytt",

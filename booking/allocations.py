@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Date, cast, func, or_, select, text, tuple
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import rules
+from booking import outbox, rules
 from booking.access import visible_person
 from booking.errors import BookingRefusedError
 from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking
@@ -173,6 +173,7 @@ async def create_allocation(
     if inserted is None:  # the same reference, committed by a request for another service in the meantime
         raise AllocationReferenceTakenError(external_ref=data.external_ref)
     allocation = await session.get_one(Allocation, inserted)
+    outbox.emit_decision(session, allocation, "created")
     await record(session, principal, origin, action="allocation.create", object_type="allocation",
                  object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip
     return allocation, True
@@ -255,6 +256,7 @@ async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
         raise AllocationBookingsInTheWayError(bookings=in_the_way)
     for name, value in changes.items():
         setattr(allocation, name, value)
+    outbox.emit_decision(session, allocation, "changed")
     await session.flush()
     await record(session, principal, origin, action="allocation.update", object_type="allocation",
                  object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.tables import Booking, BookingEvent
+from booking.tables import Allocation, AllocationEvent, Booking, BookingEvent
 
 
 def emit(session: AsyncSession, booking: Booking, kind: str, **details: object) -> None:
@@ -23,3 +23,8 @@ def emit(session: AsyncSession, booking: Booking, kind: str, **details: object) 
             details={key: str(value) if value is not None else None for key, value in details.items()},
         )
     )
+
+
+def emit_decision(session: AsyncSession, allocation: Allocation, kind: str) -> None:
+    """Add the decision event `kind` (created, changed) for `allocation` to the session's transaction."""
+    session.add(AllocationEvent(municipality_id=allocation.municipality_id, allocation_id=allocation.id, kind=kind))

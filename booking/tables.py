@@ -210,3 +210,27 @@ class BookingEvent(MunicipalityMixin, Base):
         CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind_known"),
         Index("ix_booking_event_pending", "id", postgresql_where=text("processed_at IS NULL")),
     )
+
+
+DECISION_EVENT_KINDS = ("created", "changed")
+
+
+class AllocationEvent(MunicipalityMixin, Base):
+    """The decisions' outbox: a decision made or changed, written in the transaction that did it.
+
+    Webhook deliveries are derived from it (and marked `processed_at`) by the worker, so a decision event is
+    never lost between the commit and the subscribers, whatever happens to the worker or Redis.
+    """
+
+    __tablename__ = "allocation_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    allocation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("allocation.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN {DECISION_EVENT_KINDS}", name="kind_known"),
+        Index("ix_allocation_event_pending", "id", postgresql_where=text("processed_at IS NULL")),
+    )

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     # Seconds a request waits for a pooled connection before it is answered 503 with Retry-After (SQLAlchemy's own
     # default, 30, made explicit and settable; the admission bound in api.ratelimit keeps the queue short anyway).
     db_pool_timeout: float = 30.0
+    # Webhooks: seconds to wait before each retry of a failed delivery (comma-separated); after the last one the
+    # delivery is a dead letter. The default follows Standard Webhooks' schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h).
+    webhook_retry_seconds: Annotated[tuple[Annotated[float, Field(gt=0)], ...], NoDecode] = (
+        5, 300, 1800, 7200, 18000, 36000,
+    )  # fmt: skip
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one delivery's HTTP request
+    webhook_rotation_hours: float = Field(default=24.0, ge=0, le=24 * 30)  # the old secret still signs this long
 
     @field_validator("timezone")
     @classmethod
@@ -104,7 +111,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone: {value}") from exc
         return value
 
-    @field_validator("metrics_allow", "trusted_proxies", mode="before")
+    @field_validator("metrics_allow", "trusted_proxies", "webhook_retry_seconds", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -134,6 +141,11 @@ class Settings(BaseSettings):
     def _no_demo_outside_development(self) -> Settings:
         self.check_demo(demo=self.demo)
         return self
+
+    @property
+    def is_production(self) -> bool:
+        """Strict outward rules (webhook endpoints: https to public addresses only) apply."""
+        return self.environment == "production"
 
     @property
     def is_development(self) -> bool:

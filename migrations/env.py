@@ -18,6 +18,7 @@ import notifications.tables  # noqa: F401
 import people.tables  # noqa: F401
 import privacy.tables  # noqa: F401
 import waitlist.tables  # noqa: F401
+import webhooks.tables  # noqa: F401
 from booking.functions import function_sources
 from core.db import Base
 

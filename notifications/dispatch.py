@@ -14,6 +14,7 @@ from booking.tables import BookingEvent
 from notifications import feeds, planning
 from notifications.tables import Reminder
 from waitlist import holds
+from webhooks import fanout
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,15 @@ async def _dispatch_batch(session: AsyncSession, now: datetime) -> int:
     booking_ids = sorted({event.booking_id for event in events})
     await planning.skip_obsolete(session, now, booking_ids)
     await planning.plan(session, now, booking_ids)
+    try:
+        # The webhook deliveries are made in the transaction that marks the events processed: none is lost.
+        async with session.begin_nested():
+            await fanout.booking_events(session, events, now)
+    except Exception:  # a bug here must not stop reminders; the events stay unprocessed and are tried again
+        log.exception("webhook deliveries for booking events %s..%s failed", events[0].id, events[-1].id)
+        for event in events:
+            event.attempts += 1
+        return len(events)
     refreshed: set[tuple[uuid.UUID, object]] = set()
     for event in events:
         key = (event.booking_id, event.details.get("previous_staff_id"))

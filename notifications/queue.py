@@ -14,6 +14,7 @@ from typing import Any
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker, func
+from httpx import AsyncClient
 
 from core.clock import utcnow
 from core.db import make_engine, make_sessionmaker
@@ -24,6 +25,7 @@ from notifications import dispatch, feeds, offers, sending
 from notifications.channels import ChannelError, Message, channels_from_settings
 from notifications.daily import open_days_job
 from notifications.retention import run_retention
+from webhooks import delivery, fanout
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,26 @@ async def tick(ctx: dict[str, Any]) -> dict[str, int]:
     return {"events": events, "queued": queued, **waitlist}
 
 
+def webhook_sender(settings: Settings) -> delivery.Sender:
+    """How the worker sends webhooks under `settings`."""
+    return delivery.Sender(
+        retry_seconds=settings.webhook_retry_seconds, timeout=settings.webhook_timeout_seconds,
+        production=settings.is_production, secret_key=settings.national_id_key,
+    )  # fmt: skip
+
+
+async def deliver_webhooks(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job, every few seconds: deliveries for new decision events, then every webhook delivery that is due."""
+    decisions = await fanout.decision_events(ctx["sessionmaker"], ctx["clock"]())
+    sent = await delivery.deliver_due(ctx["sessionmaker"], ctx["http"], webhook_sender(ctx["settings"]), ctx["clock"])
+    return {"decision_events": decisions, **sent}
+
+
+async def prune_webhooks(ctx: dict[str, Any]) -> int:
+    """Arq job, daily: forget webhook deliveries that arrived long ago."""
+    return await delivery.prune(ctx["sessionmaker"], ctx["clock"]())
+
+
 async def reconcile(ctx: dict[str, Any]) -> dict[str, int]:
     """Arq job: rebuild the schedule from the database (after Redis lost its data, say), then queue what is due."""
     result = await dispatch.reconcile(ctx["sessionmaker"], ctx["clock"])
@@ -126,11 +148,15 @@ async def _startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("clock", utcnow)
     ctx.setdefault("window", QUEUE_WINDOW)
     ctx.setdefault("channels", channels_from_settings(settings))
+    # Webhooks follow no redirects (an endpoint cannot send us elsewhere, e.g. into the local network).
+    ctx["http"] = AsyncClient(follow_redirects=False, timeout=settings.webhook_timeout_seconds)
     await heartbeat(ctx)
     log.info("worker started on queue %s", queue_name(settings))
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
+    if "http" in ctx:
+        await ctx["http"].aclose()
     if "engine" in ctx:
         await ctx["engine"].dispose()
     log.info("worker stopped")
@@ -155,6 +181,8 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             # passes longer than a send (bench.reminders: 5,000 reminders queued beside 20 sending jobs
             # overran 60 s). A pass cut short loses nothing: the next one queues the rest, once per attempt.
             func(tick, keep_result=0, timeout=LONG_PASS_SECONDS),
+            func(deliver_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),
+            func(prune_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(reconcile, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(refresh_feeds, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(retention_job, keep_result=0, timeout=LONG_PASS_SECONDS),
@@ -162,8 +190,10 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
         "cron_jobs": [
             cron(heartbeat, second=0, run_at_startup=False, unique=True),
             cron(tick, second=TICK_SECONDS, run_at_startup=True, unique=True, keep_result=0),
+            cron(deliver_webhooks, second=TICK_SECONDS, run_at_startup=True, unique=True, keep_result=0),
             cron(reconcile, minute={0, 10, 20, 30, 40, 50}, second=30, run_at_startup=True, unique=True, keep_result=0),
             cron(refresh_feeds, hour=3, minute=15, second=0, run_at_startup=False, unique=True, keep_result=0),
+            cron(prune_webhooks, hour=3, minute=45, second=0, run_at_startup=False, unique=True, keep_result=0),
             # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
             cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
             cron(evaluation_due_job, minute=25, second=0, run_at_startup=True, unique=True, keep_result=0),

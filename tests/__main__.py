@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTEST = [sys.executable, "-m", "pytest", "--durations=20", "--cov", "--cov-branch", "--cov-report="]
 COVERAGE = [sys.executable, "-m", "coverage"]
 PACKAGES = ("api", "booking", "casesystem", "core", "departments", "fhir_r4", "insight", "notifications", "people",
-            "privacy", "tjenesteshop", "waitlist", "migrations", "tests")  # fmt: skip
+            "privacy", "tjenesteshop", "waitlist", "webhooks", "migrations", "tests")  # fmt: skip
 
 
 def _phase(name: str, command: list[str], *, cwd: Path = ROOT, allowed: frozenset[int] = frozenset({0})) -> float:

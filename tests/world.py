@@ -37,6 +37,7 @@ class World:
     tokens: dict[str, uuid.UUID] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     national_ids: dict[str, str] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)  # handle -> a row's integer id (a dead letter's, say)
 
 
 # handle: (municipality "a" or "b", role, department handle or None)

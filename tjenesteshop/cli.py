@@ -39,7 +39,7 @@ WORKER_STOP_SECONDS = 10
 # Uvicorn's default (5 s) killed processes that were still importing the app on a busy 2-core machine, in a loop.
 STARTUP_GRACE_SECONDS = 120
 PACKAGES = ("api", "booking", "casesystem", "core", "departments", "insight", "notifications", "people", "tjenesteshop",
-            "migrations")  # fmt: skip
+            "webhooks", "migrations")  # fmt: skip
 HTTP_OK = 200
 SETTINGS_ENV = "TJENESTESHOP_SERVE_SETTINGS"  # what `serve --workers N` hands its API processes
 

@@ -35,6 +35,8 @@ from waitlist import holds
 from waitlist import rules as waitlist_rules
 from waitlist import service as waitlist_service
 from waitlist.tables import WaitlistFreed
+from webhooks.service import Policy, create_subscription
+from webhooks.tables import WebhookDelivery
 
 CALLERS = (
     "anonymous",
@@ -78,6 +80,12 @@ DEPARTMENT_STAFF = ADMINS_ONLY | {"staff": 200, "dept_admin": 200, "muni_admin":
                                   "token_admin": 200, "token_dept": 200}  # fmt: skip
 ANSWER_READERS = dict.fromkeys(CALLERS, 404) | {"anonymous": 401, "token_revoked": 401, "recipient": 200,
                                                "coordinator": 200}  # fmt: skip
+WEBHOOK_READERS = (
+    ADMINS_ONLY | dict.fromkeys(DEPARTMENT_ADMINS, 200) | {"muni_admin": 200, "foreign_admin": 200, "token_admin": 200}
+)
+WEBHOOK_D1_ADMINS = ADMINS_ONLY | {"dept_admin": 200, "token_dept": 200, "muni_admin": 200, "token_admin": 200,
+                                   "other_dept_admin": 404, "token_other_dept": 404, "foreign_admin": 404}  # fmt: skip
+WEBHOOK_D1_ADMINS_201 = {k: 201 if v == 200 else v for k, v in WEBHOOK_D1_ADMINS.items()}
 TODAY = oslo_today()
 IMPORT_FILE = (
     f"record;national_id;given_name;family_name\nperson;{synthetic_national_id(date(1950, 1, 2), 100)};Åse;Ødegård\n"
@@ -510,6 +518,36 @@ MATRIX: dict[tuple[str, str], Case] = {
         | dict.fromkeys(DEPARTMENT_ADMINS, 404)
         | {"muni_admin": 404, "foreign_admin": 404, "token_admin": 404},
     ),
+    # Webhooks: administrators and their tokens, each department's for its own (the world's subscription and dead
+    # letter are d1's); d2's get 404 for d1's, a neighbour municipality's 404 for the department, the rest 403.
+    ("GET", "/api/v1/webhooks"): Case(_get(lambda w: "/api/v1/webhooks"), WEBHOOK_READERS),
+    ("GET", "/api/v1/webhooks/dead-letters"): Case(_get(lambda w: "/api/v1/webhooks/dead-letters"), WEBHOOK_READERS),
+    ("POST", "/api/v1/webhooks"): Case(
+        _post(
+            lambda w: "/api/v1/webhooks",
+            lambda w: {
+                "url": "http://127.0.0.1:9/hooks",
+                "event_types": ["booking.booked"],
+                "department_id": str(w.departments["d1"]),
+            },
+        ),
+        WEBHOOK_D1_ADMINS_201 | {"other_dept_admin": 403, "token_other_dept": 403},
+    ),
+    ("PATCH", "/api/v1/webhooks/{webhook_id:uuid}"): Case(
+        lambda w: (f"/api/v1/webhooks/{w.links['webhook']}", {"json": {"active": False}}), WEBHOOK_D1_ADMINS
+    ),
+    ("DELETE", "/api/v1/webhooks/{webhook_id:uuid}"): Case(
+        lambda w: (f"/api/v1/webhooks/{w.links['webhook']}", {}),
+        {k: 204 if v == 200 else v for k, v in WEBHOOK_D1_ADMINS.items()},
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id:uuid}/rotate-secret"): Case(
+        _post(lambda w: f"/api/v1/webhooks/{w.links['webhook']}/rotate-secret", lambda w: {}),
+        {k: 201 if v == 200 else v for k, v in WEBHOOK_D1_ADMINS.items()},
+    ),
+    ("POST", "/api/v1/webhooks/dead-letters/{delivery_id:int}/redeliver"): Case(
+        _post(lambda w: f"/api/v1/webhooks/dead-letters/{w.numbers['dead_letter']}/redeliver", lambda w: {}),
+        {k: 201 if v == 200 else v for k, v in WEBHOOK_D1_ADMINS.items()},
+    ),
     ("GET", "/api/v1/me/access-log"): Case(
         _get(lambda w: "/api/v1/me/access-log"), SIGNED_IN | dict.fromkeys(NO_PERSON, 404)
     ),
@@ -735,6 +773,18 @@ async def world(world_connection: AsyncConnection, settings: Settings) -> World:
                                                     today=TODAY)  # fmt: skip
     world.links["feed"] = feed.id
     await _waiting_with_an_offer(db_session, world, admin)
+    policy = Policy(production=False, secret_key=settings.national_id_key, rotation=timedelta(hours=24))
+    subscription, _ = await create_subscription(
+        db_session, admin, Origin(), policy, url="http://127.0.0.1:9/hooks", event_types=["booking.booked"],
+        department_id=world.departments["d1"], personal_data=False, description="",
+    )  # fmt: skip
+    dead = WebhookDelivery(municipality_id=world.municipality, subscription_id=subscription.id,
+                           department_id=world.departments["d1"], message_id="msg_matrix", event_type="booking.booked",
+                           body="{}", status="dead", attempts=7, finished_at=utcnow())  # fmt: skip
+    db_session.add(dead)
+    await db_session.flush()
+    world.links["webhook"] = subscription.id
+    world.numbers["dead_letter"] = dead.id
     await db_session.commit()
     await db_session.close()
     return world

@@ -17,6 +17,7 @@ FLOORS = [
     "waitlist",
     "insight",
     "privacy",
+    "webhooks",
     "notifications",
     "fhir_r4",
     "api",

@@ -1208,6 +1208,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhook subscriptions I manage
+         * @description What a subscriber receives is limited by its scope:
+         *
+         *     - A department administrator (or a department's integration token) subscribes for that department only, and
+         *       receives only that department's events; a municipality administrator may subscribe for one department or,
+         *       with `department_id` null, the whole municipality.
+         *     - Without `personal_data`, `data` holds no information about the person: ids of the booking or decision,
+         *       department and service, times, minutes and status (`previous_starts_at` for a move).
+         *     - With `personal_data` (municipality administrators only, as the ones who answer for handing personal data to
+         *       the receiving system) `data` adds `recipient_id`, `recipient` (given and family name, masked national identity
+         *       number), `decision_id` and `decision_external_ref` (the case system's reference). The full national identity
+         *       number is never sent: Tjenesteshop keeps it only as a keyed hash.
+         *
+         *     Endpoints: in production only `https` on port 443 to a public name or address (no loopback, private or
+         *     link-local address, also checked when the name is resolved at delivery; redirects are not followed). Outside
+         *     production `http` to a loopback address is allowed too, for a local receiver.
+         */
+        get: operations["ApiV1WebhooksListWebhooks"];
+        put?: never;
+        /**
+         * Subscribe an endpoint; its signing secret is shown only in this response
+         * @description Each delivery is an HTTP POST of JSON, signed after Standard Webhooks (https://www.standardwebhooks.com/):
+         *     `webhook-id` (the event's id: the same on every retry, so deduplicate by it), `webhook-timestamp` (Unix seconds)
+         *     and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the
+         *     base64-decoded part of the secret after `whsec_`; during a rotation two signatures, space-separated, and either may
+         *     match). Answer 2xx within 10 seconds; anything else is tried again after 5 s, 5 min, 30 min, 2 h, 5 h and 10 h, and
+         *     then becomes a dead letter that administrators can list and redeliver. Delivery is at least once, in no promised
+         *     order: compare `timestamp` or fetch the booking when order matters.
+         *
+         *     What a subscriber receives is limited by its scope:
+         *
+         *     - A department administrator (or a department's integration token) subscribes for that department only, and
+         *       receives only that department's events; a municipality administrator may subscribe for one department or,
+         *       with `department_id` null, the whole municipality.
+         *     - Without `personal_data`, `data` holds no information about the person: ids of the booking or decision,
+         *       department and service, times, minutes and status (`previous_starts_at` for a move).
+         *     - With `personal_data` (municipality administrators only, as the ones who answer for handing personal data to
+         *       the receiving system) `data` adds `recipient_id`, `recipient` (given and family name, masked national identity
+         *       number), `decision_id` and `decision_external_ref` (the case system's reference). The full national identity
+         *       number is never sent: Tjenesteshop keeps it only as a keyed hash.
+         *
+         *     Endpoints: in production only `https` on port 443 to a public name or address (no loopback, private or
+         *     link-local address, also checked when the name is resolved at delivery; redirects are not followed). Outside
+         *     production `http` to a loopback address is allowed too, for a local receiver.
+         */
+        post: operations["ApiV1WebhooksCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deliveries given up on after the last try */
+        get: operations["ApiV1WebhooksDeadLettersDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/dead-letters/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try a dead letter again */
+        post: operations["ApiV1WebhooksDeadLettersDeliveryIdRedeliverRedeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a subscription */
+        delete: operations["ApiV1WebhooksWebhookIdRemove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change or pause a subscription
+         * @description What a subscriber receives is limited by its scope:
+         *
+         *     - A department administrator (or a department's integration token) subscribes for that department only, and
+         *       receives only that department's events; a municipality administrator may subscribe for one department or,
+         *       with `department_id` null, the whole municipality.
+         *     - Without `personal_data`, `data` holds no information about the person: ids of the booking or decision,
+         *       department and service, times, minutes and status (`previous_starts_at` for a move).
+         *     - With `personal_data` (municipality administrators only, as the ones who answer for handing personal data to
+         *       the receiving system) `data` adds `recipient_id`, `recipient` (given and family name, masked national identity
+         *       number), `decision_id` and `decision_external_ref` (the case system's reference). The full national identity
+         *       number is never sent: Tjenesteshop keeps it only as a keyed hash.
+         *
+         *     Endpoints: in production only `https` on port 443 to a public name or address (no loopback, private or
+         *     link-local address, also checked when the name is resolved at delivery; redirects are not followed). Outside
+         *     production `http` to a loopback address is allowed too, for a local receiver.
+         */
+        patch: operations["ApiV1WebhooksWebhookIdChange"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret, shown only in this response
+         * @description Each delivery is an HTTP POST of JSON, signed after Standard Webhooks (https://www.standardwebhooks.com/):
+         *     `webhook-id` (the event's id: the same on every retry, so deduplicate by it), `webhook-timestamp` (Unix seconds)
+         *     and `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed with the
+         *     base64-decoded part of the secret after `whsec_`; during a rotation two signatures, space-separated, and either may
+         *     match). Answer 2xx within 10 seconds; anything else is tried again after 5 s, 5 min, 30 min, 2 h, 5 h and 10 h, and
+         *     then becomes a dead letter that administrators can list and redeliver. Delivery is at least once, in no promised
+         *     order: compare `timestamp` or fetch the booking when order matters.
+         */
+        post: operations["ApiV1WebhooksWebhookIdRotateSecretRotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/callback": {
         parameters: {
             query?: never;
@@ -2742,6 +2897,66 @@ export interface components {
             recipient_id: string;
             /** Format: date-time */
             start: string;
+            status: string;
+        };
+        /** WebhookChange */
+        WebhookChange: {
+            active?: boolean | null;
+            description?: string | null;
+            event_types?: ("booking.booked" | "booking.moved" | "booking.cancelled" | "booking.late_cancelled" | "visit.delivered" | "visit.no_show" | "decision.created" | "decision.changed")[] | null;
+            personal_data?: boolean | null;
+            /** @example https://journal.example.no/hooks */
+            url?: string | null;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            department_id?: string | null;
+            /** @default  */
+            description: string;
+            event_types: ("booking.booked" | "booking.moved" | "booking.cancelled" | "booking.late_cancelled" | "visit.delivered" | "visit.no_show" | "decision.created" | "decision.changed")[];
+            /** @default false */
+            personal_data: boolean;
+            /** @example https://journal.example.no/hooks */
+            url: string;
+        };
+        /** WebhookCreated */
+        WebhookCreated: {
+            secret: string;
+            webhook: components["schemas"]["WebhookRead"];
+        };
+        /** WebhookDeadLetter */
+        WebhookDeadLetter: {
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            department_id: string | null;
+            event_type: string;
+            finished_at: string | null;
+            id: number;
+            last_error: string | null;
+            last_status: number | null;
+            message_id: string;
+            /** Format: uuid */
+            subscription_id: string;
+            url: string;
+        };
+        /** WebhookRead */
+        WebhookRead: {
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            department_id: string | null;
+            description: string;
+            event_types: string[];
+            /** Format: uuid */
+            id: string;
+            personal_data: boolean;
+            rotating_until: string | null;
+            url: string;
+        };
+        /** WebhookRedelivered */
+        WebhookRedelivered: {
+            id: number;
             status: string;
         };
         /** WeekdayRead */
@@ -5982,6 +6197,212 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WaitlistEntryRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksListWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"][];
+                };
+            };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksDeadLettersDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeadLetter"][];
+                };
+            };
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksDeadLettersDeliveryIdRedeliverRedeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRedelivered"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksWebhookIdRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksWebhookIdChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookChange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1WebhooksWebhookIdRotateSecretRotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
                 };
             };
             400: components["responses"]["Problem400"];

@@ -10,6 +10,7 @@ import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link } from '../router';
 import { addDays, formatDay, formatTime, localDate, weekdayIndex } from '../time';
+import { AdminWebhooks } from './AdminWebhooks';
 import { hours, shortDate } from './InsightApi';
 import { useDepartmentChoice } from './InsightNav';
 
@@ -153,6 +154,12 @@ export default function AdminHome() {
           {t('adminHome.followUps')}
         </Heading>
         <FollowUps />
+      </section>
+      <section className="stack-sm" aria-labelledby="admin-webhooks">
+        <Heading level={2} data-size="sm" id="admin-webhooks">
+          {t('adminHome.webhooks.title')}
+        </Heading>
+        <AdminWebhooks />
       </section>
       <Button asChild data-size="lg" className="cta">
         <Link href="/avdeling">
