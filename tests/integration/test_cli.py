@@ -91,7 +91,7 @@ def _stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
 def test_serve_on_a_bare_laptop_starts_answers_and_cleans_up(tmp_path: Path, sig: signal.Signals) -> None:
     data_dir = tmp_path / "data"
     process, ready = _serve_until_ready(data_dir, free_port())
-    assert ready["checks"] == {"database": "ok", "redis": "ok"}
+    assert ready["checks"] == {"database": "ok", "redis": "ok", "schema": "ok"}
     assert _processes_using(data_dir), "the embedded servers run under the data folder"
     _stop(process, sig)
     assert process.returncode in {0, 128 + sig}
