@@ -42,6 +42,7 @@ from api.controllers.notifications import DeadLetterController, MyRemindersContr
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.privacy import MyDataController, RetentionController
 from api.controllers.roster import RosterController
+from api.controllers.sms import SmsReceiptController
 from api.controllers.waitlist import WaitlistController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
@@ -146,6 +147,7 @@ def create_app(
             FeedController,
             MyRemindersController,
             DeadLetterController,
+            SmsReceiptController,
             PersonController,
             ProxyLinkController,
             CoordinatorController,
