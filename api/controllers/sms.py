@@ -10,6 +10,7 @@ from litestar import Controller, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.handlers import BaseRouteHandler
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -69,7 +70,12 @@ class SmsReceiptController(Controller):
     tags = ["notifications"]  # noqa: RUF012 - Litestar's declared attribute type
     guards = [receipt_sender]  # noqa: RUF012 - Litestar's declared attribute type
 
-    @post("/", summary="An SMS delivery receipt from the gateway (shared secret)", status_code=HTTP_200_OK)
+    @post(
+        "/",
+        summary="An SMS delivery receipt from the gateway (shared secret)",
+        status_code=HTTP_200_OK,
+        responses={404: ResponseSpec(None, description="No SMS of ours has this reference")},
+    )
     async def receipt(self, db_session: DbSession, data: JSONBody[SmsReceipt]) -> SmsReceiptRecorded:
         """Marks the reminder's SMS delivered or failed by our reference; a failed one is then e-mailed, once.
 
