@@ -18,13 +18,14 @@ import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from arq.connections import RedisSettings, create_pool
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from booking.service import BookRequest, book
 from core.clock import utcnow
 from core.settings import Settings
-from notifications import dispatch, sending
+from notifications import dispatch, queue, sending
 from notifications.channels import channels_from_settings
 from notifications.tables import ContactProblem, Reminder
 from people.access import Principal
@@ -123,6 +124,16 @@ class Rig:
             self.sessionmaker, channels, now=self.clock, base_url=self.settings.base_url
         )
 
+    async def tick(self) -> dict[str, int]:
+        """The worker's periodic job, with this rig's clock, channels and database."""
+        pool = await create_pool(RedisSettings.from_dsn(self.settings.redis_url or ""))
+        ctx = {"sessionmaker": self.sessionmaker, "clock": self.clock, "window": timedelta(0), "redis": pool,
+               "channels": channels_from_settings(self.settings), "settings": self.settings}  # fmt: skip
+        try:
+            return await queue.tick(ctx)
+        finally:
+            await pool.aclose()
+
     async def reminder(self, reminder_id: int) -> Reminder:
         found = await self.session.get(Reminder, reminder_id, populate_existing=True)
         assert found is not None
@@ -215,7 +226,7 @@ async def test_a_failed_receipt_sends_the_reminder_by_email_once(rig: Rig) -> No
         answer = await rig.gateway.report(_reference(reminder_id), 1006)
         assert answer.status_code == 200
     assert (await rig.reminder(reminder_id)).fallback == "due"
-    assert await rig.fallbacks() == 1
+    assert (await rig.tick())["fallbacks"] == 1  # the worker's tick sends it
     assert (await rig.gateway.report(_reference(reminder_id), 1006)).json()["outcome"] == "unchanged"
     assert await rig.fallbacks() == 0  # nothing due any more
     assert [str(message["To"]) for message in rig.inbox.messages] == ["kari@example.no"]
