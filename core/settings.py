@@ -73,9 +73,18 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     mail_from: str | None = None  # e.g. "Tjenesteshop <ikke-svar@kommune.no>"
-    sms_gateway_url: str | None = None  # POST {"sender", "to", "text"} with a bearer token
-    sms_gateway_token: SecretStr | None = None
+    # SMS: "generic" POSTs {"sender", "to", "text", "reference"} with a bearer token; "linkmobility" speaks LINK
+    # Mobility's REST SMS API (Basic auth with the username and the token as password, platform and partner ids).
+    sms_provider: Literal["generic", "linkmobility"] = "generic"
+    sms_gateway_url: str | None = None  # the full address of the gateway's send endpoint
+    sms_gateway_token: SecretStr | None = None  # the bearer token, or LINK Mobility's password
+    sms_gateway_username: str | None = None  # LINK Mobility only
+    sms_platform_id: str | None = None  # LINK Mobility only
+    sms_platform_partner_id: str | None = None  # LINK Mobility only
+    sms_delivery_report_gate: str | None = None  # LINK Mobility's gate id that calls our receipt route
     sms_sender: str = "Kommunen"  # at most 11 letters and digits, or a phone number
+    # The secret the gateway sends in `X-Receipt-Secret` to POST /api/v1/sms/receipts; unset: every receipt is 401.
+    sms_receipt_secret: SecretStr | None = None
     vapid_private_key: SecretStr | None = None  # base64url raw P-256 key, or PEM
     vapid_public_key: str | None = None  # base64url uncompressed point: the browser subscribes with it
     vapid_subject: str | None = None  # "mailto:..." or an https URL the push services can reach us at

@@ -74,13 +74,16 @@ async def send_reminder(ctx: dict[str, Any], reminder_id: int) -> str:
 
 
 async def tick(ctx: dict[str, Any]) -> dict[str, int]:
-    """Arq job, every few seconds: dispatch the outbox, queue the reminders due soon, run the waitlist's pass."""
+    """Arq job, every few seconds: the outbox, the reminders due soon, the waitlist's pass, e-mails for failed SMS."""
     events = await dispatch.dispatch_events(ctx["sessionmaker"], ctx["clock"]())
     queued = await dispatch.queue_due(ctx["sessionmaker"], ctx["clock"](), ctx["window"], scheduler(ctx))
     waitlist = await offers.waitlist_pass(
         ctx["sessionmaker"], ctx["channels"], now=ctx["clock"](), base_url=ctx["settings"].base_url
     )
-    return {"events": events, "queued": queued, **waitlist}
+    fallbacks = await sending.send_due_fallbacks(
+        ctx["sessionmaker"], ctx["channels"], now=ctx["clock"], base_url=ctx["settings"].base_url
+    )
+    return {"events": events, "queued": queued, "fallbacks": fallbacks, **waitlist}
 
 
 def webhook_sender(settings: Settings) -> delivery.Sender:

@@ -69,9 +69,17 @@ async def _addresses(session: AsyncSession, person: Person, channel: str) -> lis
     return [address for address in addresses if address not in known_bad]
 
 
-async def _messages(
-    session: AsyncSession, reminder: Reminder, booking: Booking, person: Person, base_url: str
-) -> tuple[Message, ...]:
+def reference(reminder_id: int) -> str:
+    """Our id of a reminder's SMS, as the gateway names it in its delivery receipt."""
+    return f"reminder-{reminder_id}"
+
+
+async def messages_for(  # noqa: PLR0913 - keyword-only after the rows
+    session: AsyncSession, reminder: Reminder, booking: Booking, person: Person, base_url: str, *,
+    channel: str | None = None,
+) -> tuple[Message, ...]:  # fmt: skip
+    """The reminder's messages to the person's usable addresses on `channel` (by default the reminder's own)."""
+    channel = channel or reminder.channel
     service = await session.get(Service, booking.service_id)
     department = await session.get(Department, booking.department_id)
     recipient = person if person.id == booking.recipient_id else await session.get(Person, booking.recipient_id)
@@ -89,10 +97,12 @@ async def _messages(
         lead_minutes=reminder.lead_minutes,
         manage_url=f"{base_url.rstrip('/')}/",
     )
+    ref = reference(reminder.id) if channel == "sms" else None
     return tuple(
-        Message(to=address, subject=subject, text=plain, html=html, language=person.language, url=base_url)
-        for address in await _addresses(session, person, reminder.channel)
-    )
+        Message(to=address, subject=subject, text=plain, html=html, language=person.language, url=base_url,
+                reference=ref)
+        for address in await _addresses(session, person, channel)
+    )  # fmt: skip
 
 
 async def claim(session: AsyncSession, reminder_id: int, now: datetime, base_url: str) -> Claimed | str:
@@ -112,7 +122,7 @@ async def claim(session: AsyncSession, reminder_id: int, now: datetime, base_url
         return _skip(reminder, "too late: the visit has started", now)
     person = await session.get(Person, reminder.person_id)
     assert person is not None  # noqa: S101 - a foreign key guarantees it
-    messages = await _messages(session, reminder, booking, person, base_url)
+    messages = await messages_for(session, reminder, booking, person, base_url)
     if not messages:
         return _skip(reminder, f"no usable {reminder.channel} address", now)
     reminder.status, reminder.changed_at = "sending", now
@@ -157,6 +167,8 @@ async def acknowledge(  # noqa: PLR0913 - keyword-only; each is needed
         reminder.status, reminder.next_attempt_at, reminder.last_error = "scheduled", retry_at, transient
         return "retry"
     reminder.status = "dead"
+    if claimed.channel == "sms" and reminder.fallback is None:  # the gateway refused it: e-mail instead, once
+        reminder.fallback = "due"
     reminder.last_error = transient or (refused[0][1] if refused else "no address accepted the message")
     return "dead"
 
@@ -178,4 +190,77 @@ async def send_reminder(
     async with sessionmaker.begin() as session:
         status = await acknowledge(session, claimed, sent=sent, refused=refused, transient=transient, now=now())
     log.info("reminder %s: %s (attempt %s)", reminder_id, status, claimed.attempt)
+    if status == "dead" and claimed.channel == "sms":
+        await send_fallback(sessionmaker, channels, reminder_id, now=now, base_url=base_url)
     return status
+
+
+async def _claim_fallback(session: AsyncSession, reminder_id: int, now: datetime, base_url: str) -> Claimed | str:
+    """Claim the e-mail that stands in for a failed SMS, or say why there is none. Does not commit."""
+    reminder = await session.scalar(
+        select(Reminder).where(Reminder.id == reminder_id, Reminder.fallback == "due").with_for_update(skip_locked=True)
+    )
+    if reminder is None:
+        return "gone"  # sent, being sent, or never due: never twice
+    booking = await session.get(Booking, reminder.booking_id)
+    person = await session.get(Person, reminder.person_id)
+    assert person is not None  # noqa: S101 - a foreign key guarantees it
+    current = booking is not None and booking.status == "booked" and booking.starts_at == reminder.starts_at
+    # E-mail is allowed unless the person has since turned reminders off; too late once the visit has started.
+    if booking is None or not current or booking.starts_at <= now or person.reminder_channel == "none":
+        reminder.fallback, reminder.changed_at = "unwanted", now
+        return "unwanted"
+    messages = await messages_for(session, reminder, booking, person, base_url, channel="email")
+    if not messages:  # no e-mail address, or one known to be bad
+        reminder.fallback, reminder.changed_at = "unwanted", now
+        return "unwanted"
+    reminder.fallback, reminder.changed_at = "sending", now
+    return Claimed(reminder.id, reminder.attempts, "email", messages)
+
+
+async def send_fallback(
+    sessionmaker: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel], reminder_id: int, *,
+    now: Callable[[], datetime], base_url: str,
+) -> str:  # fmt: skip
+    """Send a failed SMS reminder by e-mail, at most once: `sent`, `failed`, `unwanted` or `gone`.
+
+    The claim (`fallback` from `due` to `sending`) is committed before the send, as for reminders: a repeated
+    receipt or a second worker finds nothing due. A failed e-mail is recorded, not retried.
+    """
+    async with sessionmaker.begin() as session:
+        claimed = await _claim_fallback(session, reminder_id, now(), base_url)
+    if isinstance(claimed, str):
+        log.info("reminder %s: e-mail in place of the SMS: %s", reminder_id, claimed)
+        return claimed
+    sent, refused, transient = await _deliver(channels["email"], claimed)
+    async with sessionmaker.begin() as session:
+        reminder = await session.get(Reminder, reminder_id, with_for_update=True)
+        assert reminder is not None  # noqa: S101 - claimed rows are never deleted while sending
+        for address, reason in refused:
+            await session.execute(
+                insert(ContactProblem)
+                .values(municipality_id=reminder.municipality_id, person_id=reminder.person_id, channel="email",
+                        address=address, reason=reason)
+                .on_conflict_do_nothing(constraint="uq_contact_problem")
+            )  # fmt: skip
+        reminder.fallback, reminder.changed_at = ("sent" if sent else "failed"), now()
+        if not sent:
+            reminder.last_error = (transient or (refused[0][1] if refused else "e-mail refused"))[:500]
+        status = reminder.fallback
+    log.info("reminder %s: e-mail in place of the SMS: %s", reminder_id, status)
+    return status
+
+
+async def send_due_fallbacks(
+    sessionmaker: async_sessionmaker[AsyncSession], channels: Mapping[str, Channel], *,
+    now: Callable[[], datetime], base_url: str, limit: int = 100,
+) -> int:  # fmt: skip
+    """Send the e-mails due in place of failed SMS (after a failed delivery receipt); how many were looked at."""
+    async with sessionmaker() as session:
+        due = (
+            await session.scalars(select(Reminder.id).where(Reminder.fallback == "due").order_by(Reminder.id)
+                                  .limit(limit))
+        ).all()  # fmt: skip
+    for reminder_id in due:
+        await send_fallback(sessionmaker, channels, reminder_id, now=now, base_url=base_url)
+    return len(due)

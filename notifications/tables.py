@@ -29,6 +29,11 @@ CHANNELS = ("email", "sms", "push", "log")
 # scheduled: waits for its time; sending: claimed, the send is under way (never retried blindly: it may
 # have gone out); sent; skipped: no longer wanted (moved, cancelled, too late, nobody to reach); dead: gave up.
 REMINDER_STATUSES = ("scheduled", "sending", "sent", "skipped", "dead")
+# What the SMS gateway's delivery receipt said of a sent SMS (the first final receipt counts).
+RECEIPTS = ("delivered", "failed")
+# The e-mail that stands in for a failed SMS: due (the SMS failed), sending (claimed: never sent again), sent,
+# failed (the e-mail could not go either), unwanted (no e-mail address, or e-mail not allowed: nothing to send).
+FALLBACKS = ("due", "sending", "sent", "failed", "unwanted")
 
 
 class Reminder(MunicipalityMixin, Base):
@@ -55,12 +60,18 @@ class Reminder(MunicipalityMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    receipt: Mapped[str | None] = mapped_column(String(16))  # an SMS's delivery receipt: delivered or failed
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fallback: Mapped[str | None] = mapped_column(String(16))  # the e-mail in place of a failed SMS, at most once
 
     __table_args__ = (
         UniqueConstraint(
             "municipality_id", "booking_id", "person_id", "lead_minutes", "starts_at", name="uq_reminder_once"
         ),
         CheckConstraint(f"status IN {REMINDER_STATUSES}", name="status_known"),
+        CheckConstraint(f"receipt IN {RECEIPTS}", name="receipt_known"),
+        CheckConstraint(f"fallback IN {FALLBACKS}", name="fallback_known"),
+        Index("ix_reminder_fallback_due", "id", postgresql_where=text("fallback = 'due'")),
         CheckConstraint(f"channel IN {CHANNELS}", name="channel_known"),
         CheckConstraint("lead_minutes > 0", name="lead_positive"),
         Index("ix_reminder_scheduled", "next_attempt_at", postgresql_where=text("status = 'scheduled'")),

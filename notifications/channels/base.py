@@ -13,7 +13,8 @@ class Message:
 
     `to` is an e-mail address, a phone number, or for Web Push the subscription as JSON
     (`{"endpoint": ..., "keys": {"p256dh": ..., "auth": ...}}`). `expires_at` is when the message stops
-    being worth delivering (the visit's start): Web Push sets its time to live from it.
+    being worth delivering (the visit's start): Web Push sets its time to live from it. `reference` is our id
+    of the message (`reminder-<id>`), which an SMS gateway hands back in its delivery receipt.
     """
 
     to: str
@@ -23,6 +24,7 @@ class Message:
     language: str = "nb"
     url: str | None = None
     expires_at: datetime | None = None
+    reference: str | None = None  # ours, for the gateway to name in its delivery receipt (SMS)
 
 
 class ChannelError(Exception):

@@ -719,6 +719,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         _post(lambda w: "/auth/choose", lambda w: {"municipality_id": str(w.municipality)}),
         dict.fromkeys(CALLERS, 400),
     ),
+    # The SMS gateway's delivery receipts: only the shared secret in X-Receipt-Secret opens it, and no caller
+    # here sends it (signed in or not): 401 for all (test_sms_receipts has the gateway's own calls).
+    ("POST", "/api/v1/sms/receipts"): Case(
+        _post(lambda w: "/api/v1/sms/receipts", lambda w: {"refId": "reminder-1", "resultCode": 1001}),
+        dict.fromkeys(CALLERS, 401),
+    ),
     ("POST", "/auth/logout"): Case(_post(lambda w: "/auth/logout", lambda w: {}), PUBLIC | {"token_revoked": 401}),
     ("POST", "/auth/logout-everywhere"): Case(
         _post(lambda w: "/auth/logout-everywhere", lambda w: {}), SIGNED_IN | NO_PERSON

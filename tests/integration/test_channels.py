@@ -240,9 +240,32 @@ async def test_sms_posts_json_with_the_bearer_token(http_server: Recorder) -> No
     assert body["text"].startswith("Påminnelse: Praktisk bistand i morgen kl. 10.00")
 
 
+async def test_sms_carries_our_reference_when_there_is_one(http_server: Recorder) -> None:
+    message = Message(to="912 34 567", subject="", text="Hei", language="nb", reference="reminder-7")
+    await _sms_channel(http_server.base + "sms").send(message)
+    [request] = http_server.seen
+    assert json.loads(request.body) == {"sender": "Kommunen", "to": "+4791234567", "text": "Hei",
+                                        "reference": "reminder-7"}  # fmt: skip
+
+
+def test_link_mobility_needs_its_account_settings() -> None:
+    settings = Settings(
+        _env_file=None, sms_gateway_url="https://sms.example.no/sms/send", sms_gateway_token=TOKEN,
+        sms_provider="linkmobility", sms_gateway_username="kommunen", sms_platform_id="COMMON_API",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="sms_platform_partner_id"):
+        SmsChannel.from_settings(settings)
+    complete = settings.model_copy(update={"sms_platform_partner_id": "4711"})
+    channel = SmsChannel.from_settings(complete)
+    assert channel is not None
+    assert channel.link_mobility is not None
+    assert channel.link_mobility.delivery_report_gate is None
+
+
 @pytest.mark.parametrize(
     ("status", "body", "failure"),
     [
+        (400, '{"resultCode": 106, "description": "Invalid destination"}', PermanentFailure),  # LINK Mobility's
         (400, '{"error": "invalid number"}', PermanentFailure),
         (422, '{"errors": {"to": "not a valid MSISDN"}}', PermanentFailure),
         (400, '{"error": "sender too long"}', TransientFailure),  # our request, not the person's number
