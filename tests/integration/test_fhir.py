@@ -12,17 +12,22 @@ from fhir.resources.R4B import get_fhir_model_class
 from litestar import Litestar
 from redis.asyncio import Redis
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from api.problem_texts import PROBLEMS
 from booking.consistency import ledger_differences
 from booking.tables import Allocation, Booking
+from core.clock import utcnow
 from core.settings import Settings
 from departments.tables import Service
 from fhir_r4.codes import NATIONAL_ID_SYSTEM, PROBLEM_SYSTEM
+from notifications.dispatch import dispatch_events
+from notifications.queue import webhook_sender
 from people.tables import AuditEntry
 from tests.booking_world import at, bookable_day, open_department, service_of
+from tests.webhook_receiver import WebhookReceiver
 from tests.world import World, build_world, sign_in
+from webhooks import delivery
 
 FHIR = "/fhir/R4"
 
@@ -305,3 +310,37 @@ async def test_people_see_their_own_and_outcomes_map_to_fhir_statuses(
         assert (read.get("cancelationReason") or {"coding": [{"code": None}]})["coding"][0]["code"] == reason
         search = {"patient": f"Patient/{world.people['recipient']}", "status": fhir_status}
         assert valid(await client.get(f"{FHIR}/Appointment", params=search), 200, "Bundle")["total"] == 1
+
+
+async def test_a_fhir_booking_and_its_cancellation_reach_the_case_system_signed(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession,
+    connection: AsyncConnection,
+) -> None:  # fmt: skip
+    # Issue 21's whole round: the case system books and cancels over FHIR and hears of both by webhook.
+    service = await service_of(db_session, world.departments["d1"])
+    maker = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    async with WebhookReceiver() as receiver, httpx.AsyncClient() as http:
+        await _as(client, app, settings, world, "token_dept")
+        subscribed = await client.post("/api/v1/webhooks", json={
+            "url": receiver.url, "event_types": ["booking.booked", "booking.cancelled", "booking.late_cancelled"],
+            "department_id": str(world.departments["d1"]),
+        })  # fmt: skip
+        assert subscribed.status_code == 201, subscribed.text
+        receiver.secrets.append(subscribed.json()["secret"])
+        slot_id = await _free_slot(client, service, world, 10)
+        created = await client.post(f"{FHIR}/Appointment", json=_appointment(slot_id, _by_fnr(world)),
+                                    headers={"content-type": "application/fhir+json"})  # fmt: skip
+        appointment = valid(created, 201, "Appointment")
+        cancelled = {**appointment, "status": "cancelled"}
+        valid(await client.put(f"{FHIR}/Appointment/{appointment['id']}", json=cancelled), 200, "Appointment")
+        await db_session.commit()
+
+        await dispatch_events(maker, utcnow())
+        sent = await delivery.deliver_due(maker, http, webhook_sender(settings), utcnow)
+
+        assert sent["delivered"] == 2, sent
+        assert receiver.invalid == []
+        heard = {item.payload["type"]: item.payload["data"] for item in receiver.unique().values()}
+        assert set(heard) == {"booking.booked", "booking.cancelled"}
+        assert {data["booking_id"] for data in heard.values()} == {appointment["id"]}
+        assert all("national_id" not in str(data) for data in heard.values())  # the scope carries no personal data
