@@ -62,6 +62,7 @@ from api.problems import (
     problem_details_plugin,
 )
 from api.transactions import PLUGIN_SESSION, committing_session
+from core.db import connect_args
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def create_app(
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,  # type: ignore[arg-type]  # SQLAlchemy takes a float; AA says int
             pool_pre_ping=True,
-            connect_args={"server_settings": {"application_name": "tjenesteshop-api", "timezone": "UTC"}},
+            connect_args=connect_args(settings, "tjenesteshop-api"),
         ),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         session_maker=session_maker,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -39,8 +42,28 @@ def make_engine(settings: Settings, *, url: str | None = None) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "tjenesteshop", "timezone": "UTC"}},
+        connect_args=connect_args(settings, "tjenesteshop"),
     )
+
+
+def connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
+    """The connection arguments for asyncpg: the session's name and zone, and what a transaction-mode pooler needs.
+
+    Behind PgBouncer in transaction mode (`db_transaction_pooler`) a client connection gets some server connection
+    for each transaction, and PgBouncer 1.18 does not carry prepared statements between them. So: no statement
+    cache (neither SQLAlchemy's nor asyncpg's own), and a unique name for every statement prepared, so that two
+    clients sharing a server connection never meet each other's `__asyncpg_stmt_1__`. Startup parameters
+    (application_name, TimeZone) are ones PgBouncer tracks and sets on every server connection it hands out.
+    """
+    args: dict[str, Any] = {"server_settings": {"application_name": application_name, "timezone": "UTC"}}
+    if settings.db_transaction_pooler:
+        args |= {"statement_cache_size": 0, "prepared_statement_cache_size": 0,
+                 "prepared_statement_name_func": _statement_name}  # fmt: skip
+    return args
+
+
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]

@@ -20,6 +20,10 @@ DEMO_REFUSED = (
 )
 # Passwords that are examples, not secrets (.env.example's and the usual defaults): refused outside development.
 PLACEHOLDER_PASSWORDS = frozenset({"change-me", "change-me-too", "changeme", "password", "postgres", "redis", "secret"})
+POOLER_NEEDS_MIGRATION_URL = (
+    "TJENESTESHOP_DB_TRANSACTION_POOLER is on: set MIGRATION_DATABASE_URL to PostgreSQL itself (not the pooler), "
+    "so that migrations run on one server connection of their own"
+)
 DEFAULT_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development, see `check_production`
 
 
@@ -110,6 +114,10 @@ class Settings(BaseSettings):
     )  # fmt: skip
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)  # one delivery's HTTP request
     webhook_rotation_hours: float = Field(default=24.0, ge=0, le=24 * 30)  # the old secret still signs this long
+    # DATABASE_URL goes through a pooler in transaction mode (PgBouncer `pool_mode = transaction`): each transaction
+    # may run on another server connection, so asyncpg keeps no prepared statements across them and names each one
+    # uniquely. Migrations then need MIGRATION_DATABASE_URL straight to PostgreSQL.
+    db_transaction_pooler: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -149,6 +157,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_demo_outside_development(self) -> Settings:
         self.check_demo(demo=self.demo)
+        return self
+
+    @model_validator(mode="after")
+    def _migrations_past_the_pooler(self) -> Settings:
+        if self.db_transaction_pooler and self.migration_database_url is None:
+            raise ValueError(POOLER_NEEDS_MIGRATION_URL)
         return self
 
     @property

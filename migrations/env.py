@@ -1,4 +1,4 @@
-"""Alembic environment: async engine, one advisory lock so concurrent starts migrate once."""
+"""Alembic environment: async engine, one transaction-level advisory lock so concurrent starts migrate once."""
 
 from __future__ import annotations
 
@@ -42,21 +42,18 @@ MIGRATION_LOCK = 7_236_661_042
 
 
 def run_with_connection(connection: Connection) -> None:
-    """Migrate on `connection` while holding the migration lock."""
-    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
-    try:
-        context.configure(
-            connection=connection, target_metadata=target_metadata, compare_type=True, include_object=include_object
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
-    except BaseException:
-        connection.rollback()  # a failed migration leaves the transaction aborted; the lock is per session
-        raise
-    finally:
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-        connection.commit()
+    """Migrate on `connection` in one transaction that first takes the migration lock.
+
+    A transaction-level lock (pg_advisory_xact_lock) ends with the transaction, committed or rolled back: nothing
+    outlives it on the server connection, so it is safe on any connection, pooled or not, and a process that dies
+    mid-migration releases it with its transaction. The second process to start waits, then finds the work done.
+    """
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_object=include_object
+    )
+    with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        context.run_migrations()
 
 
 async def run_online() -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -76,3 +78,31 @@ def test_every_migration_goes_down_and_up_again(scratch_url: str) -> None:
     assert asyncio.run(leftovers()) == []
     upgrade(scratch_url)
     command.check(config)
+
+
+def test_two_migrations_at_once_take_turns_on_the_transaction_lock_and_leave_no_lock_behind(scratch_url: str) -> None:
+    """Two replicas' `migrate` starting together on an empty database: one waits, then finds the work done.
+
+    The lock is pg_advisory_xact_lock in the migration's transaction (migrations/env.py): it ends with the
+    transaction, so nothing is left on the server connection (safe behind any pooler).
+    """
+    code = f"from tjenesteshop.migrate import upgrade; upgrade({scratch_url!r})"
+    both = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(2)]  # noqa: S603
+    errors = [process.communicate(timeout=90)[1].decode(errors="replace") for process in both]
+    assert [process.returncode for process in both] == [0, 0], errors
+
+    async def state() -> tuple[list[str], int]:
+        conn = await asyncpg.connect(plain_database_url(scratch_url))
+        try:
+            versions = [row[0] for row in await conn.fetch("SELECT version_num FROM alembic_version")]
+            locks = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        finally:
+            await conn.close()
+        return versions, int(locks)
+
+    versions, locks = asyncio.run(state())
+    assert versions == [ScriptDirectory.from_config(alembic_config(scratch_url)).get_current_head()]
+    assert locks == 0
