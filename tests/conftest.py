@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,6 +98,21 @@ async def _drop_database(admin_url: str, database: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@contextmanager
+def committed_database(servers: RunServers, purpose: str, *, migrate: bool = True) -> Iterator[str]:
+    """A database of its own on the run's server (its async URL), where tests commit for real: races, workers and
+    served processes on several connections. Migrated to head unless `migrate` is false; dropped afterwards."""
+    name = f"tjenesteshop_{purpose}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(embedded.ensure_database(servers.admin_url, name))
+    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
+    try:
+        if migrate:
+            upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_drop_database(servers.admin_url, name))
 
 
 async def _delete_keys(redis_url: str, prefix: str) -> None:

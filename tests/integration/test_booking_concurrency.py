@@ -23,7 +23,6 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from api.app import create_app
@@ -31,16 +30,14 @@ from api.controllers.bookings import BOOKING_ADMISSION
 from booking.consistency import ledger_differences
 from booking.tables import Allocation, AllocationPeriod, Booking
 from core.clock import utcnow
-from core.settings import Settings, async_database_url, plain_database_url
+from core.settings import Settings, plain_database_url
 from departments.ledger import rematerialize
 from departments.tables import CapacityCell, Department, OpeningRule, Service
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, RoleAssignment
 from tests.booking_world import at, bookable_day
-from tests.conftest import RunServers, http_client
+from tests.conftest import RunServers, committed_database, http_client
 from tests.world import session_headers
-from tjenesteshop import embedded
-from tjenesteshop.migrate import upgrade
 
 # ruff: noqa: E501, ARG001 - scenario tables read best on one line; `run` only repeats a scenario
 
@@ -62,18 +59,8 @@ class Scene:
 
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
-    name = f"tjenesteshop_race_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "race") as url:
+        yield url
 
 
 MUNICIPALITY_NUMBERS = itertools.count(1)

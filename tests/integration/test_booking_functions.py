@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -11,21 +10,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from booking import rules
 from booking.tables import Allocation
-from core.settings import Settings, async_database_url
+from core.settings import Settings
 from tests.booking_world import at, bookable_day, open_department, oslo_today
-from tests.conftest import RunServers
+from tests.conftest import RunServers, committed_database
 from tests.world import build_world
-from tjenesteshop import embedded
-from tjenesteshop.migrate import upgrade
 
 BOOK = text(
     "SELECT * FROM book_visit(:id, :municipality, :recipient, :department, :service, :allocation, :period_start, "
@@ -269,18 +264,8 @@ async def test_move_into_another_period_charges_it_and_gives_back_the_old(
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
     """A database of this module's own, where rows are committed (a lock is held across connections)."""
-    name = f"tjenesteshop_functions_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "functions") as url:
+        yield url
 
 
 @pytest.fixture

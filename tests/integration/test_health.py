@@ -2,20 +2,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from collections.abc import Iterator
 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from api.problem_texts import PROBLEMS
 from core.schema import revisions
-from core.settings import Settings, async_database_url
-from tests.conftest import RunServers, http_client
-from tjenesteshop import embedded
+from core.settings import Settings, plain_database_url
+from tests.conftest import RunServers, committed_database, http_client
 from tjenesteshop.migrate import upgrade
 
 
@@ -70,16 +67,8 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
 @pytest.fixture
 def scratch_database(servers: RunServers) -> Iterator[str]:
     """An empty database of its own on the run's server (its URL), dropped afterwards."""
-    name = f"tjenesteshop_ready_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    yield make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "ready", migrate=False) as url:
+        yield url
 
 
 async def test_ready_waits_for_this_releases_migrations(settings: Settings, scratch_database: str) -> None:
@@ -87,12 +76,12 @@ async def test_ready_waits_for_this_releases_migrations(settings: Settings, scra
     head, _ = revisions()
     older = "0012"
     await asyncio.to_thread(upgrade, scratch_database, older)
-    app = create_app(settings.model_copy(update={"database_url": async_database_url(scratch_database)}))
+    app = create_app(settings.model_copy(update={"database_url": scratch_database}))
     async with http_client(app) as client:
         behind = await client.get("/health/ready")
         await asyncio.to_thread(upgrade, scratch_database)
         current = await client.get("/health/ready")
-        conn = await asyncpg.connect(scratch_database)
+        conn = await asyncpg.connect(plain_database_url(scratch_database))
         try:  # a newer release has migrated past this one's head: this one still serves while it is replaced
             await conn.execute("UPDATE alembic_version SET version_num = 'f00d'")
         finally:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -11,12 +10,10 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.settings import async_database_url, plain_database_url
-from tests.conftest import RunServers
-from tjenesteshop import embedded
+from core.settings import plain_database_url
+from tests.conftest import RunServers, committed_database
 from tjenesteshop.migrate import alembic_config, upgrade
 
 
@@ -33,18 +30,8 @@ async def test_btree_gist_is_enabled(db_session: AsyncSession) -> None:
 @pytest.fixture
 def scratch_url(servers: RunServers) -> Iterator[str]:
     """An empty database of the test's own on the run's server."""
-    name = f"tjenesteshop_migrations_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    yield async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "migrations", migrate=False) as url:
+        yield url
 
 
 def test_the_models_match_the_migrations(scratch_url: str) -> None:

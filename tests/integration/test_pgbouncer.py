@@ -18,7 +18,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from ipaddress import ip_network
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
@@ -26,14 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from api.app import create_app
 from booking.tables import Booking
-from core.settings import POOLER_NEEDS_MIGRATION_URL, Settings, async_database_url
+from core.settings import POOLER_NEEDS_MIGRATION_URL, Settings
 from tests.booking_world import at
-from tests.conftest import RunServers, http_client
+from tests.conftest import RunServers, committed_database, http_client
 from tests.integration.test_booking_concurrency import Scene, _agree, _rush, _scene
 from tests.pooler import running_pgbouncer
 from tests.world import session_headers
-from tjenesteshop import embedded
-from tjenesteshop.migrate import upgrade
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 SERVER_CONNECTIONS = 3
@@ -43,18 +40,8 @@ RUSH = 40
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
     """A database of its own, committed for real, migrated straight on PostgreSQL."""
-    name = f"tjenesteshop_pooler_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "pooler") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

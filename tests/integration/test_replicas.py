@@ -27,18 +27,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from arq.connections import RedisSettings, create_pool
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from booking.consistency import ledger_differences
 from booking.tables import Allocation, Booking, BookingEvent
 from core import clock
-from core.settings import Settings, async_database_url, plain_database_url
+from core.settings import Settings, plain_database_url
 from departments.ledger import rematerialize
 from departments.rules import norwegian_holidays
 from departments.tables import Department, OpeningRule, Service
@@ -47,11 +45,9 @@ from notifications.tables import CalendarFeed, Reminder
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, RoleAssignment
 from tests.booking_world import OSLO, at
-from tests.conftest import RunServers
+from tests.conftest import RunServers, committed_database
 from tests.servers import Mailbox, free_port, running
 from tests.world import session_headers
-from tjenesteshop import embedded
-from tjenesteshop.migrate import upgrade
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 RUSH = 60
@@ -90,18 +86,8 @@ class Scene:
 
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
-    name = f"tjenesteshop_replicas_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "replicas") as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from booking.consistency import ledger_differences
 from booking.tables import Allocation, Booking
-from core.settings import Settings, async_database_url
+from core.settings import Settings
 from notifications.retention import run_retention
 from people.tables import AuditEntry
 from privacy.retention import statistics_total
-from tests.conftest import RunServers
+from tests.conftest import RunServers, committed_database
 from tests.world import build_world
-from tjenesteshop import embedded
-from tjenesteshop.migrate import upgrade
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
 NOW = datetime(2026, 9, 9, 8, 0, tzinfo=UTC)
@@ -31,18 +26,8 @@ VISITS = 40
 
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
-    name = f"tjenesteshop_retention_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "retention") as url:
+        yield url
 
 
 @pytest.fixture

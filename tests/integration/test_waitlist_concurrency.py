@@ -14,25 +14,21 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from booking.consistency import ledger_differences
 from booking.errors import BookingRefusedError
 from booking.tables import Booking
 from core.clock import utcnow
-from core.settings import Settings, async_database_url
+from core.settings import Settings
 from departments.ledger import rematerialize
 from departments.tables import Department, OpeningRule, Service
 from people.tables import Municipality
 from tests.booking_world import at, bookable_day
-from tests.conftest import RunServers
+from tests.conftest import RunServers, committed_database
 from tests.waitlist_world import ORIGIN, add_recipients, book_at, cancel_as, me, run_worker, wait_for
-from tjenesteshop import embedded
-from tjenesteshop.migrate import upgrade
 from waitlist import service
 from waitlist.tables import WaitlistEntry, WaitlistOffer
 
@@ -46,18 +42,8 @@ NUMBERS = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
-    name = f"tjenesteshop_waitlist_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "waitlist") as url:
+        yield url
 
 
 @pytest.fixture

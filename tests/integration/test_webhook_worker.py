@@ -17,28 +17,24 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from booking.service import BookRequest, book, cancel, move
 from booking.tables import Allocation, BookingEvent
 from core.clock import utcnow
-from core.settings import Settings, async_database_url
+from core.settings import Settings
 from departments.tables import Department, Service
 from people.access import Principal
 from people.audit import Origin
 from people.rules import national_id_hash, national_id_masked, synthetic_national_id
 from people.tables import Municipality, Person, RoleAssignment
 from tests.booking_world import at, bookable_day, open_department
-from tests.conftest import RunServers
+from tests.conftest import RunServers, committed_database
 from tests.webhook_receiver import WebhookReceiver
-from tjenesteshop import embedded
 from tjenesteshop.embedded import start_valkey
-from tjenesteshop.migrate import upgrade
 from webhooks.rules import BOOKING_EVENT_TYPES
 from webhooks.service import Policy, create_subscription
 from webhooks.tables import WebhookDelivery
@@ -51,18 +47,8 @@ HOURS = (8, 9, 10, 11, 12)
 
 @pytest.fixture(scope="module")
 def committed_url(servers: RunServers) -> Iterator[str]:
-    name = f"tjenesteshop_webhooks_{uuid.uuid4().hex[:8]}"
-    asyncio.run(embedded.ensure_database(servers.admin_url, name))
-    url = async_database_url(make_url(servers.admin_url).set(database=name).render_as_string(hide_password=False))
-    upgrade(url)
-    yield url
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(servers.admin_url)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-    asyncio.run(drop())
+    with committed_database(servers, "webhooks") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
