@@ -19,9 +19,9 @@ const Admin = lazy(() => import('./screens/Admin'));
 const Calendar = lazy(() => import('./screens/Calendar'));
 const InsightPlan = lazy(() => import('./screens/InsightPlan'));
 const InsightCoordinator = lazy(() => import('./screens/InsightCoordinator'));
-const InsightAdmin = lazy(() => import('./screens/InsightAdmin'));
+const InsightAdmin = lazy(() => import('./locales/benefits-load').then(() => import('./screens/InsightAdmin')));
 const Accessibility = lazy(() => import('./screens/Accessibility'));
-const MyData = lazy(() => import('./screens/MyData'));
+const MyData = lazy(() => import('./locales/privacy-load').then(() => import('./screens/MyData')));
 const Waitlist = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.Waitlist })));
 const WaitlistOffer = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.WaitlistOffer })));
 

@@ -6,9 +6,6 @@ import insightNb from './locales/insight-nb';
 import insightNn from './locales/insight-nn';
 import nb from './locales/nb';
 import nn from './locales/nn';
-import privacyEn from './locales/privacy-en';
-import privacyNb from './locales/privacy-nb';
-import privacyNn from './locales/privacy-nn';
 import waitlistEn from './locales/waitlist-en';
 import waitlistNb from './locales/waitlist-nb';
 import waitlistNn from './locales/waitlist-nn';
@@ -22,11 +19,11 @@ export const LANGUAGES = [
 export type Language = (typeof LANGUAGES)[number]['code'];
 
 void i18n.use(initReactI18next).init({
-  // The privacy texts add problem titles of their own: merged into, not replacing, the general ones.
+  // "Mine data" brings its own texts when its screen loads (locales/privacy-load.ts), outside the booking page's budget.
   resources: {
-    nb: { translation: { ...nb, ...insightNb, ...privacyNb, ...waitlistNb, problem: { ...nb.problem, ...privacyNb.problem } } },
-    nn: { translation: { ...nn, ...insightNn, ...privacyNn, ...waitlistNn, problem: { ...nn.problem, ...privacyNn.problem } } },
-    en: { translation: { ...en, ...insightEn, ...privacyEn, ...waitlistEn, problem: { ...en.problem, ...privacyEn.problem } } },
+    nb: { translation: { ...nb, ...insightNb, ...waitlistNb } },
+    nn: { translation: { ...nn, ...insightNn, ...waitlistNn } },
+    en: { translation: { ...en, ...insightEn, ...waitlistEn } },
   },
   lng: loadPrefs().language,
   fallbackLng: 'nb',

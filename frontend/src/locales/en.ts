@@ -4,6 +4,8 @@ import type { Texts } from './nb';
 const en: Texts = {
   app: { name: 'Tjenesteshop', skip: 'Skip to content', loading: 'Loading …', retry: 'Try again', back: 'Back', close: 'Close' },
   nav: { home: 'Home', book: 'Book', bookings: 'My visits', roster: 'Shift', admin: 'Department', settings: 'Settings', calendar: 'Calendar', main: 'Main menu' },
+  // The link to 'Mine data' (its own texts, locales/privacy-*.ts, load with its screen).
+  privacy: { link: 'My data', linkHelp: 'See what we hold about you, download it or correct your contact details.' },
   signIn: {
     title: 'Sign in',
     intro: 'Book the hours your decision gives you. Sign in with BankID or MinID.',

@@ -2,6 +2,8 @@
 const nb = {
   app: { name: 'Tjenesteshop', skip: 'Hopp til innholdet', loading: 'Laster …', retry: 'Prøv igjen', back: 'Tilbake', close: 'Lukk' },
   nav: { home: 'Hjem', book: 'Bestill', bookings: 'Mine timer', roster: 'Vakt', admin: 'Avdeling', settings: 'Innstillinger', calendar: 'Kalender', main: 'Hovedmeny' },
+  // The link to 'Mine data' (its own texts, locales/privacy-*.ts, load with its screen).
+  privacy: { link: 'Mine data', linkHelp: 'Se hva vi har lagret om deg, last det ned eller rett kontaktopplysningene.' },
   signIn: {
     title: 'Logg inn',
     intro: 'Her bestiller du timene vedtaket ditt gir deg. Logg inn med BankID eller MinID.',

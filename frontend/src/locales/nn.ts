@@ -4,6 +4,8 @@ import type { Texts } from './nb';
 const nn: Texts = {
   app: { name: 'Tjenesteshop', skip: 'Hopp til innhaldet', loading: 'Lastar …', retry: 'Prøv igjen', back: 'Tilbake', close: 'Lukk' },
   nav: { home: 'Heim', book: 'Bestill', bookings: 'Timane mine', roster: 'Vakt', admin: 'Avdeling', settings: 'Innstillingar', calendar: 'Kalender', main: 'Hovudmeny' },
+  // The link to 'Mine data' (its own texts, locales/privacy-*.ts, load with its screen).
+  privacy: { link: 'Mine data', linkHelp: 'Sjå kva vi har lagra om deg, last det ned eller rett kontaktopplysningane.' },
   signIn: {
     title: 'Logg inn',
     intro: 'Her bestiller du timane vedtaket ditt gir deg. Logg inn med BankID eller MinID.',
