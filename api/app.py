@@ -42,6 +42,7 @@ from api.controllers.notifications import DeadLetterController, MyRemindersContr
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.privacy import MyDataController, RetentionController
 from api.controllers.roster import RosterController
+from api.controllers.series import SeriesController
 from api.controllers.waitlist import WaitlistController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
@@ -132,6 +133,7 @@ def create_app(
             CapacityController,
             BookingController,
             WaitlistController,
+            SeriesController,
             AllocationController,
             ImportController,
             AvailabilityController,
