@@ -5,20 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from booking import series_service
 from booking.consistency import ledger_differences
+from booking.errors import BookingRefusedError
 from booking.series import book_series_days
-from booking.tables import Booking, BookingEvent, SeriesFailure
+from booking.tables import Booking, BookingEvent, BookingSeries, SeriesFailure
 from core.settings import Settings
+from departments.ledger import rematerialize
 from departments.tables import CapacityCell, Department
 from notifications import series_failures
 from notifications.channels import Message
 from notifications.daily import open_days
 from tests.booking_world import OSLO, service_of
 from tests.series_world import add_series, open_at, series_bookings
-from tests.waitlist_world import add_recipients, book_at, cancel_as
+from tests.waitlist_world import ORIGIN, add_recipients, book_at, cancel_as, me
 from tests.world import World, build_world
 
 # A Saturday a week before summer time ends (Sunday 31 October 2027): the horizon of 14 days spans the change.
@@ -173,3 +177,49 @@ async def test_an_occurrence_without_a_decision_is_recorded(db_session: AsyncSes
     reasons = (await db_session.scalars(select(SeriesFailure.reason).where(SeriesFailure.series_id == series.id))).all()
     assert set(reasons) == {reason}
     assert await db_session.scalar(select(func.count()).select_from(Booking).where(Booking.series_id == series.id)) == 0
+
+
+async def test_changing_or_ending_a_series_touches_only_the_future(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world, department, recipients = await _setup(db_session, settings)
+    svc = await service_of(db_session, department.id)
+    principal = me(world.municipality, recipients[0])
+    request = series_service.SeriesRequest(recipients[0], svc.id, 60, (0,), time(10), MONDAY_BEFORE, None, 1)
+    series, outcomes = await series_service.create(db_session, principal, ORIGIN, request, now=NOW)
+    assert [(o.day, o.refusal) for o in outcomes] == [(MONDAY_BEFORE, None), (MONDAY_AFTER, None)]
+    later = datetime.combine(MONDAY_BEFORE, time(12), tzinfo=OSLO)  # the first occurrence has begun (and ended)
+    await rematerialize(db_session, department, now=later)  # the horizon has moved on by then
+    change = series_service.SeriesChange(local_time=time(9))
+    series, outcomes = await series_service.change(db_session, principal, ORIGIN, series.id, change, now=later)
+    next_monday = MONDAY_AFTER + timedelta(days=7)
+    assert [(o.day, o.refusal) for o in outcomes] == [(MONDAY_AFTER, None), (next_monday, None)]
+    rows = [(b.starts_at.astimezone(OSLO).replace(tzinfo=None), b.status)
+            for b in await series_bookings(db_session, series.id)]  # fmt: skip
+    assert rows == [
+        (datetime.combine(MONDAY_BEFORE, time(10)), "booked"),  # the past is kept
+        (datetime.combine(MONDAY_AFTER, time(9)), "booked"),  # the new pattern's: booked
+        (datetime.combine(MONDAY_AFTER, time(10)), "cancelled"),  # the old pattern's future: cancelled
+        (datetime.combine(next_monday, time(9)), "booked"),
+    ]
+    ended = await series_service.end(db_session, principal, ORIGIN, series.id, now=later)
+    assert ended.ended_at == later
+    statuses = [b.status for b in await series_bookings(db_session, series.id)]
+    assert statuses == ["booked", "cancelled", "cancelled", "cancelled"]
+    with pytest.raises(BookingRefusedError) as refused:
+        await series_service.end(db_session, principal, ORIGIN, series.id, now=later)
+    assert refused.value.code == "series_ended"
+    assert await ledger_differences(db_session) == []
+
+
+async def test_a_department_without_series_refuses_one_and_writes_nothing(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world, department, recipients = await _setup(db_session, settings)
+    department.series_allowed = False
+    svc = await service_of(db_session, department.id)
+    request = series_service.SeriesRequest(recipients[0], svc.id, 60, (0,), time(10), MONDAY_BEFORE, None, 1)
+    with pytest.raises(BookingRefusedError) as refused:
+        await series_service.create(db_session, me(world.municipality, recipients[0]), ORIGIN, request, now=NOW)
+    assert refused.value.code == "series_not_allowed"
+    assert await db_session.scalar(select(func.count()).select_from(BookingSeries)) == 0
