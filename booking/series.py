@@ -35,7 +35,7 @@ NEAREST_DAYS = 3  # free times offered from this many days either side of a refu
 
 BOOK_SERIES_VISITS = text(
     "SELECT visit_id, booking_id, refusal "
-    "FROM book_series_visits(:municipality, :department, :share, CAST(:visits AS jsonb))"
+    "FROM book_series_visits(:municipality, :department, :share, :reach, CAST(:visits AS jsonb))"
 )
 
 
@@ -182,10 +182,13 @@ async def book_series_days(
     run = _plan(department=department, series=series, services=services, grants=grants, first=today, last=last,
                 now=now)  # fmt: skip
     outcomes = list(run.refused)
+    # The longest time any visit of the department takes, buffers included: how far back a cell's holders can start.
+    reach = max((max(s.durations, default=0) + s.buffer_before + s.buffer_after for s in services.values()), default=0)
     for at in range(0, len(run.visits), CHUNK):
         chunk = run.visits[at : at + CHUNK]
         params = {"municipality": department.municipality_id, "department": department.id,
-                  "share": department.series_share_percent, "visits": json.dumps([v for *_, v in chunk])}  # fmt: skip
+                  "share": department.series_share_percent, "reach": reach,
+                  "visits": json.dumps([v for *_, v in chunk])}  # fmt: skip
         answers = {row[0]: (row[1], row[2]) for row in (await session.execute(BOOK_SERIES_VISITS, params)).tuples()}
         for s, day, starts_at, visit in chunk:
             booked, refusal = answers[uuid.UUID(str(visit["id"]))]

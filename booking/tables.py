@@ -156,6 +156,13 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         # A recipient's bookings over a span (lists, feeds, the plan): the span only, however long the history.
         Index("ix_booking_recipient_time", "recipient_id", "starts_at"),
         Index("ix_booking_series", "series_id", "starts_at", postgresql_where=text("series_id IS NOT NULL")),
+        # The series share: the units series hold in a department's cells (book_series_visits).
+        Index(
+            "ix_booking_series_held",
+            "department_id",
+            "starts_at",
+            postgresql_where=text("series_id IS NOT NULL AND status = 'booked'"),
+        ),
     )
 
 

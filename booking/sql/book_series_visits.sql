@@ -7,9 +7,9 @@
 -- event `created` and the audit entry `booking.create` in the same transaction. Each element of p_visits:
 -- {id, series, recipient, service, allocation, period_start, period_end, granted, starts, ends, span_start,
 -- span_end, minutes, units, cells, acted_by, actor, key}. One row back per element: the booking's id, or the
--- refusal's code (`busy` when a lock was not had within the lock_timeout).
+-- refusal's code (`busy` when a lock was not had within the lock_timeout, or a deadlock was broken).
 CREATE FUNCTION public.book_series_visits(
-    p_municipality uuid, p_department uuid, p_share integer, p_visits jsonb
+    p_municipality uuid, p_department uuid, p_share integer, p_reach integer, p_visits jsonb
 ) RETURNS TABLE (visit_id uuid, booking_id uuid, refusal text)
 LANGUAGE plpgsql
 SET lock_timeout = '2s'
@@ -39,8 +39,10 @@ BEGIN
                       SELECT coalesce(sum(s.staff_units), 0) AS units FROM booking s
                        WHERE s.municipality_id = p_municipality AND s.department_id = p_department
                          AND s.series_id IS NOT NULL AND s.status = 'booked'
-                         -- visits and their buffers are shorter than 12 hours: the bound keeps to the index
-                         AND s.starts_at > c.starts_at - interval '12 hours' AND s.starts_at < c.ends_at
+                         -- p_reach: the longest visit with its buffers the department's services allow, in
+                         -- minutes; the bounds keep the scan of ix_booking_series_held to the span
+                         AND s.starts_at > c.starts_at - make_interval(mins => p_reach)
+                         AND s.starts_at < c.ends_at + make_interval(mins => p_reach)
                          AND s.span_start < c.ends_at AND s.span_end > c.starts_at
                   ) AS h
                  WHERE c.municipality_id = p_municipality AND c.department_id = p_department

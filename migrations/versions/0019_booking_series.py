@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 
 BOOK_SERIES_VISITS = """
 CREATE FUNCTION public.book_series_visits(
-    p_municipality uuid, p_department uuid, p_share integer, p_visits jsonb
+    p_municipality uuid, p_department uuid, p_share integer, p_reach integer, p_visits jsonb
 ) RETURNS TABLE (visit_id uuid, booking_id uuid, refusal text)
 LANGUAGE plpgsql
 SET lock_timeout = '2s'
@@ -55,8 +55,10 @@ BEGIN
                       SELECT coalesce(sum(s.staff_units), 0) AS units FROM booking s
                        WHERE s.municipality_id = p_municipality AND s.department_id = p_department
                          AND s.series_id IS NOT NULL AND s.status = 'booked'
-                         -- visits and their buffers are shorter than 12 hours: the bound keeps to the index
-                         AND s.starts_at > c.starts_at - interval '12 hours' AND s.starts_at < c.ends_at
+                         -- p_reach: the longest visit with its buffers the department's services allow, in
+                         -- minutes; the bounds keep the scan of ix_booking_series_held to the span
+                         AND s.starts_at > c.starts_at - make_interval(mins => p_reach)
+                         AND s.starts_at < c.ends_at + make_interval(mins => p_reach)
                          AND s.span_start < c.ends_at AND s.span_end > c.starts_at
                   ) AS h
                  WHERE c.municipality_id = p_municipality AND c.department_id = p_department
@@ -189,6 +191,13 @@ def upgrade() -> None:
     )
     op.add_column("booking", sa.Column("series_id", sa.Uuid(), nullable=True))
     op.create_index(
+        "ix_booking_series_held",
+        "booking",
+        ["department_id", "starts_at"],
+        unique=False,
+        postgresql_where=sa.text("series_id IS NOT NULL AND status = 'booked'"),
+    )
+    op.create_index(
         "ix_booking_series",
         "booking",
         ["series_id", "starts_at"],
@@ -214,11 +223,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION book_series_visits(uuid, uuid, integer, jsonb)")
+    op.execute("DROP FUNCTION book_series_visits(uuid, uuid, integer, integer, jsonb)")
     op.drop_constraint(op.f("ck_department_series_share_range"), "department", type_="check")
     op.drop_column("department", "series_share_percent")
     op.drop_column("department", "series_allowed")
     op.drop_constraint(op.f("fk_booking_series_id_booking_series"), "booking", type_="foreignkey")
+    op.drop_index(
+        "ix_booking_series_held",
+        table_name="booking",
+        postgresql_where=sa.text("series_id IS NOT NULL AND status = 'booked'"),
+    )
     op.drop_index("ix_booking_series", table_name="booking", postgresql_where=sa.text("series_id IS NOT NULL"))
     op.drop_column("booking", "series_id")
     op.drop_index(
