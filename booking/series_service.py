@@ -136,8 +136,8 @@ async def _cancel_future(
     future = (
         await session.scalars(
             select(Booking.id)
-            .where(Booking.municipality_id == series.municipality_id, Booking.series_id == series.id,
-                   Booking.status == "booked", Booking.starts_at > now)
+            .where(Booking.municipality_id == series.municipality_id, Booking.recipient_id == series.recipient_id,
+                   Booking.series_id == series.id, Booking.status == "booked", Booking.starts_at > now)
             .order_by(Booking.starts_at)
         )
     ).all()  # fmt: skip

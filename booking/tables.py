@@ -155,7 +155,6 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         Index("ix_booking_assigned_staff", "assigned_staff_id", "starts_at"),
         # A recipient's bookings over a span (lists, feeds, the plan): the span only, however long the history.
         Index("ix_booking_recipient_time", "recipient_id", "starts_at"),
-        Index("ix_booking_series", "series_id", "starts_at", postgresql_where=text("series_id IS NOT NULL")),
         # The series share: the units series hold in a department's cells (book_series_visits).
         Index(
             "ix_booking_series_held",

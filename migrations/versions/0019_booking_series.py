@@ -197,13 +197,6 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("series_id IS NOT NULL AND status = 'booked'"),
     )
-    op.create_index(
-        "ix_booking_series",
-        "booking",
-        ["series_id", "starts_at"],
-        unique=False,
-        postgresql_where=sa.text("series_id IS NOT NULL"),
-    )
     op.create_foreign_key(
         op.f("fk_booking_series_id_booking_series"),
         "booking",
@@ -233,7 +226,6 @@ def downgrade() -> None:
         table_name="booking",
         postgresql_where=sa.text("series_id IS NOT NULL AND status = 'booked'"),
     )
-    op.drop_index("ix_booking_series", table_name="booking", postgresql_where=sa.text("series_id IS NOT NULL"))
     op.drop_column("booking", "series_id")
     op.drop_index(
         "ix_series_failure_unsent", table_name="series_failure", postgresql_where=sa.text("notified_at IS NULL")
