@@ -42,6 +42,7 @@ from api.controllers.notifications import DeadLetterController, MyRemindersContr
 from api.controllers.people import CoordinatorController, PersonController, ProxyLinkController
 from api.controllers.privacy import MyDataController, RetentionController
 from api.controllers.roster import RosterController
+from api.controllers.series import SeriesController
 from api.controllers.sms import SmsReceiptController
 from api.controllers.waitlist import WaitlistController
 from api.controllers.webhooks import WebhookController
@@ -135,6 +136,7 @@ def create_app(
             CapacityController,
             BookingController,
             WaitlistController,
+            SeriesController,
             AllocationController,
             ImportController,
             AvailabilityController,

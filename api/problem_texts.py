@@ -667,3 +667,33 @@ PROBLEMS.update(
         ),
     }
 )
+
+# Recurring visits (faste avtaler): why a series is refused, or why one occurrence was not booked.
+PROBLEMS.update(
+    {
+        "series_not_allowed": ProblemText(
+            409,
+            "Avdelingen tillater ikke faste avtaler. Bestill hver time for seg",
+            "Avdelinga tillèt ikkje faste avtalar. Bestill kvar time for seg",
+            "The department does not allow recurring visits. Book each visit on its own",
+        ),
+        "series_ended": ProblemText(
+            409,
+            "Den faste avtalen er avsluttet",
+            "Den faste avtalen er avslutta",
+            "The recurring visit has ended",
+        ),
+        "series_share_full": ProblemText(
+            409,
+            "Faste avtaler har fylt sin del av denne tiden. Velg en annen tid, eller bestill denne som enkelttime",
+            "Faste avtalar har fylt sin del av denne tida. Vel ei anna tid, eller bestill denne som enkelttime",
+            "Recurring visits have filled their share of this time. Choose another time, or book this one on its own",
+        ),
+        "no_such_time": ProblemText(
+            409,
+            "Klokkeslettet finnes ikke den natten (overgang til sommertid)",
+            "Klokkeslettet finst ikkje den natta (overgang til sommartid)",
+            "That time does not exist that night (the change to summer time)",
+        ),
+    }
+)

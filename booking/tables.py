@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Time,
     UniqueConstraint,
     Uuid,
     func,
@@ -122,6 +124,8 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Bumped on every change the recipient or staff would see (time, status, staff): the iCal SEQUENCE.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The recurring visit (fast avtale) the worker booked this occurrence for; a moved or cancelled one keeps it.
+    series_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("booking_series.id", ondelete="SET NULL"))
 
     __table_args__ = (
         UniqueConstraint("municipality_id", "idempotency_scope", "idempotency_key", name="uq_booking_idempotency"),
@@ -151,6 +155,13 @@ class Booking(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         Index("ix_booking_assigned_staff", "assigned_staff_id", "starts_at"),
         # A recipient's bookings over a span (lists, feeds, the plan): the span only, however long the history.
         Index("ix_booking_recipient_time", "recipient_id", "starts_at"),
+        # The series share: the units series hold in a department's cells (book_series_visits).
+        Index(
+            "ix_booking_series_held",
+            "department_id",
+            "starts_at",
+            postgresql_where=text("series_id IS NOT NULL AND status = 'booked'"),
+        ),
     )
 
 
@@ -233,4 +244,64 @@ class AllocationEvent(MunicipalityMixin, Base):
     __table_args__ = (
         CheckConstraint(f"kind IN {DECISION_EVENT_KINDS}", name="kind_known"),
         Index("ix_allocation_event_pending", "id", postgresql_where=text("processed_at IS NULL")),
+    )
+
+
+SERIES_ACTORS = ("recipient", "proxy", "staff", "admin", "integration")
+
+
+class BookingSeries(IdMixin, CreatedMixin, MunicipalityMixin, Base):
+    """A recurring visit (fast avtale): the same service and length on some weekdays at one local time.
+
+    The worker books each occurrence as its day enters the horizon (`booking.series`); `booked_through` is the
+    last local date it has handled, and `revision` is bumped when the pattern changes, so the occurrences of a
+    new pattern get new idempotency keys.
+    """
+
+    __tablename__ = "booking_series"
+
+    recipient_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("department.id", ondelete="CASCADE"))
+    service_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("service.id", ondelete="CASCADE"))
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    weekdays: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger))  # 0 = Monday ... 6 = Sunday
+    local_time: Mapped[time] = mapped_column(Time)  # wall-clock time in the department's zone
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    every_weeks: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    acted_by: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("person.id", ondelete="SET NULL"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    booked_through: Mapped[date | None] = mapped_column(Date)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+        CheckConstraint("every_weeks IN (1, 2)", name="every_weeks_known"),
+        CheckConstraint("cardinality(weekdays) BETWEEN 1 AND 7 AND weekdays <@ ARRAY[0, 1, 2, 3, 4, 5, 6]::smallint[]",
+                        name="weekdays_known"),
+        CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="valid_period"),
+        CheckConstraint(f"acted_by IN {SERIES_ACTORS}", name="acted_by_known"),
+        Index("ix_booking_series_active", "department_id", postgresql_where=text("ended_at IS NULL")),
+    )  # fmt: skip
+
+
+class SeriesFailure(MunicipalityMixin, Base):
+    """An occurrence of a series the worker could not book: why, and the nearest free times offered instead."""
+
+    __tablename__ = "series_failure"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    series_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("booking_series.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)  # the occurrence's local date
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(40))  # the booking refusal's code (slot_full, allocation_used_up, ...)
+    nearest: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")  # RFC 3339 start times
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "series_id", "starts_at", name="uq_series_failure_occurrence"),
+        Index("ix_series_failure_unsent", "id", postgresql_where=text("notified_at IS NULL")),
     )

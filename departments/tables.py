@@ -62,6 +62,9 @@ class Department(IdMixin, CreatedMixin, MunicipalityMixin, Base):
     staff_feed_details: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # How long a freed time is held for the first on the waitlist before it passes to the next.
     waitlist_hold_minutes: Mapped[int] = mapped_column(SmallInteger, default=30, server_default="30")
+    # Recurring visits (faste avtaler): allowed at all, and the share of each cell's capacity they may hold.
+    series_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    series_share_percent: Mapped[int] = mapped_column(SmallInteger, default=50, server_default="50")
 
     __table_args__ = (
         CheckConstraint(f"grid_minutes IN {GRID_MINUTES}", name="grid_known"),
@@ -69,6 +72,7 @@ class Department(IdMixin, CreatedMixin, MunicipalityMixin, Base):
         CheckConstraint("notice_hours BETWEEN 0 AND 168", name="notice_range"),
         CheckConstraint("cancel_deadline_hours BETWEEN 0 AND 168", name="cancel_deadline_range"),
         CheckConstraint("waitlist_hold_minutes BETWEEN 5 AND 1440", name="waitlist_hold_range"),
+        CheckConstraint("series_share_percent BETWEEN 0 AND 100", name="series_share_range"),
     )
 
 

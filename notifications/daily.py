@@ -1,4 +1,8 @@
-"""Daily upkeep of the capacity ledger: open each new day at the end of every department's horizon."""
+"""Daily upkeep of the capacity ledger: open each new day at the end of every department's horizon.
+
+In the same transaction, before the new day's cells are visible to anyone, the active recurring visits book
+their occurrences on it (`booking.series`): series go first, the rest stays open for single bookings.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from booking.series import book_series_days
 from core.clock import utcnow
 from departments.ledger import CapacityConflictError, open_new_days
 from departments.tables import CapacityCell, Department
@@ -24,18 +29,24 @@ async def open_days(sessionmaker: async_sessionmaker[AsyncSession], now: datetim
     """
     async with sessionmaker() as session:
         department_ids = (await session.scalars(select(Department.id).order_by(Department.id))).all()
-    opened = refused = 0
+    opened = refused = booked = failed = 0
     for department_id in department_ids:
         try:
             async with sessionmaker.begin() as session:
-                await open_new_days(session, department_id, now=now)
+                opened_days = await open_new_days(session, department_id, now=now)
+                department = await session.get(Department, department_id)
+                if opened_days is not None and department is not None:
+                    outcomes = await book_series_days(session, department, now=now)
+                    booked += sum(o.booking_id is not None for o in outcomes)
+                    failed += sum(o.refusal is not None for o in outcomes)
             opened += 1
         except CapacityConflictError as exc:  # rules changed under booked cells: an administrator must act
             refused += 1
             log.warning("department %s: ledger not updated, booked cells in the way: %s", department_id, exc.fields)
     async with sessionmaker.begin() as session:
         pruned = await session.execute(delete(CapacityCell).where(CapacityCell.ends_at < now - KEEP_PAST_CELLS))
-    return {"departments": opened, "refused": refused, "pruned": int(getattr(pruned, "rowcount", 0) or 0)}
+    return {"departments": opened, "refused": refused, "pruned": int(getattr(pruned, "rowcount", 0) or 0),
+            "series_booked": booked, "series_failed": failed}  # fmt: skip
 
 
 async def open_days_job(ctx: dict[str, Any]) -> dict[str, int]:

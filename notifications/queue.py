@@ -21,7 +21,7 @@ from core.db import make_engine, make_sessionmaker
 from core.logging import request_id_var
 from core.settings import Settings
 from insight import evaluation_due
-from notifications import dispatch, feeds, offers, sending
+from notifications import dispatch, feeds, offers, sending, series_failures
 from notifications.channels import ChannelError, Message, channels_from_settings
 from notifications.daily import open_days_job
 from notifications.retention import run_retention
@@ -83,7 +83,10 @@ async def tick(ctx: dict[str, Any]) -> dict[str, int]:
     fallbacks = await sending.send_due_fallbacks(
         ctx["sessionmaker"], ctx["channels"], now=ctx["clock"], base_url=ctx["settings"].base_url
     )
-    return {"events": events, "queued": queued, "fallbacks": fallbacks, **waitlist}
+    told = await series_failures.send_series_failures(
+        ctx["sessionmaker"], ctx["channels"], now=ctx["clock"](), base_url=ctx["settings"].base_url
+    )
+    return {"events": events, "queued": queued, "fallbacks": fallbacks, **waitlist, "series_failures_told": told}
 
 
 def webhook_sender(settings: Settings) -> delivery.Sender:

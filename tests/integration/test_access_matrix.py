@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from booking import series_service
 from booking.consistency import ledger_differences
 from booking.service import BookRequest, book
 from booking.tables import Allocation, BookingEvent
@@ -382,6 +383,31 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/waitlist/offers/{offer_id:uuid}/decline"): Case(
         _post(lambda w: f"/api/v1/waitlist/offers/{w.links['waitlist_offer']}/decline", lambda w: {}),
         WRITES_FOR_RECIPIENT,
+    ),
+    # Recurring visits: as a booking, for the recipient and whoever may book for them; the world's recipient has a
+    # series in d1 beginning after the horizon (so nothing of it is booked yet; d2's people get a 404 for it).
+    ("POST", "/api/v1/series"): Case(
+        _post(
+            lambda w: "/api/v1/series",
+            lambda w: {
+                "recipient_id": str(w.people["recipient"]),
+                "service_id": str(w.links["service"]),
+                "minutes": 60,
+                "weekdays": [0, 3],
+                "local_time": "11:00:00",
+                "valid_from": (TODAY + timedelta(days=40)).isoformat(),
+            },
+        ),
+        WRITES_FOR_RECIPIENT,
+    ),
+    ("GET", "/api/v1/series"): Case(
+        _get(lambda w: f"/api/v1/series?recipient_id={w.people['recipient']}"), SERVING_THE_PERSON
+    ),
+    ("PATCH", "/api/v1/series/{series_id:uuid}"): Case(
+        _post(lambda w: f"/api/v1/series/{w.links['series']}", lambda w: {"local_time": "12:00:00"}), OWN_OR_SERVING
+    ),
+    ("DELETE", "/api/v1/series/{series_id:uuid}"): Case(
+        _get(lambda w: f"/api/v1/series/{w.links['series']}"), OWN_OR_SERVING
     ),
     ("POST", "/api/v1/bookings/{booking_id:uuid}/move"): Case(
         _post(
@@ -791,6 +817,12 @@ async def world(world_connection: AsyncConnection, settings: Settings) -> World:
     await db_session.flush()
     world.links["webhook"] = subscription.id
     world.numbers["dead_letter"] = dead.id
+    series_request = series_service.SeriesRequest(
+        world.people["recipient"], service.id, 60, (2,), time(13), TODAY + timedelta(days=40), None, 1
+    )
+    world.links["series"] = (await series_service.create(db_session, admin, Origin(), series_request, now=utcnow()))[
+        0
+    ].id
     await db_session.commit()
     await db_session.close()
     return world

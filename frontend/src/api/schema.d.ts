@@ -1105,6 +1105,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My recurring visits, or those of a recipient I may see */
+        get: operations["ApiV1SeriesListSeries"];
+        put?: never;
+        /** Make a recurring visit (fast avtale); its occurrences in the horizon are booked at once */
+        post: operations["ApiV1SeriesCreate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/series/{series_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End the series: future occurrences cancelled, the past kept */
+        delete: operations["ApiV1SeriesSeriesIdEnd"];
+        options?: never;
+        head?: never;
+        /** Change the pattern from now on (future occurrences rebooked) */
+        patch: operations["ApiV1SeriesSeriesIdUpdate"];
+        trace?: never;
+    };
     "/api/v1/sms/receipts": {
         parameters: {
             query?: never;
@@ -2299,6 +2335,15 @@ export interface components {
             provider: string;
             signed_in_at: string | null;
         };
+        /** FailureRead */
+        FailureRead: {
+            /** Format: date */
+            date: string;
+            nearest: string[];
+            reason: string;
+            /** Format: date-time */
+            start: string;
+        };
         /** FeedCreate */
         FeedCreate: {
             /** @enum {string} */
@@ -2487,6 +2532,15 @@ export interface components {
             suppressed: boolean;
             total: number | null;
             yes: number | null;
+        };
+        /** OccurrenceRead */
+        OccurrenceRead: {
+            booking_id: string | null;
+            /** Format: date */
+            date: string;
+            refusal: string | null;
+            /** Format: date-time */
+            start: string;
         };
         /** OpeningRuleRead */
         OpeningRuleRead: {
@@ -2725,6 +2779,62 @@ export interface components {
             valid_to?: string | null;
             /** @description 0 = Monday ... 6 = Sunday */
             weekday: number;
+        };
+        /** SeriesBooked */
+        SeriesBooked: {
+            occurrences: components["schemas"]["OccurrenceRead"][];
+            series: components["schemas"]["SeriesRead"];
+        };
+        /** SeriesCreate */
+        SeriesCreate: {
+            /**
+             * @default 1
+             * @enum {integer}
+             */
+            every_weeks: 1 | 2;
+            /**
+             * Format: duration
+             * @description Wall-clock time in the department's zone, e.g. 10:00
+             */
+            local_time: string;
+            minutes: number;
+            /** Format: uuid */
+            recipient_id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: date */
+            valid_from: string;
+            valid_until?: string | null;
+            weekdays: number[];
+        };
+        /** SeriesRead */
+        SeriesRead: {
+            /** Format: uuid */
+            department_id: string;
+            ended_at: string | null;
+            every_weeks: number;
+            failures: components["schemas"]["FailureRead"][];
+            /** Format: uuid */
+            id: string;
+            /** Format: duration */
+            local_time: string;
+            minutes: number;
+            /** Format: uuid */
+            recipient_id: string;
+            /** Format: uuid */
+            service_id: string;
+            /** Format: date */
+            valid_from: string;
+            valid_until: string | null;
+            weekdays: number[];
+        };
+        /** SeriesUpdate */
+        SeriesUpdate: {
+            /** @enum {integer|null} */
+            every_weeks?: 1 | 2 | null;
+            local_time?: string | null;
+            valid_until?: string | null;
+            weekdays?: number[] | null;
         };
         /** ServiceCreate */
         ServiceCreate: {
@@ -6018,6 +6128,137 @@ export interface operations {
             401: components["responses"]["Problem401"];
             403: components["responses"]["Problem403"];
             422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1SeriesListSeries: {
+        parameters: {
+            query?: {
+                recipient_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesRead"][];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1SeriesCreate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesBooked"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1SeriesSeriesIdEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                series_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesRead"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            422: components["responses"]["Problem422"];
+            500: components["responses"]["Problem500"];
+            503: components["responses"]["Problem503"];
+        };
+    };
+    ApiV1SeriesSeriesIdUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                series_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesBooked"];
+                };
+            };
+            400: components["responses"]["Problem400"];
+            401: components["responses"]["Problem401"];
+            403: components["responses"]["Problem403"];
+            404: components["responses"]["Problem404"];
+            409: components["responses"]["Problem409"];
+            413: components["responses"]["Problem413"];
+            415: components["responses"]["Problem415"];
+            422: components["responses"]["Problem422"];
+            429: components["responses"]["Problem429"];
             500: components["responses"]["Problem500"];
             503: components["responses"]["Problem503"];
         };
