@@ -260,6 +260,10 @@ def _app_operations() -> list[Operation]:
 
 OPERATIONS = _app_operations()
 BODY_OPERATIONS = [o for o in OPERATIONS if o.body is not None]
+# Routes a machine calls with a secret of its own, checked before the body is read: without it every body is refused
+# alike (401, nothing written). Their bad bodies, sent with the secret, are in their own tests
+# (tests/integration/test_sms_receipts.py).
+OWN_SECRET = {("POST", "/api/v1/sms/receipts")}
 DATE_OPERATIONS = [o for o in OPERATIONS if o.date_params]
 
 
@@ -285,8 +289,9 @@ async def test_every_bad_body_is_a_4xx_problem_that_writes_nothing(
             content=case.content,
             headers={"Content-Type": case.content_type, "Idempotency-Key": uuid.uuid4().hex},
         )
+        secret = (operation.method, operation.path) in OWN_SECRET
         try:
-            assert_problem(response, case.status, case.code)
+            assert_problem(response, 401 if secret else case.status, "unauthorized" if secret else case.code)
             assert response.status_code in statuses, f"{response.status_code} is not in the OpenAPI"
         except AssertionError as exc:
             failures.append(f"{case.name}: {response.status_code} {response.text[:200]} ({exc})")
