@@ -85,7 +85,7 @@ for (const language of ['nb', 'nn', 'en']) {
           await page.locator('.choices button').nth(1).click();
           await page.locator('.days button').first().waitFor();
           await check(page, `${mode} book: day`, `axe-${mode}-day`);
-          await page.locator('.days button:not([disabled])').nth(2).click();
+          await page.locator('.days button.choice:not([disabled])').nth(2).click();
           await page.locator('.times button').first().waitFor();
           await check(page, `${mode} book: time`, `axe-${mode}-time`);
           await page.locator('.times button').first().click();

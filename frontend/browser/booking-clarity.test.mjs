@@ -51,7 +51,7 @@ const language = (lang, easy = false) => kari.page.evaluate((prefs) => localStor
 
 /** A booking step by its address (the steps live in it). */
 const bookingUrl = (service, minutes, step = 'day', day = '') => `${BASE}/bestill?for=${kari.me.person.id}&tjeneste=${service.id}&lengde=${minutes}&steg=${step}${day && `&dag=${day}`}`;
-const dayButton = async (lang, iso) => kari.page.locator('.days button').filter({ hasText: new RegExp(`^${await formatDay(lang, iso)}`, 'i') });
+const dayButton = async (lang, iso) => kari.page.locator('.days button.choice').filter({ hasText: new RegExp(`^${await formatDay(lang, iso)}`, 'i') });
 
 let usedUp; // { day, renews }: a day whose week's hour is booked
 let closedDay;

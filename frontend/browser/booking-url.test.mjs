@@ -23,7 +23,7 @@ test('back, forward, reload and a shared link keep the booking step and the choi
   await heading(page, 'Hvor lang tid trenger du?');
   await page.getByRole('button', { name: /^1 time/ }).click();
   await heading(page, 'Hvilken dag passer?');
-  const day = page.locator('.days button:not([disabled])').nth(1);
+  const day = page.locator('.days button.choice:not([disabled])').nth(1);
   const dayLabel = (await day.textContent()).trim();
   await day.click();
   await heading(page, 'Hvilket klokkeslett passer?');
@@ -36,7 +36,7 @@ test('back, forward, reload and a shared link keep the booking step and the choi
   const back = new URL(page.url()).searchParams;
   assert.ok(back.get('tjeneste'), 'the service is kept');
   assert.equal(back.get('lengde'), '60', 'the length is kept');
-  await page.locator('.days button').filter({ hasText: dayLabel }).first().waitFor();
+  await page.locator('.days button.choice').filter({ hasText: dayLabel }).first().waitFor();
   await shot(page, 'phone-book-back-to-day');
   // Back again: the length step, the service still chosen; forward twice returns to the time of that day.
   await page.goBack();

@@ -24,7 +24,7 @@ const VARIANTS = [
 /** From the day step on: the first open day (or the `skip`-th), its first free time, then the confirm screen. */
 async function chooseDayAndTime(page, keyboard, { skip = 0 } = {}) {
   await page.getByRole('heading', { level: 1, name: 'Hvilken dag passer?' }).waitFor();
-  const days = page.locator('.days button:not([disabled])');
+  const days = page.locator('.days button.choice:not([disabled])');
   await days.first().waitFor();
   // The day and the time, as a booking card heads the visit: "fredag 11. desember kl. 08:15". The time alone
   // matched another visit of the demo's on another day (its own visit at 08:15, before 08:45 Oslo time).
