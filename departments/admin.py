@@ -48,6 +48,8 @@ DEPARTMENT_FIELDS = frozenset(
         "phone",
         "address",
         "waitlist_hold_minutes",
+        "series_allowed",
+        "series_share_percent",
     }
 )
 TIMELINE_FIELDS = frozenset({"timezone", "grid_minutes", "horizon_days"})  # a change re-materialises the ledger

@@ -35,6 +35,8 @@ class DepartmentRead(msgspec.Struct):
     reminder_lead_minutes: list[int]
     staff_feed_details: bool
     waitlist_hold_minutes: int
+    series_allowed: bool
+    series_share_percent: int
 
     @classmethod
     def of(cls, row: Department) -> DepartmentRead:
@@ -54,6 +56,8 @@ class DepartmentRead(msgspec.Struct):
             reminder_lead_minutes=list(row.reminder_lead_minutes),
             staff_feed_details=row.staff_feed_details,
             waitlist_hold_minutes=row.waitlist_hold_minutes,
+            series_allowed=row.series_allowed,
+            series_share_percent=row.series_share_percent,
         )
 
 
@@ -135,6 +139,9 @@ Grid = Literal[5, 10, 15, 30, 60]
 HorizonDays = Annotated[int, msgspec.Meta(ge=1, le=60, description="How many days ahead recipients may book")]
 Hours = Annotated[int, msgspec.Meta(ge=0, le=168)]
 HoldMinutes = Annotated[int, msgspec.Meta(ge=5, le=1440, description="Minutes a freed time is held for the waitlist")]
+SeriesShare = Annotated[
+    int, msgspec.Meta(ge=0, le=100, description="The share (%) of each capacity cell recurring visits may hold")
+]
 ReminderLeads = Annotated[
     list[Annotated[int, msgspec.Meta(ge=5, le=10080)]],
     msgspec.Meta(max_length=5, description="Minutes before a visit that reminders go out"),
@@ -186,6 +193,8 @@ class DepartmentCreate(Strict):
     address: Address | None = None
     staff_feed_details: bool = False
     waitlist_hold_minutes: HoldMinutes = 30
+    series_allowed: bool = True
+    series_share_percent: SeriesShare = 50
 
 
 class DepartmentPatch(Strict):
@@ -206,6 +215,10 @@ class DepartmentPatch(Strict):
     staff_feed_details: bool | msgspec.UnsetType = msgspec.UNSET
     # How long a time freed for the waitlist is held for the first in line before it passes on.
     waitlist_hold_minutes: HoldMinutes | msgspec.UnsetType = msgspec.UNSET
+    # Recurring visits (faste avtaler): whether the department allows them, and the share of each cell's capacity
+    # they may hold, so the rest stays open for single bookings. A change applies to occurrences booked from now.
+    series_allowed: bool | msgspec.UnsetType = msgspec.UNSET
+    series_share_percent: SeriesShare | msgspec.UnsetType = msgspec.UNSET
 
 
 class RuleWrite(Strict):

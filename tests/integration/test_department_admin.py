@@ -109,6 +109,24 @@ async def test_administrators_change_settings(
     assert (await _actions(db_session))[-2:] == ["department.update", "department.update"]
 
 
+async def test_the_department_decides_on_recurring_visits_and_their_share(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    await _as(client, app, settings, world, "dept_admin")
+    before = (await client.get(_d(world))).json()
+    assert (before["series_allowed"], before["series_share_percent"]) == (True, 50)
+    for bad in ({"series_share_percent": 101}, {"series_share_percent": -1}, {"series_allowed": "ja"}):
+        _problem(await client.patch(_d(world), json=bad), 422, "validation_failed")
+    assert (await client.get(_d(world))).json()["series_share_percent"] == 50  # nothing written
+    changed = await client.patch(_d(world), json={"series_allowed": False, "series_share_percent": 30})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["series_allowed"], changed.json()["series_share_percent"]) == (False, 30)
+    department = await db_session.get(Department, world.departments["d1"], populate_existing=True)
+    assert department is not None
+    assert (department.series_allowed, department.series_share_percent) == (False, 30)
+    assert (await _actions(db_session))[-1] == "department.update"
+
+
 @pytest.mark.parametrize("who", ["dept_admin", "muni_admin"])
 async def test_opening_hours_are_replaced_at_once_and_the_ledger_follows(
     who: str, client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
