@@ -1,9 +1,8 @@
 -- A set of recurring visits' occurrences (booking.series), booked in one round trip, each through `book_visit`
 -- (the same checks and lock order as a single booking: overlap, the decision's minutes, the cells in id order)
 -- inside its own subtransaction, so one refusal leaves the others standing. Then, still holding the cells'
--- locks `book_visit` took, the series share: no cell of the span may have more staff units held by series
--- bookings than p_share percent of its capacity (counted from booking.series_id; any other series booking of
--- those cells waits on the same locks, so the count cannot go stale). A booked occurrence gets the outbox
+-- locks `book_visit` took, the series share (visit_series_share_check): no cell of the span may have more staff
+-- units held by series bookings than p_share percent of its capacity. A booked occurrence gets the outbox
 -- event `created` and the audit entry `booking.create` in the same transaction. Each element of p_visits:
 -- {id, series, recipient, service, allocation, period_start, period_end, granted, starts, ends, span_start,
 -- span_end, minutes, units, cells, acted_by, actor, key}. One row back per element: the booking's id, or the
@@ -18,7 +17,6 @@ DECLARE
     v jsonb;
     v_id uuid;
     v_booked uuid;
-    v_over boolean;
 BEGIN
     FOR v IN SELECT value FROM jsonb_array_elements(p_visits) LOOP
         v_id := (v->>'id')::uuid;
@@ -33,25 +31,8 @@ BEGIN
             IF v_booked = v_id THEN  -- booked now, not found under its key from an earlier run
                 UPDATE booking SET series_id = (v->>'series')::uuid
                  WHERE municipality_id = p_municipality AND id = v_id;
-                SELECT coalesce(bool_or(h.units * 100 > p_share * c.capacity), false) INTO v_over
-                  FROM capacity_cell c
-                  CROSS JOIN LATERAL (
-                      SELECT coalesce(sum(s.staff_units), 0) AS units FROM booking s
-                       WHERE s.municipality_id = p_municipality AND s.department_id = p_department
-                         AND s.series_id IS NOT NULL AND s.status = 'booked'
-                         -- p_reach: the longest visit with its buffers the department's services allow, in
-                         -- minutes; the bounds keep the scan of ix_booking_series_held to the span
-                         AND s.starts_at > c.starts_at - make_interval(mins => p_reach)
-                         AND s.starts_at < c.ends_at + make_interval(mins => p_reach)
-                         AND s.span_start < c.ends_at AND s.span_end > c.starts_at
-                  ) AS h
-                 WHERE c.municipality_id = p_municipality AND c.department_id = p_department
-                   AND c.starts_at > (v->>'span_start')::timestamptz - interval '1 hour'
-                   AND c.starts_at < (v->>'span_end')::timestamptz
-                   AND c.ends_at > (v->>'span_start')::timestamptz;
-                IF v_over THEN
-                    RAISE EXCEPTION USING ERRCODE = 'TJ409', MESSAGE = 'series_share_full', DETAIL = '{}';
-                END IF;
+                PERFORM visit_series_share_check(p_municipality, p_department, p_share, p_reach,
+                                                 (v->>'span_start')::timestamptz, (v->>'span_end')::timestamptz);
                 INSERT INTO booking_event (municipality_id, booking_id, kind, details)
                 VALUES (p_municipality, v_id, 'created', '{}');
                 IF v->>'actor' IS NOT NULL THEN

@@ -5,7 +5,9 @@
 -- old given back and the new charged under its guard); the cells of both spans locked in id order, the old
 -- given back, the new checked and charged; then the booking. An assigned staff member who is busy at the new
 -- time is let go (the department assigns someone else) and named in the outbox event's previous_staff_id, so
--- their calendar feed drops the visit. A refusal leaves the transaction to be rolled back: the old time stands.
+-- their calendar feed drops the visit. An occurrence of a recurring visit (series_id set) stays in its series and
+-- keeps to the department's series share at the new time (visit_series_share_check), as the worker's booking of
+-- it did. A refusal leaves the transaction to be rolled back: the old time stands.
 CREATE FUNCTION public.move_visit(
     p_booking uuid, p_municipality uuid, p_allocation uuid, p_period_start date, p_period_end date, p_granted integer,
     p_starts timestamptz, p_ends timestamptz, p_span_start timestamptz, p_span_end timestamptz,
@@ -22,6 +24,8 @@ DECLARE
     v_staff uuid;
     v_constraint text;
     v_details jsonb;
+    v_share integer;
+    v_reach integer;
 BEGIN
     SELECT * INTO STRICT b FROM booking WHERE id = p_booking AND municipality_id = p_municipality;
     IF b.status <> 'booked' THEN
@@ -85,6 +89,18 @@ BEGIN
             END IF;
         END;
     END LOOP;
+
+    IF b.series_id IS NOT NULL THEN  -- after the update, so that the visit counts at its new time only
+        SELECT d.series_share_percent,
+               coalesce(max((SELECT max(x) FROM unnest(s.durations) AS x) + s.buffer_before + s.buffer_after), 0)
+          INTO v_share, v_reach
+          FROM department d
+          LEFT JOIN service s ON s.municipality_id = d.municipality_id AND s.department_id = d.id
+         WHERE d.municipality_id = b.municipality_id AND d.id = b.department_id
+         GROUP BY d.series_share_percent;
+        PERFORM visit_series_share_check(b.municipality_id, b.department_id, v_share, v_reach, p_span_start,
+                                         p_span_end);
+    END IF;
 
     v_details := jsonb_build_object('previous_start',
                                     to_char(b.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+00:00');

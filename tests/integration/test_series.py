@@ -13,6 +13,7 @@ from booking import series_service
 from booking.consistency import ledger_differences
 from booking.errors import BookingRefusedError
 from booking.series import book_series_days
+from booking.service import move
 from booking.tables import Booking, BookingEvent, BookingSeries, SeriesFailure
 from core.settings import Settings
 from departments.ledger import rematerialize
@@ -223,3 +224,35 @@ async def test_a_department_without_series_refuses_one_and_writes_nothing(
         await series_service.create(db_session, me(world.municipality, recipients[0]), ORIGIN, request, now=NOW)
     assert refused.value.code == "series_not_allowed"
     assert await db_session.scalar(select(func.count()).select_from(BookingSeries)) == 0
+
+
+async def test_a_moved_occurrence_stays_in_its_series_and_within_the_share(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world, department, recipients = await _setup(db_session, settings, staff=2)  # 50 %: one series unit a cell
+    svc = await service_of(db_session, department.id)
+    ten = await add_series(db_session, department, recipients[0], svc.id, weekdays=[0], at=time(10),
+                           valid_from=MONDAY_BEFORE)  # fmt: skip
+    noon = await add_series(db_session, department, recipients[1], svc.id, weekdays=[0], at=time(12),
+                            valid_from=MONDAY_BEFORE)  # fmt: skip
+    await book_series_days(db_session, department, now=NOW)
+    occurrence = (await series_bookings(db_session, noon.id))[0]
+    at_ten = datetime.combine(MONDAY_BEFORE, time(10), tzinfo=OSLO)
+    principal = me(world.municipality, recipients[1])
+    with pytest.raises(BookingRefusedError) as refused:
+        async with db_session.begin_nested():
+            await move(db_session, principal, ORIGIN, occurrence.id, start=at_ten, minutes=None, now=NOW)
+    assert refused.value.code == "series_share_full"
+    await db_session.refresh(occurrence)
+    assert occurrence.starts_at == datetime.combine(MONDAY_BEFORE, time(12), tzinfo=OSLO)  # the old time stands
+    # A single booking may still take the cell's other unit: the share binds series only.
+    single = await book_at(db_session, world.municipality, recipients[2], svc.id,
+                           datetime.combine(MONDAY_BEFORE, time(13), tzinfo=OSLO), NOW)  # fmt: skip
+    moved_single = await move(db_session, me(world.municipality, recipients[2]), ORIGIN, single, start=at_ten,
+                              minutes=None, now=NOW)  # fmt: skip
+    assert moved_single.starts_at == at_ten
+    at_two = datetime.combine(MONDAY_BEFORE, time(14), tzinfo=OSLO)
+    moved = await move(db_session, principal, ORIGIN, occurrence.id, start=at_two, minutes=None, now=NOW)
+    assert (moved.starts_at, moved.series_id) == (at_two, noon.id)  # moved, still an occurrence of its series
+    assert [b.status for b in await series_bookings(db_session, ten.id)] == ["booked", "booked"]
+    assert await ledger_differences(db_session) == []
