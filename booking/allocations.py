@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import outbox, rules
 from booking.access import visible_person
 from booking.errors import BookingRefusedError
-from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking
+from booking.series_rules import covered_until
+from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking, BookingSeries
 from core.errors import ConflictError, NotFoundError
 from departments.service import administered_department
 from departments.tables import Department, Service
@@ -242,6 +243,8 @@ async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
     department = await session.get_one(Department, allocation.department_id)
     await _serialise(session, allocation.recipient_id, allocation.service_id)
     await _refuse_overlap(session, values, ignore=allocation.id)
+    # Before any allocation period: the daily series run locks a series, then the periods its occurrences charge.
+    series = await _series_of(session, allocation) if values["valid_to"] != allocation.valid_to else []
     day = _local_day(department.timezone)
     in_the_way: list[dict[str, str]] = []
     if values["valid_from"] > allocation.valid_from:
@@ -260,7 +263,55 @@ async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
     await session.flush()
     await record(session, principal, origin, action="allocation.update", object_type="allocation",
                  object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip
+    await _fit_series(session, principal, origin, allocation, series=series, today=today)
     return allocation
+
+
+async def _series_of(session: AsyncSession, allocation: Allocation) -> list[BookingSeries]:
+    """The recipient's running series of the decision's service, locked (in id order, as the daily run locks them)."""
+    found = await session.scalars(
+        select(BookingSeries)
+        .where(BookingSeries.municipality_id == allocation.municipality_id,
+               BookingSeries.recipient_id == allocation.recipient_id,
+               BookingSeries.service_id == allocation.service_id, BookingSeries.ended_at.is_(None))
+        .order_by(BookingSeries.id)
+        .with_for_update()
+    )  # fmt: skip
+    return list(found.all())
+
+
+async def _fit_series(  # noqa: PLR0913 - the change's parts; each is needed
+    session: AsyncSession, principal: Principal, origin: Origin, allocation: Allocation, *,
+    series: Sequence[BookingSeries], today: date,
+) -> None:  # fmt: skip
+    """A decision that ends (or ends sooner) ends or trims its recipient's series of that service.
+
+    Each is trimmed to the last day any decision covers, or ended if it would have no day left. Its booked
+    occurrences after that day were listed by the 409 above, so none is left to cancel; a renewal (a later or
+    open-ended decision) keeps the series going.
+    """
+    if not series:
+        return
+    spans = (
+        await session.execute(
+            select(Allocation.valid_from, Allocation.valid_to)
+            .where(Allocation.municipality_id == allocation.municipality_id,
+                   Allocation.recipient_id == allocation.recipient_id, Allocation.service_id == allocation.service_id)
+        )
+    ).tuples()  # fmt: skip
+    last = covered_until(list(spans))
+    for s in series:
+        if last is None or (s.valid_until is not None and s.valid_until <= last):
+            continue
+        if last < max(s.valid_from, today):
+            s.ended_at = s.changed_at = func.now()
+            action = "series.end"
+        else:
+            s.valid_until, s.changed_at = last, func.now()
+            action = "series.update"
+        await record(session, principal, origin, action=action, object_type="booking_series", object_id=s.id,
+                     subject_person_id=s.recipient_id)  # fmt: skip
+    await session.flush()
 
 
 def _bookable_periods(allocation: Allocation, today: date, horizon_days: int) -> list[rules.Period]:

@@ -54,3 +54,15 @@ def local_start(day: date, at: time, zone: ZoneInfo) -> datetime | None:
 def nearest(wanted: datetime, free: Sequence[datetime], count: int = 3) -> list[datetime]:
     """The `count` free starts closest to `wanted` (ties: the earlier first), in time order."""
     return sorted(sorted(free, key=lambda s: (abs(s - wanted), s))[:count])
+
+
+def covered_until(decisions: Sequence[tuple[date, date | None]]) -> date | None:
+    """The last day any of a recipient's decisions for a service (valid_from, valid_to) covers; None: open-ended.
+
+    A series runs no further than that: a decision that ends ends its series there, unless a later or open-ended
+    decision (a renewal) carries it on. Gaps between decisions are not trimmed: an occurrence in one is refused,
+    and told, as `no_valid_allocation`.
+    """
+    if not decisions or any(valid_to is None for _, valid_to in decisions):
+        return None
+    return max(valid_to for _, valid_to in decisions if valid_to is not None)

@@ -10,17 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from booking import series_service
+from booking.allocations import AllocationBookingsInTheWayError, update_allocation
 from booking.consistency import ledger_differences
 from booking.errors import BookingRefusedError
 from booking.series import book_series_days
 from booking.service import move
-from booking.tables import Booking, BookingEvent, BookingSeries, SeriesFailure
+from booking.tables import Allocation, Booking, BookingEvent, BookingSeries, SeriesFailure
 from core.settings import Settings
 from departments.ledger import rematerialize
 from departments.tables import CapacityCell, Department
 from notifications import series_failures
 from notifications.channels import Message
 from notifications.daily import open_days
+from people.access import Principal
+from people.tables import AuditEntry
 from tests.booking_world import OSLO, service_of
 from tests.series_world import add_series, open_at, series_bookings
 from tests.waitlist_world import ORIGIN, add_recipients, book_at, cancel_as, me
@@ -256,3 +259,57 @@ async def test_a_moved_occurrence_stays_in_its_series_and_within_the_share(
     assert (moved.starts_at, moved.series_id) == (at_two, noon.id)  # moved, still an occurrence of its series
     assert [b.status for b in await series_bookings(db_session, ten.id)] == ["booked", "booked"]
     assert await ledger_differences(db_session) == []
+
+
+async def test_a_decision_that_ends_trims_its_series_and_a_renewal_carries_it_on(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world, department, recipients = await _setup(db_session, settings)
+    svc = await service_of(db_session, department.id)
+    admin = Principal(municipality_id=world.municipality, person_id=world.people["dept_admin"],
+                      roles=frozenset({("department_admin", department.id)}))  # fmt: skip
+    series, _ = await series_service.create(
+        db_session, me(world.municipality, recipients[0]), ORIGIN,
+        series_service.SeriesRequest(recipients[0], svc.id, 60, (0,), time(10), MONDAY_BEFORE, None, 1), now=NOW,
+    )  # fmt: skip
+    later = await add_series(db_session, department, recipients[0], svc.id, weekdays=[2], at=time(10),
+                             valid_from=date(2028, 3, 1))  # fmt: skip
+    decision = await db_session.scalar(select(Allocation).where(Allocation.recipient_id == recipients[0]))
+    assert decision is not None
+    today = NOW.astimezone(OSLO).date()
+    # Ending the decision before an occurrence already booked: refused with that booking listed, nothing changed.
+    with pytest.raises(AllocationBookingsInTheWayError) as in_the_way:
+        async with db_session.begin_nested():
+            await update_allocation(db_session, admin, ORIGIN, allocation_id=decision.id,
+                                    changes={"valid_to": MONDAY_BEFORE}, today=today)  # fmt: skip
+    booked = await series_bookings(db_session, series.id)
+    listed = in_the_way.value.fields["bookings"]
+    assert isinstance(listed, list)
+    assert [b["id"] for b in listed] == [str(booked[1].id)]
+    await db_session.refresh(series)
+    assert (series.valid_until, series.ended_at) == (None, None)
+    # Ending it after the horizon: the series ends there too; the one starting later has no day left and ends.
+    end = date(2027, 12, 31)
+    await update_allocation(db_session, admin, ORIGIN, allocation_id=decision.id, changes={"valid_to": end},
+                            today=today)  # fmt: skip
+    await db_session.refresh(series)
+    await db_session.refresh(later)
+    assert (series.valid_until, series.ended_at) == (end, None)
+    assert later.ended_at is not None
+    assert [b.status for b in await series_bookings(db_session, series.id)] == ["booked", "booked"]
+    actions = (await db_session.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "booking_series")
+                                         .order_by(AuditEntry.id))).all()  # fmt: skip
+    assert sorted(actions[-2:]) == ["series.end", "series.update"]  # the two series, in id order
+    # A renewal, open-ended, that follows: a later shortening of the first decision trims nothing.
+    db_session.add(Allocation(municipality_id=world.municipality, recipient_id=recipients[0],
+                              department_id=department.id, service_id=svc.id, minutes=600, period="week",
+                              valid_from=end + timedelta(days=1)))  # fmt: skip
+    await db_session.flush()
+    other, _ = await series_service.create(
+        db_session, me(world.municipality, recipients[0]), ORIGIN,
+        series_service.SeriesRequest(recipients[0], svc.id, 60, (4,), time(11), MONDAY_BEFORE, None, 1), now=NOW,
+    )  # fmt: skip
+    await update_allocation(db_session, admin, ORIGIN, allocation_id=decision.id,
+                            changes={"valid_to": date(2027, 12, 24)}, today=today)  # fmt: skip
+    await db_session.refresh(other)
+    assert (other.valid_until, other.ended_at) == (None, None)
