@@ -14,6 +14,7 @@ import asyncio
 import base64
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -206,15 +207,34 @@ def test_browser_suite(served: tuple[str, str, str], npm: str, tmp_path: Path) -
         # yesterday's roster, and the staff test then knows not to look for it on today's.
         env["TJENESTESHOP_SEEDED_VISIT"], env["TJENESTESHOP_SEEDED_DAY"] = seeded
     env.setdefault("TJENESTESHOP_ARTIFACTS", str(FRONTEND / "artifacts"))
-    done = subprocess.run(  # noqa: S603 - npm, our own suite
-        [npm, "run", "--silent", "browser"],
-        cwd=FRONTEND,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SUITE_SECONDS,
-        check=False,
-    )
-    (tmp_path / "browser.log").write_text(done.stdout + done.stderr)
-    if done.returncode != 0:
-        pytest.fail(f"the browser suite failed ({done.returncode}):\n{done.stdout[-12000:]}\n{done.stderr[-3000:]}")
+    # A process group of its own: npm starts node, node starts Chromium. When this test ends early (its timeout,
+    # or Ctrl-C because another phase of `python -m tests` failed), the whole group goes, not npm alone.
+    suite = subprocess.Popen(  # noqa: S603 - npm, our own suite
+        [npm, "run", "--silent", "browser"], cwd=FRONTEND, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = suite.communicate(timeout=SUITE_SECONDS)
+    finally:
+        _end_group(suite)
+    (tmp_path / "browser.log").write_text(stdout + stderr)
+    if suite.returncode != 0:
+        pytest.fail(f"the browser suite failed ({suite.returncode}):\n{stdout[-12000:]}\n{stderr[-3000:]}")
+
+
+def _end_group(process: subprocess.Popen[str]) -> None:
+    """End what is left of the process's group: politely, then for good after 10 s."""
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()  # reap npm itself once it has gone: a zombie would keep the group alive
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+    process.wait()
