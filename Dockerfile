@@ -37,7 +37,8 @@ COPY tjenesteshop ./tjenesteshop
 COPY waitlist ./waitlist
 COPY migrations ./migrations
 RUN uv sync --locked --no-dev \
-    && python -m compileall -q api booking casesystem core departments insight notifications people tjenesteshop migrations
+    && python -m compileall -q api booking casesystem core departments fhir_r4 insight notifications people privacy \
+       tjenesteshop waitlist webhooks migrations
 
 # The code stays root-owned and read-only for the app user. Only the data directory is writable;
 # it is used only if DATABASE_URL/REDIS_URL are unset and the CLI starts embedded servers.

@@ -103,6 +103,12 @@ def test_the_image_and_the_wheel_carry_every_package() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
     assert _packages() <= copied, f"the Dockerfile leaves out {sorted(_packages() - copied)}"
+    # and compiles each at build time (the app user cannot write bytecode beside read-only code)
+    joined = dockerfile.replace("\\\n", " ")  # continued lines as one
+    compiled = re.search(r"python -m compileall -q ([\w ]+)$", joined, flags=re.MULTILINE)
+    assert compiled is not None
+    missing = _packages() - set(compiled.group(1).split())
+    assert not missing, f"the image does not compile {sorted(missing)}"
     pyproject = (ROOT / "pyproject.toml").read_text()
     listed = re.search(r"\[tool\.hatch\.build\.targets\.wheel\]\npackages = \[([^\]]*)\]", pyproject)
     assert listed is not None
