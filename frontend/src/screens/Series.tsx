@@ -16,6 +16,7 @@ import { focusOnMount } from '../focus';
 import i18n from '../i18n';
 import { Link, navigate, useLocation } from '../router';
 import { serviceDescription, serviceName } from '../texts';
+import { patternTimes } from '../seriesTimes';
 import { addDays, durationWords, formatWhen, localDate } from '../time';
 import { ChoiceButton, StepHeading } from './Book';
 
@@ -38,10 +39,6 @@ export function weekdayName(day: number): string {
 /** "8. desember" (no weekday, no year). */
 function dayMonth(isoDate: string): string {
   return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(new Date(`${isoDate}T12:00:00Z`));
-}
-
-function hhmm(minute: number): string {
-  return `${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
 }
 
 /** "Hver tirsdag og torsdag kl. 10:00" / "Annenhver tirsdag kl. 10:00". */
@@ -67,21 +64,6 @@ function useOpeningHours(department: string | undefined) {
     queryFn: () => call(api.GET('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: department ?? '' } } })),
     staleTime: 10 * 60_000,
   });
-}
-
-/** Start times on the department's grid where the visit (its travel included) fits the opening hours on every chosen weekday. */
-function patternTimes(rules: Schemas['OpeningRuleRead'][] | undefined, weekdays: number[], grid: number, minutes: number, service: Service | undefined, today: string): string[] {
-  if (!rules || weekdays.length === 0 || !minutes) return [];
-  const before = service?.buffer_before ?? 0;
-  const after = service?.buffer_after ?? 0;
-  const sets = weekdays.map((w) => {
-    const starts = new Set<number>();
-    for (const r of rules.filter((x) => x.weekday === w && (!x.valid_to || x.valid_to >= today))) {
-      for (let s = Math.ceil((r.start_minute + before) / grid) * grid; s + minutes + after <= r.end_minute; s += grid) starts.add(s);
-    }
-    return starts;
-  });
-  return [...(sets[0] ?? [])].filter((s) => sets.every((set) => set.has(s))).sort((a, b) => a - b).map(hhmm);
 }
 
 /** Book one of the nearest free times as a single visit, through the ordinary booking API. */
@@ -265,6 +247,11 @@ export function SeriesNew() {
     setFrom(from);
     setUntil(until ?? '');
   }, [from, until]);
+  // A reload of the receipt: what was made is under "Faste avtaler" (the receipt is not kept).
+  const lost = param('steg') === DONE && !done;
+  useEffect(() => {
+    if (lost) navigate('/timer/faste-avtaler', { replace: true });
+  }, [lost]);
   const back = () => {
     if (stepIndex === 0) navigate('/timer/faste-avtaler');
     else go(steps[stepIndex - 1]);
@@ -295,10 +282,7 @@ export function SeriesNew() {
   };
 
   if (param('steg') === DONE) {
-    if (!done) {
-      navigate('/timer/faste-avtaler', { replace: true });
-      return <Loading />;
-    }
+    if (!done) return <Loading />;
     const s = done.result.series;
     return (
       <section className="stack series-done">
