@@ -23,6 +23,8 @@ const InsightAdmin = lazy(() => import('./locales/benefits-load').then(() => imp
 const Accessibility = lazy(() => import('./screens/Accessibility'));
 const MyData = lazy(() => import('./locales/privacy-load').then(() => import('./screens/MyData')));
 const Waitlist = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.Waitlist })));
+const SeriesNew = lazy(() => import('./locales/series-load').then(() => import('./screens/Series')).then((m) => ({ default: m.SeriesNew })));
+const SeriesList = lazy(() => import('./locales/series-load').then(() => import('./screens/Series')));
 const WaitlistOffer = lazy(() => import('./screens/Waitlist').then((m) => ({ default: m.WaitlistOffer })));
 
 interface NavItem {
@@ -58,6 +60,8 @@ function Screen({ path }: { path: string }) {
   if (path === '/mine-data') return <MyData />;
   if (path === '/venteliste') return <Waitlist />;
   if (path.startsWith('/venteliste/tilbud/')) return <WaitlistOffer />;
+  if (path === '/timer/faste-avtaler/ny') return <SeriesNew />;
+  if (path === '/timer/faste-avtaler') return <SeriesList />;
   if (path === '/kalender') return <Calendar />;
   if (path === '/vakt') return <Staff />;
   if (path.startsWith('/avdeling')) return <Admin />;

@@ -2104,6 +2104,13 @@ export interface components {
             phone?: string | null;
             /** @description Minutes before a visit that reminders go out */
             reminder_lead_minutes?: number[];
+            /** @default true */
+            series_allowed: boolean;
+            /**
+             * @description The share (%) of each capacity cell recurring visits may hold
+             * @default 50
+             */
+            series_share_percent: number;
             /** @default false */
             staff_feed_details: boolean;
             /**
@@ -2140,6 +2147,9 @@ export interface components {
             phone?: string | null;
             /** @description Minutes before a visit that reminders go out */
             reminder_lead_minutes?: number[];
+            series_allowed?: boolean;
+            /** @description The share (%) of each capacity cell recurring visits may hold */
+            series_share_percent?: number;
             staff_feed_details?: boolean;
             /**
              * @description An IANA time zone
@@ -2163,6 +2173,8 @@ export interface components {
             notice_hours: number;
             phone: string | null;
             reminder_lead_minutes: number[];
+            series_allowed: boolean;
+            series_share_percent: number;
             staff_feed_details: boolean;
             timezone: string;
             waitlist_hold_minutes: number;

@@ -117,6 +117,7 @@ const en: Texts = {
     dayTooFew: 'Too few hours left',
     timeStatus: { busy: 'Full', yours: 'Already booked', current: 'Current time', no_hours: 'Too few hours', used_up: 'Used up', too_soon: 'Too soon' },
     firstFree: 'First free time',
+    series: 'Recurring visit every week',
     noTimes: 'No free times this day. Choose another day.',
     summaryService: 'Service',
     summaryWhen: 'Time',
@@ -144,6 +145,7 @@ const en: Texts = {
   },
   bookings: {
     title: 'My visits',
+    series: 'Recurring visits',
     upcoming: 'Coming visits',
     past: 'Earlier and cancelled visits',
     none: 'No visits here.',

@@ -43,7 +43,7 @@ function deadlineOf(start: string, hours: number | undefined): string | null {
   return formatWhen(new Date(new Date(start).getTime() - hours * 3_600_000));
 }
 
-function StepHeading({ n, total, children }: { n: number; total: number; children: string }) {
+export function StepHeading({ n, total, children }: { n: number; total: number; children: string }) {
   const { t } = useTranslation();
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -61,7 +61,7 @@ function StepHeading({ n, total, children }: { n: number; total: number; childre
   );
 }
 
-function ChoiceButton({ onClick, icon, children, disabled }: { onClick: () => void; icon?: Parameters<typeof Icon>[0]['name']; children: React.ReactNode; disabled?: boolean }) {
+export function ChoiceButton({ onClick, icon, children, disabled }: { onClick: () => void; icon?: Parameters<typeof Icon>[0]['name']; children: React.ReactNode; disabled?: boolean }) {
   return (
     <li>
       <Button variant="secondary" className="choice" onClick={onClick} disabled={disabled}>
@@ -381,6 +381,11 @@ export function Book() {
               </span>
               <Icon name="arrow" />
             </Button>
+          )}
+          {department?.series_allowed && !movingId && (
+            <Link href={`/timer/faste-avtaler/ny?for=${who}&tjeneste=${serviceId}&lengde=${minutes}&steg=days`} className="ds-link series-link">
+              <Icon name="calendar" /> {t('book.series')}
+            </Link>
           )}
           {joinError !== null && <ProblemAlert error={joinError} />}
           {availability.data && (

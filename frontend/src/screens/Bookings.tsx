@@ -87,6 +87,9 @@ export function Bookings() {
       <Link href="/venteliste" className="ds-link calendar-link">
         <Icon name="list" /> {t('waitlist.link')}
       </Link>
+      <Link href="/timer/faste-avtaler" className="ds-link calendar-link">
+        <Icon name="calendar" /> {t('bookings.series')}
+      </Link>
       {notice && (
         <Alert data-color="success" role="status">
           {notice}
