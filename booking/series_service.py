@@ -3,8 +3,9 @@
 Access is a booking's: the recipient, their proxy, and staff or administrators of the department on their behalf
 (`booking.access`). Creating books the occurrences already inside the horizon at once (`booking.series`), through
 the same function as every booking; changing the pattern cancels the future occurrences of the old one that have
-not begun (as the recipient cancelling them would) and books the new one's; ending cancels the future ones. The
-past is kept. Moving or cancelling one occurrence is a booking's own business and leaves the series.
+not begun (as the recipient cancelling them would), forgets its refused dates still to come, and books the new
+one's; ending cancels the future ones. The past is kept. Moving or cancelling one occurrence is a booking's own
+business and leaves the series.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import service as bookings
@@ -164,6 +165,11 @@ async def change(  # noqa: PLR0913 - keyword-only after the change; each is need
     if problem is not None:
         raise BookingRefusedError(problem)
     await _cancel_future(session, principal, origin, series, now)
+    # The old pattern's refused dates still to come are no longer the series' (the new pattern's are recorded anew).
+    await session.execute(
+        delete(SeriesFailure).where(SeriesFailure.municipality_id == series.municipality_id,
+                                    SeriesFailure.series_id == series.id, SeriesFailure.starts_at > now)
+    )  # fmt: skip
     series.weekdays = sorted(set(new.weekdays)) if new.weekdays else series.weekdays
     series.local_time, series.every_weeks = at, new.every_weeks or series.every_weeks
     series.valid_until = new.valid_until if new.valid_until is not None else series.valid_until

@@ -313,3 +313,24 @@ async def test_a_decision_that_ends_trims_its_series_and_a_renewal_carries_it_on
                             changes={"valid_to": date(2027, 12, 24)}, today=today)  # fmt: skip
     await db_session.refresh(other)
     assert (other.valid_until, other.ended_at) == (None, None)
+
+
+async def test_a_changed_series_forgets_the_old_patterns_refused_dates(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world, department, recipients = await _setup(db_session, settings, staff=2)  # 50 %: one series unit a cell
+    svc = await service_of(db_session, department.id)
+    await add_series(db_session, department, recipients[0], svc.id, weekdays=[0], at=time(10),
+                     valid_from=MONDAY_BEFORE)  # fmt: skip
+    await book_series_days(db_session, department, now=NOW)
+    principal = me(world.municipality, recipients[1])
+    request = series_service.SeriesRequest(recipients[1], svc.id, 60, (0,), time(10), MONDAY_BEFORE, None, 1)
+    series, outcomes = await series_service.create(db_session, principal, ORIGIN, request, now=NOW)
+    assert {o.refusal for o in outcomes} == {"series_share_full"}
+    listed = await series_service.list_series(db_session, principal, recipients[1], NOW.astimezone(OSLO).date())
+    assert [f.day for f in listed[0][1]] == [MONDAY_BEFORE, MONDAY_AFTER]
+    change = series_service.SeriesChange(weekdays=(1,))
+    series, outcomes = await series_service.change(db_session, principal, ORIGIN, series.id, change, now=NOW)
+    assert [o.refusal for o in outcomes] == [None, None]  # Tuesdays: room in the share
+    listed = await series_service.list_series(db_session, principal, recipients[1], NOW.astimezone(OSLO).date())
+    assert listed[0][1] == []  # the Mondays refused under the old pattern are not the series' any more
