@@ -1,16 +1,18 @@
 """Free times as history grows: a recipient's own past, and the department's.
 
     uv run python -m bench.history [--database-url postgresql://...] [--history 5000]
-                                   [--department-small 10000] [--department-large 1000000] [--reads 60] [--runs 3]
+                                   [--department-small 10000] [--department-large 1000000] [--reads 200] [--runs 3]
 
 Each run: a throw-away database (created, migrated, seeded, dropped) with one department open 08-16 daily and
 two recipients on its service: one without a past, one with --history past visits (four a day, going back).
 The 14-day free-times calculation (`booking.availability.load_free_times`, the statements and the Python the
 API runs for `GET /api/v1/availability`) is timed --reads times for each recipient, one read at a time, first
 with --department-small past visits of other recipients in the department, then after growing that past to
---department-large. Printed as p50 in ms, and the ratios issue 18 sets targets for:
+--department-large. Printed as p50 wall ms and as mean CPU ms a read (this process's and its PostgreSQL
+backend's, from /proc: the server must run on this machine), and the ratios issue 18 sets targets for:
 `ratio_own_history` (the recipient with a past / the one without; target <= 1.2) and `ratio_department_history`
-(large department / small, same recipient; target <= 1.2). Medians over --runs runs. Without a URL an embedded
+(large department / small, same recipient; target <= 1.2), each also as `..._cpu`, the steadier figure on a
+shared machine. Medians over --runs runs. Without a URL an embedded
 PostgreSQL is started.
 """
 
@@ -33,6 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
+from bench.benefits import _cpu_seconds
 from bench.rush import ZONE, _department, _people
 from booking.availability import load_free_times
 from booking.service import policy_of
@@ -80,26 +83,32 @@ async def _vacuum(url: str) -> None:
 
 
 async def _reads(engine: AsyncEngine, department_id: uuid.UUID, service_id: uuid.UUID, who: list[uuid.UUID],
-                 reads: int) -> list[float]:  # fmt: skip
-    """p50 in ms of `reads` 14-day free-times calculations for each recipient, one at a time, each in a session.
+                 reads: int) -> tuple[list[float], list[float]]:  # fmt: skip
+    """Each recipient's p50 wall ms and mean CPU ms of `reads` 14-day free-times calculations.
 
-    The recipients take turns, so that a busy moment of a shared machine falls on each alike.
+    One at a time, each in a session; CPU is this process's plus its PostgreSQL backend's, read from /proc. The
+    recipients take turns, so that a busy moment of a shared machine falls on each alike. CPU time is the
+    steadier figure on a shared machine: what the others run lengthens the wall time, not the CPU a read takes.
     """
     took: list[list[float]] = [[] for _ in who]
+    cpu = [0.0 for _ in who]
     for index in range(reads + WARMUP):
-        for mine, recipient in zip(took, who, strict=True):
+        for position, recipient in enumerate(who):
             async with AsyncSession(engine, expire_on_commit=False) as session:
                 department = await session.get_one(Department, department_id)
                 service = await session.get_one(Service, service_id)
+                backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
                 now = datetime.now(UTC)
                 first = now.astimezone(ZONE).date()
                 last = first + timedelta(days=DAYS - 1)
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time() + _cpu_seconds(backend)
                 await load_free_times(session, recipient_id=recipient, service=service, department=department,
                                       first=first, last=last, policy=policy_of(department), now=now)  # fmt: skip
                 if index >= WARMUP:
-                    mine.append((time.perf_counter() - started) * 1000)
-    return [round(statistics.median(mine), 3) for mine in took]
+                    took[position].append((time.perf_counter() - started) * 1000)
+                    cpu[position] += time.process_time() + _cpu_seconds(backend) - started_cpu
+    p50 = [round(statistics.median(mine), 3) for mine in took]
+    return p50, [round(seconds * 1000 / reads, 3) for seconds in cpu]
 
 
 async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -120,8 +129,9 @@ async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
             await _past(session, service, refs="filler-%", people=FILLERS, count=args.department_small, offset=0)
         await _vacuum(url)
         ids = (department.id, service.id)
-        figures["small_fresh_p50_ms"], figures["small_history_p50_ms"] = await _reads(engine, *ids, [fresh, old],
-                                                                                       args.reads)  # fmt: skip
+        small = await _reads(engine, *ids, [fresh, old], args.reads)
+        figures["small_fresh_p50_ms"], figures["small_history_p50_ms"] = small[0]
+        figures["small_fresh_cpu_ms"], figures["small_history_cpu_ms"] = small[1]
         started = time.perf_counter()
         grow = args.department_large - args.department_small
         async with AsyncSession(engine) as session, session.begin():
@@ -129,8 +139,9 @@ async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
                         offset=args.department_small // FILLERS + 1)  # fmt: skip
         await _vacuum(url)
         figures["grow_s"] = round(time.perf_counter() - started, 1)
-        figures["large_fresh_p50_ms"], figures["large_history_p50_ms"] = await _reads(engine, *ids, [fresh, old],
-                                                                                       args.reads)  # fmt: skip
+        large = await _reads(engine, *ids, [fresh, old], args.reads)
+        figures["large_fresh_p50_ms"], figures["large_history_p50_ms"] = large[0]
+        figures["large_fresh_cpu_ms"], figures["large_history_cpu_ms"] = large[1]
     finally:
         await engine.dispose()
         conn = await asyncpg.connect(admin_url)
@@ -138,6 +149,8 @@ async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
         await conn.close()
     figures["ratio_own_history"] = round(figures["large_history_p50_ms"] / figures["large_fresh_p50_ms"], 3)
     figures["ratio_department_history"] = round(figures["large_fresh_p50_ms"] / figures["small_fresh_p50_ms"], 3)
+    figures["ratio_own_history_cpu"] = round(figures["large_history_cpu_ms"] / figures["large_fresh_cpu_ms"], 3)
+    figures["ratio_department_history_cpu"] = round(figures["large_fresh_cpu_ms"] / figures["small_fresh_cpu_ms"], 3)
     return figures
 
 
@@ -148,7 +161,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=5_000, help="past visits of the recipient with a past")
     parser.add_argument("--department-small", type=int, default=10_000, help="the department's past visits, first")
     parser.add_argument("--department-large", type=int, default=1_000_000, help="... then grown to")
-    parser.add_argument("--reads", type=int, default=60, help="free-times reads timed for each figure")
+    parser.add_argument("--reads", type=int, default=200, help="free-times reads timed for each figure")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     services, scratch = embedded.EmbeddedServices(), Path(tempfile.mkdtemp(prefix="bench-history-"))
