@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -52,3 +53,22 @@ class Channel(Protocol):
     async def send(self, message: Message) -> None:
         """Deliver `message` or raise `PermanentFailure` or `TransientFailure`."""
         ...
+
+
+async def send_all(channel: Channel, messages: Sequence[Message]) -> list[ChannelError | None]:
+    """Send `messages` through `channel`, over one connection where the channel offers `send_many`.
+
+    Per message, in order: None when it went, or the `PermanentFailure` or `TransientFailure` it met.
+    """
+    many = getattr(channel, "send_many", None)
+    if many is not None:
+        return list(await many(messages))
+    results: list[ChannelError | None] = []
+    for message in messages:
+        try:
+            await channel.send(message)
+        except ChannelError as exc:
+            results.append(exc)
+        else:
+            results.append(None)
+    return results
