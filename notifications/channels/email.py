@@ -189,8 +189,12 @@ class EmailChannel:
             else:
                 await client.sendmail(self.envelope_sender, [message.to], data)
         except (aiosmtplib.SMTPException, OSError) as exc:
-            if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code not in _CLOSING_CODES:
-                return client, _failure(exc)  # the envelope was reset: the connection goes on
+            if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+                codes = {refusal.code for refusal in exc.recipients}
+            else:
+                codes = {exc.code} if isinstance(exc, aiosmtplib.SMTPResponseException) else set(_CLOSING_CODES)
+            if codes.isdisjoint(_CLOSING_CODES) and client.is_connected:
+                return client, _failure(exc)  # the server answered and reset the envelope: go on
             client.close()  # dropped, timed out or closing: the next message connects anew
             return None, _failure(exc)
         return client, None
