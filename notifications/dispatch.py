@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MAX_EVENT_ATTEMPTS = 10  # an event that fails this often stops being retried and shows as a dead letter
 UNCERTAIN_AFTER = timedelta(minutes=15)  # a send claimed this long ago and never acknowledged: the worker died
+# Reconciliation plans the missing reminders due this soon; the outbox plans all of a changed booking's at once.
+# Far more than the 10 minutes between passes, so a reminder is planned days before it is due.
+PLAN_AHEAD = timedelta(days=2)
 QUEUE_AT_MOST = 2000  # reminders queued per pass (5 s apart); the next pass takes the rest
 
 # (when, batches, already due): queue that many batch sends for that time, each at most once while queued
@@ -123,14 +126,16 @@ async def reconcile(
 ) -> dict[str, int]:
     """Make the schedule match the bookings, whatever Redis lost: the database is the source of truth.
 
-    Dispatches any waiting events, plans every missing reminder of every upcoming booking, skips obsolete
-    ones, and turns sends that never came back into dead letters. Queueing what is due is `queue_due`'s.
+    Dispatches any waiting events (planning every reminder of each booking they name), plans the missing
+    reminders of every upcoming booking that fall due within `PLAN_AHEAD` (after a restore, the rest follow
+    pass by pass, long before they are due), skips obsolete ones, and turns sends that never came back into
+    dead letters. Queueing what is due is `queue_due`'s.
     """
     now = clock()
     result = {"events": await dispatch_events(sessionmaker, now)}
     async with sessionmaker.begin() as session:
         result["skipped"] = await planning.skip_obsolete(session, now)
-        result["planned"] = await planning.plan(session, now)
+        result["planned"] = await planning.plan(session, now, ahead=PLAN_AHEAD)
         result["uncertain"] = await planning.give_up_uncertain(session, now, UNCERTAIN_AFTER)
         if refresh_feeds is not None:
             result["feeds"] = await refresh_feeds(session, now)
