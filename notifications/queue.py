@@ -199,9 +199,8 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             func(send_reminder, keep_result=0),
             # A batch of sends (one SMTP connection); well under reconciliation's 15 minutes for uncertain sends.
             func(send_reminders, keep_result=0, timeout=LONG_PASS_SECONDS),
-            # Queueing takes a Redis round trip a reminder while sends share the connections: allow these
-            # passes longer than a send (bench.reminders: 5,000 reminders queued beside 20 sending jobs
-            # overran 60 s). A pass cut short loses nothing: the next one queues the rest, once per attempt.
+            # The periodic passes share the database with the sends: allow them longer than a send. A pass
+            # cut short loses nothing: the next one queues the rest, and a batch job claims each reminder once.
             func(tick, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(deliver_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(prune_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),

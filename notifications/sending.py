@@ -8,6 +8,7 @@ acknowledgements go by the batch (`BATCH` reminders, a few statements, one SMTP 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.tables import Booking
 from departments.tables import Department, Service
-from notifications.channels import Channel, Message, PermanentFailure, send_all
+from notifications.channels import Channel, ChannelError, Message, PermanentFailure, send_all
 from notifications.messages import reminder_message
 from notifications.tables import ContactProblem, PushSubscription, Reminder
 from people.tables import Person
@@ -243,28 +244,69 @@ async def _deliver(channel: Channel, claimed: Claimed) -> tuple[int, list[tuple[
     return (await _deliver_all(channel, [claimed]))[claimed.reminder_id]
 
 
+Results = dict[int, tuple[int, list[tuple[str, str]], str | None]]  # per reminder: as `_deliver` says
+
+
 async def _deliver_all(
-    channel: Channel, batch: Sequence[Claimed]
-) -> dict[int, tuple[int, list[tuple[str, str]], str | None]]:
+    channel: Channel, batch: Sequence[Claimed], progress: list[ChannelError | None] | None = None
+) -> Results:
     """Send every message of the batch through `channel`, over one connection where it can.
 
-    Per reminder, as `_deliver` says: messages sent, addresses refused, the last transient error.
+    Per reminder, as `_deliver` says: messages sent, addresses refused, the last transient error. Each
+    message's outcome is appended to `progress` as it is known (see `_interrupted`).
     """
-    messages = [(claimed.reminder_id, message) for claimed in batch for message in claimed.messages]
-    failures = await send_all(channel, [message for _, message in messages])
-    results: dict[int, tuple[int, list[tuple[str, str]], str | None]] = {
-        claimed.reminder_id: (0, [], None) for claimed in batch
-    }
-    for (reminder_id, message), failure in zip(messages, failures, strict=True):
-        sent, refused, transient = results[reminder_id]
-        if failure is None:
-            sent += 1
-        elif isinstance(failure, PermanentFailure):
-            refused = [*refused, (message.to, str(failure)[:500])]
-        else:
-            transient = str(failure)[:500]
-        results[reminder_id] = (sent, refused, transient)
+    messages = [message for claimed in batch for message in claimed.messages]
+    return _tally(batch, await send_all(channel, messages, progress))
+
+
+def _tally(batch: Sequence[Claimed], failures: Sequence[ChannelError | None]) -> Results:
+    """The results of the reminders whose messages all have an outcome in `failures` (in the batch's order)."""
+    results: Results = {}
+    start = 0
+    for claimed in batch:
+        end = start + len(claimed.messages)
+        if end > len(failures):
+            break
+        sent, refused, transient = 0, [], None
+        for message, failure in zip(claimed.messages, failures[start:end], strict=True):
+            if failure is None:
+                sent += 1
+            elif isinstance(failure, PermanentFailure):
+                refused.append((message.to, str(failure)[:500]))
+            else:
+                transient = str(failure)[:500]
+        results[claimed.reminder_id] = (sent, refused, transient)
+        start = end
     return results
+
+
+async def _interrupted(
+    sessionmaker: async_sessionmaker[AsyncSession], batch: Sequence[Claimed],
+    progress: Sequence[ChannelError | None], now: datetime,
+) -> None:  # fmt: skip
+    """A batch stopped midway (a timeout, a shutdown): record what is known, once.
+
+    The reminders whose messages all have an outcome are acknowledged; the ones none of whose messages
+    was begun go back to `scheduled` (the attempt not counted); the one on its way stays `sending`, and
+    reconciliation makes it a dead letter rather than risk sending it twice.
+    """
+    done = _tally(batch, progress)
+    untried, start = [], 0
+    for claimed in batch:
+        if start > len(progress):
+            untried.append(claimed.reminder_id)
+        start += len(claimed.messages)
+    async with sessionmaker.begin() as session:
+        if done:
+            await acknowledge_batch(session, [c for c in batch if c.reminder_id in done], done, now)
+        if untried:
+            await session.execute(
+                update(Reminder).where(Reminder.id.in_(untried), Reminder.status == "sending")
+                .values(status="scheduled", attempts=Reminder.attempts - 1, changed_at=now)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+    log.warning("reminder batch stopped: %s recorded, %s scheduled again, %s left uncertain",
+                len(done), len(untried), len(batch) - len(done) - len(untried))  # fmt: skip
 
 
 async def acknowledge(  # noqa: PLR0913 - keyword-only; each is needed
@@ -297,8 +339,7 @@ async def acknowledge(  # noqa: PLR0913 - keyword-only; each is needed
 
 
 async def acknowledge_batch(
-    session: AsyncSession, batch: Sequence[Claimed],
-    results: Mapping[int, tuple[int, list[tuple[str, str]], str | None]], now: datetime,
+    session: AsyncSession, batch: Sequence[Claimed], results: Results, now: datetime,
 ) -> dict[int, str]:  # fmt: skip
     """Record a batch's results: every reminder that went in one statement, the rest one by one (as `acknowledge`).
 
@@ -342,8 +383,15 @@ async def send_due(  # noqa: PLR0913 - keyword-only after the channels
     by_channel: dict[str, list[Claimed]] = {}
     for one in claimed:
         by_channel.setdefault(one.channel, []).append(one)
-    for name, batch in by_channel.items():
-        results = await _deliver_all(channels[name], batch)
+    groups = list(by_channel.items())
+    for index, (name, batch) in enumerate(groups):
+        progress: list[ChannelError | None] = []
+        try:
+            results = await _deliver_all(channels[name], batch, progress)
+        except asyncio.CancelledError:
+            later = [one for _, other in groups[index + 1 :] for one in other]  # not begun: scheduled again
+            await asyncio.shield(_interrupted(sessionmaker, [*batch, *later], progress, now()))
+            raise
         async with sessionmaker.begin() as session:
             statuses.update(await acknowledge_batch(session, batch, results, now()))
     for one in claimed:

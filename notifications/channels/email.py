@@ -136,14 +136,16 @@ class EmailChannel:
         if failure is not None:
             raise failure
 
-    async def send_many(self, messages: Sequence[Message]) -> list[ChannelError | None]:
+    async def send_many(
+        self, messages: Sequence[Message], results: list[ChannelError | None] | None = None
+    ) -> list[ChannelError | None]:
         """Deliver each message over one connection; per message, None or why it failed (in order).
 
         A failure of the connection makes that message's send transient (it is not retried here: the server
         may have taken it) and the next message opens a new connection. When that fails too, the rest fail
         at once with the same reason instead of each waiting for its own timeout.
         """
-        results: list[ChannelError | None] = []
+        results = [] if results is None else results  # the caller's list shows how far a stopped batch got
         client: aiosmtplib.SMTP | None = None
         down: ChannelError | None = None
         try:

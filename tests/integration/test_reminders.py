@@ -7,6 +7,7 @@ worker in burst mode until its queue is empty.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from arq.connections import RedisSettings, create_pool
 from redis.asyncio import Redis
 from sqlalchemy import delete, func, select, update
@@ -25,7 +27,7 @@ from booking.tables import Allocation
 from core.clock import utcnow
 from core.settings import Settings
 from notifications import dispatch, planning, sending
-from notifications.channels import channels_from_settings
+from notifications.channels import EmailChannel, channels_from_settings
 from notifications.dispatch import queue_due
 from notifications.queue import create_worker, queue_name, scheduler
 from notifications.tables import ContactProblem, Reminder
@@ -361,3 +363,57 @@ async def test_reconciliation_plans_what_is_missing_as_it_comes_within_plan_ahea
     await rig.run_worker("reconcile")
     await rig.run_worker("reconcile")
     assert await _statuses(rig, booking_id) == [(1440, "scheduled"), (120, "scheduled")]
+
+
+class HoldsTheSecond(Mailbox):
+    """An SMTP server that keeps the second message waiting until `release`, as a stalled server would."""
+
+    def __init__(self) -> None:
+        """Nothing held yet."""
+        super().__init__()
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        """Hold the second message, then keep it as the mailbox does."""
+        if len(self.messages) == 1 and not self.release.is_set():
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 30)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_batch_stopped_midway_records_what_went_and_schedules_what_was_never_tried(rig: Rig) -> None:
+    start = at(bookable_day(2), 10)
+    ids = [await _book(rig, start + timedelta(hours=hour)) for hour in range(3)]
+    rig.clock.now = start - timedelta(hours=25)
+    await rig.run_worker()  # plans all six; none is due
+    rig.clock.now = start - timedelta(hours=22)  # the three day-before reminders are due: one batch
+    stalled = HoldsTheSecond()
+    with running(stalled) as port:
+        email = EmailChannel(host="127.0.0.1", port=port, sender="ikke-svar@kommune.example", security="none")
+        job = asyncio.create_task(sending.send_due(rig.sessionmaker, {**rig.ctx["channels"], "email": email},
+                                                   now=rig.clock, base_url=rig.settings.base_url))  # fmt: skip
+        for _ in range(1000):  # the first went, the second is on its way
+            if stalled.holding.is_set() or job.done():
+                break
+            await asyncio.sleep(0.01)
+        assert stalled.holding.is_set()
+        job.cancel()  # a timeout or a shutdown stops the job here
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        stalled.release.set()
+    rows = [
+        (await rig.session.execute(
+            select(Reminder.status, Reminder.attempts).where(Reminder.booking_id == booking_id,
+                                                             Reminder.lead_minutes == 1440)
+            .execution_options(populate_existing=True)
+        )).one()
+        for booking_id in ids
+    ]  # fmt: skip
+    assert rows == [("sent", 1), ("sending", 1), ("scheduled", 0)]
+    rig.clock.now += timedelta(minutes=16)
+    await rig.run_worker("reconcile")
+    await rig.run_worker()
+    assert [(await _statuses(rig, booking_id))[0] for booking_id in ids] == [
+        (1440, "sent"), (1440, "dead"), (1440, "sent")
+    ]  # fmt: skip
+    assert len(rig.inbox.messages) == 1  # the third, once; the second is not sent again
