@@ -5,13 +5,14 @@
 
 Each run: a throw-away database with one department (reminders 24 h and 2 h before), `--bookings` upcoming
 bookings over 14 days (10 per recipient, every recipient with an e-mail address) and no reminders yet.
-Reconciliation (`notifications.dispatch.reconcile`: plan every missing reminder of every upcoming booking,
-skip obsolete ones) is timed cold (all reminders missing, as after a restore) and warm (nothing to do, the
-periodic case). Then the clock is set to the afternoon before the first day with visits, so that day's
-day-before reminders are all due (one queueing pass takes at most 2,000), and the real arq worker (burst
-mode, 20 jobs at once, database pool 10) queues and sends them to an aiosmtpd server in a thread of this
-process. The baseline, in the same run: the same number of messages sent straight to that SMTP server with
-aiosmtplib, 20 at a time, no database and no queue.
+Reconciliation (`notifications.dispatch.reconcile`: plan the missing reminders of every upcoming booking that
+fall due within `PLAN_AHEAD`, two days; skip obsolete ones) is timed cold (all reminders missing, as after a
+restore) and warm (nothing to do, the periodic case). Then the clock is set to the afternoon before the first
+day with visits, so that day's day-before reminders are all due (one queueing pass takes at most 2,000), and
+the real arq worker (burst mode, 20 jobs at once, database pool 10) queues them as batch jobs (`send_reminders`,
+100 each, one SMTP connection a job) and sends them to an aiosmtpd server in a thread of this process. The
+baseline, in the same run: the same number of messages sent straight to that SMTP server with aiosmtplib, 20
+at a time, a connection each, no database and no queue.
 Without URLs an embedded PostgreSQL and Valkey are started. Figures are medians over --runs runs.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.tables import BookingEvent
-from notifications import feeds, planning
+from notifications import feeds, planning, sending
 from notifications.tables import Reminder
 from waitlist import holds
 from webhooks import fanout
@@ -21,9 +22,13 @@ log = logging.getLogger(__name__)
 BATCH = 200
 MAX_EVENT_ATTEMPTS = 10  # an event that fails this often stops being retried and shows as a dead letter
 UNCERTAIN_AFTER = timedelta(minutes=15)  # a send claimed this long ago and never acknowledged: the worker died
+# Reconciliation plans the missing reminders due this soon; the outbox plans all of a changed booking's at once.
+# Far more than the 10 minutes between passes, so a reminder is planned days before it is due.
+PLAN_AHEAD = timedelta(days=2)
 QUEUE_AT_MOST = 2000  # reminders queued per pass (5 s apart); the next pass takes the rest
 
-Schedule = Callable[[int, int, datetime], Awaitable[None]]  # (reminder id, attempt, when): queue it, once
+# (when, batches, already due): queue that many batch sends for that time, each at most once while queued
+Schedule = Callable[[datetime, int, bool], Awaitable[None]]
 
 
 async def _dispatch_batch(session: AsyncSession, now: datetime) -> int:
@@ -94,18 +99,23 @@ async def dispatch_events(sessionmaker: async_sessionmaker[AsyncSession], now: d
 async def queue_due(
     sessionmaker: async_sessionmaker[AsyncSession], now: datetime, window: timedelta, schedule: Schedule
 ) -> int:
-    """Put the reminders due within `window` on the queue (a job already queued is not queued twice)."""
+    """Queue sends for the reminders due within `window`: one batch job per `sending.BATCH` due at a time.
+
+    Reminders already due are sent now, later ones at their time; a job claims whatever is due when it
+    runs, so a job queued twice (or one whose reminders another took) sends nothing twice.
+    """
     async with sessionmaker() as session:
         rows = (
-            await session.execute(
-                select(Reminder.id, Reminder.attempts, Reminder.next_attempt_at)
+            await session.scalars(
+                select(Reminder.next_attempt_at)
                 .where(Reminder.status == "scheduled", Reminder.next_attempt_at <= now + window)
                 .order_by(Reminder.next_attempt_at)
                 .limit(QUEUE_AT_MOST)
             )
         ).all()
-    for reminder_id, attempts, when in rows:
-        await schedule(reminder_id, attempts + 1, when)
+    due = Counter(max(when, now) for when in rows)
+    for when, count in sorted(due.items()):
+        await schedule(when, -(-count // sending.BATCH), when <= now)
     return len(rows)
 
 
@@ -116,14 +126,16 @@ async def reconcile(
 ) -> dict[str, int]:
     """Make the schedule match the bookings, whatever Redis lost: the database is the source of truth.
 
-    Dispatches any waiting events, plans every missing reminder of every upcoming booking, skips obsolete
-    ones, and turns sends that never came back into dead letters. Queueing what is due is `queue_due`'s.
+    Dispatches any waiting events (planning every reminder of each booking they name), plans the missing
+    reminders of every upcoming booking that fall due within `PLAN_AHEAD` (after a restore, the rest follow
+    pass by pass, long before they are due), skips obsolete ones, and turns sends that never came back into
+    dead letters. Queueing what is due is `queue_due`'s.
     """
     now = clock()
     result = {"events": await dispatch_events(sessionmaker, now)}
     async with sessionmaker.begin() as session:
         result["skipped"] = await planning.skip_obsolete(session, now)
-        result["planned"] = await planning.plan(session, now)
+        result["planned"] = await planning.plan(session, now, ahead=PLAN_AHEAD)
         result["uncertain"] = await planning.give_up_uncertain(session, now, UNCERTAIN_AFTER)
         if refresh_feeds is not None:
             result["feeds"] = await refresh_feeds(session, now)

@@ -46,6 +46,7 @@ WHERE b.status = 'booked'
   AND lead.minutes > 0
   AND c.channel IS NOT NULL AND c.channel <> 'none'
   {only}
+  {ahead}
 ON CONFLICT ON CONSTRAINT uq_reminder_once DO NOTHING
 """
 
@@ -66,12 +67,19 @@ UPDATE reminder SET status = 'dead', changed_at = :now,
 WHERE status = 'sending' AND changed_at < :before
 """
 
+_AHEAD = "AND b.starts_at - make_interval(mins => lead.minutes) < :until"
 _IDS = bindparam("ids", type_=ARRAY(Uuid()))
 
 
-async def _run(session: AsyncSession, sql: str, now: datetime, booking_ids: Sequence[uuid.UUID] | None) -> int:
-    statement = text(sql.format(only="" if booking_ids is None else "AND b.id = ANY(:ids)"))
+async def _run(
+    session: AsyncSession, sql: str, now: datetime, booking_ids: Sequence[uuid.UUID] | None,
+    ahead: timedelta | None = None,
+) -> int:  # fmt: skip
+    only = "" if booking_ids is None else "AND b.id = ANY(:ids)"
+    statement = text(sql.format(only=only, ahead="" if ahead is None else _AHEAD))
     params: dict[str, object] = {"now": now}
+    if ahead is not None:
+        params["until"] = now + ahead
     if booking_ids is not None:
         statement = statement.bindparams(_IDS)
         params["ids"] = list(booking_ids)
@@ -79,9 +87,16 @@ async def _run(session: AsyncSession, sql: str, now: datetime, booking_ids: Sequ
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def plan(session: AsyncSession, now: datetime, booking_ids: Sequence[uuid.UUID] | None = None) -> int:
-    """Insert the reminders that should exist and do not (for `booking_ids`, or every upcoming booking)."""
-    return await _run(session, _PLAN, now, booking_ids)
+async def plan(
+    session: AsyncSession, now: datetime, booking_ids: Sequence[uuid.UUID] | None = None, *,
+    ahead: timedelta | None = None,
+) -> int:  # fmt: skip
+    """Insert the reminders that should exist and do not: for `booking_ids`, or every upcoming booking.
+
+    With `ahead`, only those due before `now + ahead`: reconciliation repairs in that window, each pass
+    (every 10 minutes) reaching a little further, instead of writing every row of every booking at once.
+    """
+    return await _run(session, _PLAN, now, booking_ids, ahead)
 
 
 async def skip_obsolete(session: AsyncSession, now: datetime, booking_ids: Sequence[uuid.UUID] | None = None) -> int:

@@ -7,6 +7,7 @@ arq runs a job at least once, so every job must be idempotent and keep its state
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,8 @@ LONG_PASS_SECONDS = 600  # the periodic passes over many rows; single sends keep
 # Redis holds only the reminders due within this window; the database holds the rest (DESIGN.md, invariant 6).
 QUEUE_WINDOW = timedelta(minutes=10)
 TICK_SECONDS = set(range(0, 60, 5))  # how often the outbox is dispatched and due reminders are queued
+# Batch jobs queued for one time: QUEUE_AT_MOST / BATCH, as many as the worker runs at once by default.
+BATCH_JOBS = dispatch.QUEUE_AT_MOST // sending.BATCH
 
 
 def queue_name(settings: Settings) -> str:
@@ -54,23 +57,34 @@ async def heartbeat(ctx: dict[str, Any]) -> str:
 
 
 def scheduler(ctx: dict[str, Any]) -> dispatch.Schedule:
-    """Queue `send_reminder` for one attempt of a reminder, at its time by the worker's clock; once per attempt."""
+    """Queue `send_reminders` jobs for a time by the worker's clock; a job id already queued is not queued again."""
     redis: ArqRedis = ctx["redis"]
     name = queue_name(ctx["settings"])
 
-    async def schedule(reminder_id: int, attempt: int, when: datetime) -> None:
+    async def schedule(when: datetime, batches: int, due: bool) -> None:  # noqa: FBT001 - the Schedule's shape
         delay = max(0.0, (when - ctx["clock"]()).total_seconds())
-        await redis.enqueue_job("send_reminder", reminder_id, _job_id=f"reminder:{reminder_id}:{attempt}",
-                                _defer_by=timedelta(seconds=delay), _queue_name=name)  # fmt: skip
+        # What is due now shares the same few ids, so passes 5 s apart do not pile jobs up behind each other.
+        prefix = "reminders:due" if due else f"reminders:{when.timestamp():.0f}"
+        for slot in range(min(batches, BATCH_JOBS)):
+            await redis.enqueue_job("send_reminders", _job_id=f"{prefix}:{slot}", _defer_by=timedelta(seconds=delay),
+                                    _queue_name=name)  # fmt: skip
 
     return schedule
 
 
 async def send_reminder(ctx: dict[str, Any], reminder_id: int) -> str:
-    """Arq job: send one reminder, at most once."""
+    """Arq job: send one reminder, at most once (jobs queued before batches existed still run)."""
     return await sending.send_reminder(
         ctx["sessionmaker"], ctx["channels"], reminder_id, now=ctx["clock"], base_url=ctx["settings"].base_url
     )
+
+
+async def send_reminders(ctx: dict[str, Any]) -> dict[str, int]:
+    """Arq job: claim up to `sending.BATCH` due reminders, send them, record what happened (each at most once)."""
+    statuses = await sending.send_due(
+        ctx["sessionmaker"], ctx["channels"], now=ctx["clock"], base_url=ctx["settings"].base_url
+    )
+    return dict(Counter(statuses.values()))
 
 
 async def tick(ctx: dict[str, Any]) -> dict[str, int]:
@@ -183,9 +197,10 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             open_days_job,
             func(evaluation_due_job, keep_result=0),
             func(send_reminder, keep_result=0),
-            # Queueing takes a Redis round trip a reminder while sends share the connections: allow these
-            # passes longer than a send (bench.reminders: 5,000 reminders queued beside 20 sending jobs
-            # overran 60 s). A pass cut short loses nothing: the next one queues the rest, once per attempt.
+            # A batch of sends (one SMTP connection); well under reconciliation's 15 minutes for uncertain sends.
+            func(send_reminders, keep_result=0, timeout=LONG_PASS_SECONDS),
+            # The periodic passes share the database with the sends: allow them longer than a send. A pass
+            # cut short loses nothing: the next one queues the rest, and a batch job claims each reminder once.
             func(tick, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(deliver_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),
             func(prune_webhooks, keep_result=0, timeout=LONG_PASS_SECONDS),

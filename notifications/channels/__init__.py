@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 
 from core.settings import Settings
-from notifications.channels.base import Channel, ChannelError, Message, PermanentFailure, TransientFailure
+from notifications.channels.base import (
+    Channel,
+    ChannelError,
+    Message,
+    PermanentFailure,
+    TransientFailure,
+    send_all,
+)
 from notifications.channels.email import EmailChannel
 from notifications.channels.log import LogChannel
 from notifications.channels.push import PushChannel
@@ -22,6 +29,7 @@ __all__ = [
     "SmsChannel",
     "TransientFailure",
     "channels_from_settings",
+    "send_all",
 ]
 
 log = logging.getLogger(__name__)

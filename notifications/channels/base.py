@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -52,3 +53,26 @@ class Channel(Protocol):
     async def send(self, message: Message) -> None:
         """Deliver `message` or raise `PermanentFailure` or `TransientFailure`."""
         ...
+
+
+async def send_all(
+    channel: Channel, messages: Sequence[Message], results: list[ChannelError | None] | None = None
+) -> list[ChannelError | None]:
+    """Send `messages` through `channel`, over one connection where the channel offers `send_many`.
+
+    Per message, in order: None when it went, or the `PermanentFailure` or `TransientFailure` it met. Each
+    is appended to `results` (when given) as soon as it is known, so a caller stopped midway knows which
+    messages were done, which one was on its way, and which were never tried.
+    """
+    results = [] if results is None else results
+    many = getattr(channel, "send_many", None)
+    if many is not None:
+        return list(await many(messages, results))
+    for message in messages:
+        try:
+            await channel.send(message)
+        except ChannelError as exc:
+            results.append(exc)
+        else:
+            results.append(None)
+    return results

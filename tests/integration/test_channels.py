@@ -17,6 +17,7 @@ import http_ece
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiosmtpd.smtp import Session
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -154,6 +155,45 @@ async def test_email_refusals(smtp: tuple[Mailbox, int], answer: str, failure: t
     with pytest.raises(failure, match=f"SMTP {answer[:3]}"):
         await _email_channel(port).send(_reminder_mail("borte@example.no"))
     assert mailbox.messages == []
+
+
+class GreetedMailbox(Mailbox):
+    """A mailbox that also counts the connections that greet it (EHLO): one a connection."""
+
+    def __init__(self) -> None:
+        """No connection yet."""
+        super().__init__()
+        self.greetings = 0
+
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd's hook name and signature
+        self, server: object, session: Session, envelope: object, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Count, and answer as the server would have (a hook of this shape must note the client's name)."""
+        del server, envelope
+        session.host_name = hostname
+        self.greetings += 1
+        return responses
+
+
+async def test_email_send_many_shares_one_connection_and_reconnects_after_a_closing_answer() -> None:
+    mailbox = GreetedMailbox()
+    mailbox.refuse = {"borte@example.no": "550 5.1.1 No such user", "stengt@example.no": "421 4.3.2 Closing"}
+    to = ["kari@example.no", "borte@example.no", "ola@example.no", "stengt@example.no", "per@example.no",
+          "ikke en adresse"]  # fmt: skip
+    with running(mailbox) as port:
+        results = await _email_channel(port).send_many([_reminder_mail(address) for address in to])
+    assert [type(result).__name__ for result in results] == [
+        "NoneType", "PermanentFailure", "NoneType", "TransientFailure", "NoneType", "PermanentFailure"
+    ]  # fmt: skip
+    assert [message["To"] for message in mailbox.messages] == ["kari@example.no", "ola@example.no", "per@example.no"]
+    assert mailbox.messages[2]["Subject"] == "Påminnelse: Praktisk bistand i morgen kl. 10.00"
+    assert mailbox.greetings == 2  # one connection for the first four; after the 421, a new one
+
+
+async def test_email_send_many_to_a_closed_port_fails_each_message_once_and_fast() -> None:
+    results = await _email_channel(free_port()).send_many([_reminder_mail("kari@example.no")] * 3)
+    assert all(isinstance(result, TransientFailure) for result in results)
+    assert {str(result) for result in results} == {"SMTP server unreachable: SMTPConnectError"}
 
 
 async def test_email_to_a_closed_port_is_transient() -> None:

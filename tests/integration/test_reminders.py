@@ -7,6 +7,7 @@ worker in burst mode until its queue is empty.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,23 +16,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from arq.connections import RedisSettings, create_pool
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from booking.service import BookRequest, book, cancel, move
 from booking.tables import Allocation
 from core.clock import utcnow
 from core.settings import Settings
-from notifications import planning, sending
-from notifications.channels import channels_from_settings
+from notifications import dispatch, planning, sending
+from notifications.channels import EmailChannel, channels_from_settings
 from notifications.dispatch import queue_due
 from notifications.queue import create_worker, queue_name, scheduler
 from notifications.tables import ContactProblem, Reminder
 from people.access import Principal
 from people.audit import Origin
-from people.tables import Person
+from people.tables import Person, ProxyLink
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.servers import Mailbox, running
 from tests.world import World, build_world
@@ -297,3 +299,121 @@ async def test_failures_retry_with_backoff_then_dead_letter_and_bad_addresses_ar
     await rig.run_worker()
     assert await _statuses(rig, third) == [(120, "skipped")]  # known bad: not tried again
     assert rig.inbox.messages == []
+
+
+async def test_a_batch_where_one_send_fails_marks_the_others_sent_and_retries_that_one(rig: Rig) -> None:
+    """The recipient's and a proxy's reminders go in one batch; the proxy's server answers 451 and is tried again."""
+    await rig.session.execute(
+        update(ProxyLink).where(ProxyLink.id == rig.world.links["proxy"]).values(reminders=True)
+    )  # fmt: skip
+    proxy = await rig.session.get(Person, rig.world.people["proxy"])
+    assert proxy is not None
+    proxy.email, proxy.language = "busy@example.no", "en"
+    await rig.session.commit()
+    start = at(bookable_day(2), 10)
+    ids = [await _book(rig, start), await _book(rig, start + timedelta(minutes=90))]
+    rig.clock.now = start - timedelta(hours=3)
+    await rig.run_worker()  # plans the 2-hour reminders of both visits, for both people
+    rig.clock.now = start - timedelta(minutes=30)  # all four are due: one batch
+    await rig.run_worker()
+    rows = (await rig.session.execute(
+        select(Reminder.person_id, Reminder.status, Reminder.attempts, Reminder.last_error, Reminder.next_attempt_at)
+        .where(Reminder.booking_id.in_(ids), Reminder.lead_minutes == 120)
+    )).all()  # fmt: skip
+    assert len(rows) == 4
+    for person_id, status, attempts, error, next_attempt_at in rows:
+        if person_id == proxy.id:
+            assert (status, attempts) == ("scheduled", 1)
+            assert error is not None
+            assert error.startswith("SMTP 451")
+            assert next_attempt_at == rig.clock.now + sending.BACKOFF[0]
+        else:
+            assert (status, attempts, error) == ("sent", 1, None)
+    assert [message["To"] for message in rig.inbox.messages] == ["kari@example.no"] * 2
+    proxy.email = "ola@example.no"  # the proxy's server takes mail again
+    await rig.session.commit()
+    rig.clock.now += sending.BACKOFF[0]
+    await rig.run_worker()
+    await rig.run_worker()  # nothing is left to send
+    to = sorted(str(message["To"]) for message in rig.inbox.messages)
+    assert to == ["kari@example.no", "kari@example.no", "ola@example.no", "ola@example.no"]
+    english = [message for message in rig.inbox.messages if message["To"] == "ola@example.no"]
+    assert all(message["Content-Language"] == "en" for message in english)
+    statuses = await rig.session.scalars(select(Reminder.status).where(Reminder.booking_id.in_(ids))
+                                         .execution_options(populate_existing=True))  # fmt: skip
+    assert set(statuses.all()) == {"sent"}
+
+
+async def test_reconciliation_plans_what_is_missing_as_it_comes_within_plan_ahead(rig: Rig) -> None:
+    """After a restore that lost the reminder rows, each pass plans those due within `PLAN_AHEAD`, never twice."""
+    start = at(bookable_day(4), 10)
+    day_before, two_hours = start - timedelta(hours=24), start - timedelta(hours=2)
+    booking_id = await _book(rig, start)
+    rig.clock.now = day_before - dispatch.PLAN_AHEAD - timedelta(hours=1)
+    await rig.run_worker()  # the outbox plans both at once, however far ahead
+    assert await _statuses(rig, booking_id) == [(1440, "scheduled"), (120, "scheduled")]
+    await rig.session.execute(delete(Reminder).where(Reminder.booking_id == booking_id))  # a restore lost them
+    await rig.session.commit()
+    await rig.run_worker("reconcile")
+    assert await _statuses(rig, booking_id) == []  # neither is due within PLAN_AHEAD yet
+    rig.clock.now = day_before - dispatch.PLAN_AHEAD + timedelta(hours=1)
+    await rig.run_worker("reconcile")
+    assert await _statuses(rig, booking_id) == [(1440, "scheduled")]
+    rig.clock.now = two_hours - dispatch.PLAN_AHEAD + timedelta(hours=1)
+    await rig.run_worker("reconcile")
+    await rig.run_worker("reconcile")
+    assert await _statuses(rig, booking_id) == [(1440, "scheduled"), (120, "scheduled")]
+
+
+class HoldsTheSecond(Mailbox):
+    """An SMTP server that keeps the second message waiting until `release`, as a stalled server would."""
+
+    def __init__(self) -> None:
+        """Nothing held yet."""
+        super().__init__()
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        """Hold the second message, then keep it as the mailbox does."""
+        if len(self.messages) == 1 and not self.release.is_set():
+            self.holding.set()
+            await asyncio.to_thread(self.release.wait, 30)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_batch_stopped_midway_records_what_went_and_schedules_what_was_never_tried(rig: Rig) -> None:
+    start = at(bookable_day(2), 10)
+    ids = [await _book(rig, start + timedelta(hours=hour)) for hour in range(3)]
+    rig.clock.now = start - timedelta(hours=25)
+    await rig.run_worker()  # plans all six; none is due
+    rig.clock.now = start - timedelta(hours=22)  # the three day-before reminders are due: one batch
+    stalled = HoldsTheSecond()
+    with running(stalled) as port:
+        email = EmailChannel(host="127.0.0.1", port=port, sender="ikke-svar@kommune.example", security="none")
+        job = asyncio.create_task(sending.send_due(rig.sessionmaker, {**rig.ctx["channels"], "email": email},
+                                                   now=rig.clock, base_url=rig.settings.base_url))  # fmt: skip
+        for _ in range(1000):  # the first went, the second is on its way
+            if stalled.holding.is_set() or job.done():
+                break
+            await asyncio.sleep(0.01)
+        assert stalled.holding.is_set()
+        job.cancel()  # a timeout or a shutdown stops the job here
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        stalled.release.set()
+    rows = [
+        (await rig.session.execute(
+            select(Reminder.status, Reminder.attempts).where(Reminder.booking_id == booking_id,
+                                                             Reminder.lead_minutes == 1440)
+            .execution_options(populate_existing=True)
+        )).one()
+        for booking_id in ids
+    ]  # fmt: skip
+    assert rows == [("sent", 1), ("sending", 1), ("scheduled", 0)]
+    rig.clock.now += timedelta(minutes=16)
+    await rig.run_worker("reconcile")
+    await rig.run_worker()
+    assert [(await _statuses(rig, booking_id))[0] for booking_id in ids] == [
+        (1440, "sent"), (1440, "dead"), (1440, "sent")
+    ]  # fmt: skip
+    assert len(rig.inbox.messages) == 1  # the third, once; the second is not sent again
