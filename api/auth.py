@@ -17,13 +17,15 @@ from core.clock import utcnow
 from core.settings import Settings
 from people.access import Principal, person_principal
 from people.audit import Origin
-from people.sessions import SignInSession, load_session
+from people.sessions import Fetched, SignInSession, load_session
 from people.tokens import token_principal
 
 SESSION_COOKIE = "tjenesteshop_session"
 CSRF_COOKIE = "tjenesteshop_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FETCHED_SESSION = "tjenesteshop_fetched_session"
+"""Key in the request's state: the session cookie's stored value, read already (`api.ratelimit.RateLimit`)."""
 
 
 def bearer_token(request: Request[Any, Any, Any]) -> str | None:
@@ -39,9 +41,11 @@ async def _from_session(
     if not session_id:
         return None, None
     settings: Settings = state.settings
+    fetched = request.scope.get("state", {}).get(FETCHED_SESSION)
     sign_in = await load_session(
-        state.redis, settings.redis_prefix, session_id, max_age_seconds=settings.session_max_seconds
-    )
+        state.redis, settings.redis_prefix, session_id, max_age_seconds=settings.session_max_seconds,
+        fetched=fetched if isinstance(fetched, Fetched) else None,
+    )  # fmt: skip
     if sign_in is None:
         return None, None
     if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != sign_in.csrf_token:

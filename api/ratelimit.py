@@ -21,8 +21,9 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 from redis.asyncio import Redis
 
-from api.auth import SESSION_COOKIE, bearer_token
+from api.auth import FETCHED_SESSION, SESSION_COOKIE, bearer_token
 from core.settings import Settings
+from people.sessions import SESSION_TTL_SECONDS, Fetched, session_key
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -49,7 +50,11 @@ class Limit:
 
 
 class RateLimit(ASGIMiddleware):
-    """Counts a request against each of its limits with one `INCR` a limit, all in one Redis round trip."""
+    """Counts a request against each of its limits with one `INCR` a limit, all in one Redis round trip.
+
+    That round trip also reads the caller's sign-in session (GETEX, as `people.sessions.load_session` does), so
+    a signed-in request through a rate limit costs one Redis round trip, not two.
+    """
 
     scopes = (ScopeType.HTTP,)
 
@@ -67,12 +72,19 @@ class RateLimit(ASGIMiddleware):
         redis: Redis = app.state.redis
         now = time.time()
         windows = [int(now // limit.window) for limit in self.limits]
+        prefix = app.state.settings.redis_prefix
+        cookie = None if bearer_token(request) else request.cookies.get(SESSION_COOKIE)
         async with redis.pipeline(transaction=False) as pipe:
             for limit, window_index in zip(self.limits, windows, strict=True):
-                key = f"{app.state.settings.redis_prefix}rl:{limit.name}:{limit.identify(request)}:{window_index}"
+                key = f"{prefix}rl:{limit.name}:{limit.identify(request)}:{window_index}"
                 pipe.incr(key)
                 pipe.expire(key, limit.window + 1)
-            counts = (await pipe.execute())[::2]
+            if cookie:  # the sign-in session too, in the same round trip (`api.auth` reads it from the state)
+                pipe.getex(session_key(prefix, cookie), ex=SESSION_TTL_SECONDS)
+            replies = await pipe.execute()
+        counts = replies[: 2 * len(self.limits) : 2]
+        if cookie:
+            scope.setdefault("state", {})[FETCHED_SESSION] = Fetched(replies[-1])
         over = [
             (window_index + 1) * limit.window - now
             for limit, window_index, count in zip(self.limits, windows, counts, strict=True)

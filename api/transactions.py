@@ -18,7 +18,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.auth import provide_origin
 from people.audit import forget_reads, write_reads
@@ -26,6 +26,11 @@ from people.audit import forget_reads, write_reads
 PLUGIN_SESSION = "plugin_db_session"  # advanced-alchemy's dependency key for the request's session
 READS = "reads"
 """A route's `opt` key naming what its reads of other people's data are logged as (`booking.read`)."""
+AUTOCOMMIT = "autocommit"
+"""A route's `opt` key: True when each of its writes is a single statement, whole by itself (a read's access-log
+INSERT; a booking's `book_visit` round trip, which writes the booking, its ledgers, outbox event and audit entry
+at once), so it runs without BEGIN and COMMIT (see `committing_session`). Never for a route that locks a row
+and writes after, or adds objects to the session."""
 _SAFE = frozenset({"GET", "HEAD"})
 
 
@@ -47,7 +52,21 @@ async def committing_session(
     A read (GET) of other people's data is logged here, for every route at once: the access checks note
     whose data was handed out (`people.audit.note_read`), and one INSERT in this transaction logs it.
     Writes audit themselves, so what their checks noted is dropped.
+
+    A route marked `opt={AUTOCOMMIT: True}` runs in autocommit: each statement on its own, as under READ
+    COMMITTED each statement of a transaction sees its own snapshot anyway, but without two round trips (BEGIN
+    and COMMIT). Its writes are single statements (a read's one access-log INSERT; a booking's one `book_visit`
+    statement), each committed by itself before the answer is sent, as before. Only on the app's own engine: a
+    session the tests bind to a connection already in a transaction stays in it. Nor behind a transaction-mode
+    pooler (`db_transaction_pooler`): outside a transaction PgBouncer may run a statement's prepare and its
+    execution on different server connections.
     """
+    if (
+        request.route_handler.opt.get(AUTOCOMMIT) is True
+        and isinstance(plugin_db_session.bind, AsyncEngine)
+        and not request.app.state.settings.db_transaction_pooler
+    ):
+        await plugin_db_session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     try:
         yield plugin_db_session
     except BaseException:

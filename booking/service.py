@@ -214,16 +214,34 @@ async def _earlier(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
     return booking
 
 
+_LOCKED = (
+    select(Booking, Department)
+    .join(Department, Department.id == Booking.department_id)
+    .where(Booking.id == bindparam("booking"), Booking.municipality_id == bindparam("municipality"))
+    .with_for_update(of=Booking)
+)  # built once: SQLAlchemy keys and compiles it once, each call only binds
+
+
+async def locked_booking_and_department(
+    session: AsyncSession, principal: Principal, booking_id: uuid.UUID, today: date
+) -> tuple[Booking, Department]:
+    """The booking, locked for change, and its department, in one query.
+
+    A 404 unless the principal may see the booking's recipient in its department.
+    """
+    found = (
+        await session.execute(_LOCKED, {"booking": booking_id, "municipality": principal.municipality_id})
+    ).tuples().first()  # fmt: skip
+    if found is None:
+        raise NotFoundError
+    booking, department = found
+    await visible_in_department(session, principal, booking.recipient_id, booking.department_id, today)
+    return booking, department
+
+
 async def locked_booking(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, today: date) -> Booking:
     """The booking, locked for change, if the principal may see its recipient in its department; else a 404."""
-    booking = await session.scalar(
-        select(Booking)
-        .where(Booking.id == booking_id, Booking.municipality_id == principal.municipality_id)
-        .with_for_update()
-    )
-    if booking is None:
-        raise NotFoundError
-    await visible_in_department(session, principal, booking.recipient_id, booking.department_id, today)
+    booking, _ = await locked_booking_and_department(session, principal, booking_id, today)
     return booking
 
 
@@ -231,13 +249,11 @@ async def cancel(
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
 ) -> Booking:
     """Cancel: staff time always comes back; within the deadline the department's policy decides the minutes."""
-    booking = await locked_booking(session, principal, booking_id, now.date())
+    booking, department = await locked_booking_and_department(session, principal, booking_id, now.date())
     if booking.status != "booked":
         raise BookingRefusedError("not_active", booking_status=booking.status)
     if booking.starts_at <= now:
         raise BookingRefusedError("in_the_past")
-    department = await session.get(Department, booking.department_id)
-    assert department is not None  # noqa: S101 - a foreign key guarantees it
     late = rules.is_late_cancellation(booking.starts_at, now, policy_of(department))
     return await ledger.cancel_visit(
         session, booking, status="late_cancelled" if late else "cancelled",
@@ -266,7 +282,7 @@ async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, outcome: str, now: datetime
 ) -> Booking:
     """Staff record what happened: delivered, or not met (no-show). Not before the visit starts."""
-    booking = await locked_booking(session, principal, booking_id, now.date())
+    booking, department = await locked_booking_and_department(session, principal, booking_id, now.date())
     staff_here = booking.department_id in principal.departments("staff", "department_admin")
     if not (staff_here or principal.is_municipality_admin):
         raise ForbiddenError
@@ -274,8 +290,6 @@ async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed
         raise BookingRefusedError("not_active", booking_status=booking.status)
     if now < booking.starts_at:
         raise BookingRefusedError("outcome_too_early", starts_at=booking.starts_at.isoformat())
-    department = await session.get(Department, booking.department_id)
-    assert department is not None  # noqa: S101 - a foreign key guarantees it
     if outcome == "no_show" and not department.no_show_uses_allocation:
         await ledger.give_back_minutes(session, booking)
         booking.minutes_returned = True

@@ -46,6 +46,7 @@ def proxy_link_live() -> ColumnElement[bool]:
     return ProxyLink.ended_at.is_(None)
 
 
+_SIGNED_IN = "tjenesteshop.signed_in"  # key in the session's `info`: the people `person_principal` loaded
 # Built once, so SQLAlchemy keys and compiles it once; each sign-in check only binds the person's id.
 _PERSON_AND_ROLES = (
     select(Person, RoleAssignment.role, RoleAssignment.department_id)
@@ -58,12 +59,15 @@ _PERSON_AND_ROLES = (
 async def person_principal(session: AsyncSession, person_id: uuid.UUID) -> Principal | None:
     """The principal of a signed-in person, with their roles as they are now (revocation is immediate).
 
-    One query: the person (kept in the session, so later access checks on them cost nothing) and their roles.
+    One query: the person and their roles. The person is kept in the session (`session.info`): its identity
+    map holds objects only by weak reference, so without that the object would be dropped at once and the
+    request's access checks (`session.get(Person, ...)` of the caller themself) would select it again.
     """
     rows = (await session.execute(_PERSON_AND_ROLES, {"person": person_id})).tuples().all()
     if not rows:
         return None
     person = rows[0][0]
+    session.info.setdefault(_SIGNED_IN, []).append(person)
     roles = frozenset((role, department) for _, role, department in rows if role is not None)
     return Principal(municipality_id=person.municipality_id, person_id=person.id, roles=roles)
 

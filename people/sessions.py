@@ -50,6 +50,11 @@ class SignInSession:
 _STORED = tuple(f.name for f in fields(SignInSession) if f.name != "id_token")
 
 
+def session_key(prefix: str, session_id: str) -> str:
+    """The Redis key of a session (`load_session` reads it with GETEX, renewing it for SESSION_TTL_SECONDS)."""
+    return _key(prefix, session_id)
+
+
 def _key(prefix: str, session_id: str) -> str:
     # Only a hash of the id is stored, so a copy of Redis cannot be replayed as cookies.
     return f"{prefix}session:{hashlib.sha256(session_id.encode()).hexdigest()}"
@@ -167,17 +172,29 @@ async def create_session(
     return session_id
 
 
-async def load_session(
+@dataclass(frozen=True)
+class Fetched:
+    """A session's stored value (None when there was none), read with GETEX in another round trip of the request."""
+
+    raw: bytes | str | None
+
+
+async def load_session(  # noqa: PLR0913 - keyword-only after the id; each is needed
     redis: Redis,
     prefix: str,
     session_id: str,
     *,
     max_age_seconds: int = SESSION_MAX_AGE_SECONDS,
     now: datetime | None = None,
+    fetched: Fetched | None = None,
 ) -> SignInSession | None:
-    """The session behind a cookie, renewing its idle expiry; None when unknown, idle too long or too old."""
+    """The session behind a cookie, renewing its idle expiry; None when unknown, idle too long or too old.
+
+    `fetched`: what a GETEX of `session_key` (with `ex=SESSION_TTL_SECONDS`) returned in this request already,
+    in the rate limit's round trip (`api.ratelimit`); without it the session is read here.
+    """
     key = _key(prefix, session_id)
-    raw = await redis.getex(key, ex=SESSION_TTL_SECONDS)
+    raw = fetched.raw if fetched is not None else await redis.getex(key, ex=SESSION_TTL_SECONDS)
     if raw is None:
         return None
     data = json.loads(raw)

@@ -14,7 +14,7 @@ from litestar.params import QueryParameter
 
 from api.dependencies import DbSession
 from api.problems import Problem
-from api.transactions import READS
+from api.transactions import AUTOCOMMIT, READS
 from booking.access import visible_in_department
 from booking.availability import FreeDay, Slot, load_free_times
 from booking.service import policy_of, service_and_department
@@ -83,7 +83,7 @@ class AvailabilityController(Controller):
     path = "/api/v1/availability"
     tags = ["bookings"]  # noqa: RUF012 - Litestar's declared attribute type
 
-    @get("/", summary="Free and busy times for the next days", opt={READS: "availability.read"})
+    @get("/", summary="Free and busy times for the next days", opt={READS: "availability.read", AUTOCOMMIT: True})
     async def availability(
         self,
         db_session: DbSession,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from api.dependencies import Current, DbSession, Where
 from api.ratelimit import Admission, RateLimit, per_ip, per_person
 from api.schemas.bookings import BookingCreate, BookingMove, BookingOutcome, BookingRead
-from api.transactions import READS
+from api.transactions import AUTOCOMMIT, READS
 from booking import service
 from booking.access import recipient_scope
 from booking.errors import BookingRefusedError
@@ -49,7 +49,9 @@ class BookingController(Controller):
     tags = ["bookings"]  # noqa: RUF012 - Litestar's declared attribute type
     middleware = [BOOKING_ADMISSION, BOOKING_LIMITS]  # noqa: RUF012 - Litestar's type
 
-    @post("/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)")
+    # Autocommit: a booking's one write is `book_visit`'s single statement (booking, ledgers, event, audit).
+    @post("/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)",
+          opt={AUTOCOMMIT: True})  # fmt: skip
     async def create(
         self, db_session: DbSession, current: Current, origin: Where, state: State,
         key: IdempotencyKey, data: JSONBody[BookingCreate],
@@ -59,7 +61,7 @@ class BookingController(Controller):
         booking, replayed = await service.book_once(db_session, current, origin, request, key=key, now=utcnow())
         return Response(BookingRead.of(booking, _zone(state)), status_code=201, headers=REPLAYED if replayed else {})
 
-    @get("/", summary="My bookings, or those of a recipient I may see", opt={READS: "booking.read"})
+    @get("/", summary="My bookings, or those of a recipient I may see", opt={READS: "booking.read", AUTOCOMMIT: True})
     async def list_bookings(
         self, db_session: DbSession, current: Current, state: State, today: NamedDependency[date],
         recipient_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
