@@ -11,16 +11,16 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from departments.tables import Department, Service
 from notifications.channels import Channel, Message, PermanentFailure, TransientFailure
+from notifications.readers import channel_of, readers
 from notifications.sending import BACKOFF, MAX_ATTEMPTS, _addresses
-from people.tables import Person, ProxyLink
 from waitlist import passes
 from waitlist.tables import WaitlistEntry, WaitlistOffer
 
@@ -57,27 +57,6 @@ class _Claimed:
     messages: tuple[tuple[str, Message], ...]  # (channel, message)
 
 
-def _channel_of(person: Person) -> str | None:
-    if person.reminder_channel is not None:
-        return None if person.reminder_channel == "none" else person.reminder_channel
-    if person.email:
-        return "email"
-    return "sms" if person.phone else None
-
-
-async def _readers(session: AsyncSession, offer: WaitlistOffer, day: date) -> list[Person]:
-    """The recipient, and the proxies who act for them today and asked for their reminders (a child's parent)."""
-    proxies = select(ProxyLink.proxy_id).where(
-        ProxyLink.municipality_id == offer.municipality_id, ProxyLink.recipient_id == offer.recipient_id,
-        ProxyLink.reminders, ProxyLink.valid_from <= day, or_(ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= day),
-        ProxyLink.ended_at.is_(None),
-    )  # fmt: skip
-    people = await session.scalars(
-        select(Person).where(or_(Person.id == offer.recipient_id, Person.id.in_(proxies))).order_by(Person.id)
-    )
-    return list(people.all())
-
-
 async def _claim(session: AsyncSession, offer_id: uuid.UUID, now: datetime, base_url: str) -> _Claimed | None:
     offer = await session.scalar(
         select(WaitlistOffer).where(WaitlistOffer.id == offer_id, WaitlistOffer.notice_status == "scheduled")
@@ -96,8 +75,8 @@ async def _claim(session: AsyncSession, offer_id: uuid.UUID, now: datetime, base
     zone = ZoneInfo(department.timezone)
     url = f"{base_url.rstrip('/')}/venteliste/tilbud/{offer.id}"
     messages: list[tuple[str, Message]] = []
-    for person in await _readers(session, offer, now.astimezone(zone).date()):
-        channel = _channel_of(person)
+    for person in await readers(session, offer.municipality_id, offer.recipient_id, now.astimezone(zone).date()):
+        channel = channel_of(person)
         if channel is None:
             continue
         subject, body = offer_text(

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.tables import BookingSeries, SeriesFailure
 from departments.tables import Department, Service
 from notifications.channels import Channel, ChannelError, Message
+from notifications.readers import channel_of, readers
 from notifications.sending import _addresses
-from people.tables import Person, ProxyLink
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +86,6 @@ def failure_text(  # noqa: PLR0913 - keyword-only; one value each
     return subject, text + link.format(url=url)
 
 
-def _channel_of(person: Person) -> str | None:
-    if person.reminder_channel is not None:
-        return None if person.reminder_channel == "none" else person.reminder_channel
-    if person.email:
-        return "email"
-    return "sms" if person.phone else None
-
-
-async def _readers(session: AsyncSession, series: BookingSeries, day: date) -> list[Person]:
-    proxies = select(ProxyLink.proxy_id).where(
-        ProxyLink.municipality_id == series.municipality_id, ProxyLink.recipient_id == series.recipient_id,
-        ProxyLink.reminders, ProxyLink.valid_from <= day, or_(ProxyLink.valid_to.is_(None), ProxyLink.valid_to >= day),
-        ProxyLink.ended_at.is_(None),
-    )  # fmt: skip
-    people = await session.scalars(
-        select(Person).where(or_(Person.id == series.recipient_id, Person.id.in_(proxies))).order_by(Person.id)
-    )
-    return list(people.all())
-
-
 async def _claim(
     session: AsyncSession, failure: SeriesFailure, now: datetime, base_url: str
 ) -> list[tuple[str, Message]]:
@@ -118,8 +98,8 @@ async def _claim(
     zone = ZoneInfo(department.timezone)
     url = f"{base_url.rstrip('/')}/faste-avtaler"
     messages: list[tuple[str, Message]] = []
-    for person in await _readers(session, series, now.astimezone(zone).date()):
-        channel = _channel_of(person)
+    for person in await readers(session, series.municipality_id, series.recipient_id, now.astimezone(zone).date()):
+        channel = channel_of(person)
         if channel is None:
             continue
         subject, body = failure_text(
