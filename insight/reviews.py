@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +13,6 @@ from departments.tables import Department, Service
 from insight import rules
 from people.access import Principal
 from people.audit import Origin, record
-from people.errors import ForbiddenError
 from people.tables import Person
 
 
@@ -30,21 +28,6 @@ class Review:
     reason: str
 
 
-def administered(principal: Principal) -> frozenset[uuid.UUID] | None:
-    """The departments whose decisions the principal administers; None for all of the municipality.
-
-    Raises:
-        ForbiddenError: the principal administers nothing.
-
-    """
-    if principal.is_municipality_admin:
-        return None
-    departments = principal.departments("department_admin")
-    if not departments:
-        raise ForbiddenError
-    return departments
-
-
 async def reviews_due(
     session: AsyncSession, principal: Principal, origin: Origin, *, before: date, today: date
 ) -> list[Review]:
@@ -53,7 +36,7 @@ async def reviews_due(
     Overdue ones (due before today) stay on the list until the date is moved. Department administrators
     see their departments' decisions, municipality administrators all of the municipality's. Soonest first.
     """
-    departments = administered(principal)
+    departments = principal.administered_departments()
     query = (
         select(Allocation, Person, Service, Department)
         .join(Person, Person.id == Allocation.recipient_id)

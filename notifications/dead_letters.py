@@ -16,7 +16,6 @@ from notifications.dispatch import MAX_EVENT_ATTEMPTS
 from notifications.tables import Reminder
 from people.access import Principal
 from people.audit import Origin, record
-from people.errors import ForbiddenError
 
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
 
@@ -42,18 +41,8 @@ class DeadLetter:
     at: datetime | None
 
 
-def _departments_in_scope(principal: Principal) -> frozenset[uuid.UUID] | None:
-    """None means the whole municipality."""
-    if principal.is_municipality_admin:
-        return None
-    departments = principal.departments("department_admin")
-    if not departments:
-        raise ForbiddenError
-    return departments
-
-
 def _scoped(query: Select[_Row], principal: Principal) -> Select[_Row]:
-    departments = _departments_in_scope(principal)
+    departments = principal.administered_departments()
     query = query.where(Booking.municipality_id == principal.municipality_id)
     return query if departments is None else query.where(Booking.department_id.in_(departments))
 

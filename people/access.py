@@ -10,6 +10,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from people.errors import ForbiddenError
 from people.tables import Coordinator, Person, ProxyLink, RoleAssignment
 
 
@@ -34,6 +35,20 @@ class Principal:
     def is_municipality_admin(self) -> bool:
         """Administers the whole municipality."""
         return self.has_role("municipality_admin")
+
+    def administered_departments(self) -> frozenset[uuid.UUID] | None:
+        """The departments the principal administers; None for the whole municipality.
+
+        Raises:
+            ForbiddenError: the principal administers nothing.
+
+        """
+        if self.is_municipality_admin:
+            return None
+        departments = self.departments("department_admin")
+        if not departments:
+            raise ForbiddenError
+        return departments
 
 
 def _valid_on(model: type[ProxyLink | Coordinator], day: date | BindParameter[date]) -> ColumnElement[bool]:

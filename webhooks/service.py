@@ -32,19 +32,9 @@ class Policy:
     rotation: timedelta
 
 
-def _scope(principal: Principal) -> frozenset[uuid.UUID] | None:
-    """The departments whose subscriptions the principal manages; None means the whole municipality."""
-    if principal.is_municipality_admin:
-        return None
-    departments = principal.departments("department_admin")
-    if not departments:
-        raise ForbiddenError
-    return departments
-
-
 def _in_scope(query: Select[_Row], principal: Principal) -> Select[_Row]:
     """Only the subscriptions (and so the deliveries) the principal manages."""
-    departments = _scope(principal)
+    departments = principal.administered_departments()
     query = query.where(WebhookSubscription.municipality_id == principal.municipality_id)
     return query if departments is None else query.where(WebhookSubscription.department_id.in_(departments))
 
@@ -94,7 +84,7 @@ async def create_subscription(  # noqa: PLR0913 - keyword-only; each is one fiel
     description: str,
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe `url`; return the subscription and its signing secret, which is never shown again."""
-    _scope(principal)
+    principal.administered_departments()  # 403 for anyone who administers nothing
     _check_url(url, policy)
     await _check_scope(session, principal, department_id, personal_data=personal_data)
     secret = rules.new_secret()
