@@ -16,15 +16,17 @@ from departments.tables import Department, OpeningRule, Service
 OSLO = ZoneInfo("Europe/Oslo")
 
 
-async def open_department(session: AsyncSession, department_id: object, *, staff: int = 2) -> Department:
-    """Open the department 08-16 every day with `staff` on duty, and materialise its ledger from now."""
+async def open_department(
+    session: AsyncSession, department_id: object, *, staff: int = 2, now: datetime | None = None
+) -> Department:
+    """Open the department 08-16 every day with `staff` on duty, and materialise its ledger from `now` (the clock's)."""
     department = await session.get(Department, department_id)
     assert department is not None
     for weekday in range(7):
         session.add(OpeningRule(municipality_id=department.municipality_id, department_id=department.id,
                                 weekday=weekday, start_minute=8 * 60, end_minute=16 * 60, staff=staff))  # fmt: skip
     await session.flush()
-    await rematerialize(session, department, now=utcnow())
+    await rematerialize(session, department, now=now or utcnow())
     await session.flush()
     return department
 

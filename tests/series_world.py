@@ -9,21 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.tables import Booking, BookingSeries
-from departments.ledger import rematerialize
-from departments.tables import Department, OpeningRule
+from departments.tables import Department
+from tests.booking_world import open_department
 
 
 async def open_at(session: AsyncSession, department_id: uuid.UUID, now: datetime, *, staff: int = 2) -> Department:
     """Open the department 08-16 every day with `staff` on duty; materialise its ledger as of `now`."""
-    department = await session.get(Department, department_id)
-    assert department is not None
-    for weekday in range(7):
-        session.add(OpeningRule(municipality_id=department.municipality_id, department_id=department.id,
-                                weekday=weekday, start_minute=8 * 60, end_minute=16 * 60, staff=staff))  # fmt: skip
-    await session.flush()
-    await rematerialize(session, department, now=now)
-    await session.flush()
-    return department
+    return await open_department(session, department_id, staff=staff, now=now)
 
 
 async def add_series(
