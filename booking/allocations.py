@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import outbox, rules
 from booking.access import visible_person
 from booking.errors import BookingRefusedError
+from booking.series import forget_refusals
 from booking.series_rules import covered_until
 from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking, BookingSeries
 from core.errors import ConflictError, NotFoundError
@@ -263,7 +264,7 @@ async def update_allocation(  # noqa: PLR0913 - keyword-only after the principal
     await session.flush()
     await record(session, principal, origin, action="allocation.update", object_type="allocation",
                  object_id=allocation.id, subject_person_id=allocation.recipient_id)  # fmt: skip
-    await _fit_series(session, principal, origin, allocation, series=series, today=today)
+    await _fit_series(session, principal, origin, allocation, department, series=series, today=today)
     return allocation
 
 
@@ -281,7 +282,7 @@ async def _series_of(session: AsyncSession, allocation: Allocation) -> list[Book
 
 
 async def _fit_series(  # noqa: PLR0913 - the change's parts; each is needed
-    session: AsyncSession, principal: Principal, origin: Origin, allocation: Allocation, *,
+    session: AsyncSession, principal: Principal, origin: Origin, allocation: Allocation, department: Department, *,
     series: Sequence[BookingSeries], today: date,
 ) -> None:  # fmt: skip
     """A decision that ends (or ends sooner) ends or trims its recipient's series of that service.
@@ -309,6 +310,8 @@ async def _fit_series(  # noqa: PLR0913 - the change's parts; each is needed
         else:
             s.valid_until, s.changed_at = last, func.now()
             action = "series.update"
+        after = datetime.combine(last + timedelta(days=1), time(0), tzinfo=ZoneInfo(department.timezone))
+        await forget_refusals(session, s, after=after - timedelta(microseconds=1))
         await record(session, principal, origin, action=action, object_type="booking_series", object_id=s.id,
                      subject_person_id=s.recipient_id)  # fmt: skip
     await session.flush()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -224,3 +224,14 @@ async def _record_failures(  # noqa: PLR0913 - the run's parts; each is needed
     await session.execute(
         insert(SeriesFailure).values(rows).on_conflict_do_nothing(constraint="uq_series_failure_occurrence")
     )
+
+
+async def forget_refusals(session: AsyncSession, series: BookingSeries, *, after: datetime) -> None:
+    """Drop the series' refused occurrences starting after `after`, neither to be listed nor told.
+
+    They are no longer the series': it has a new pattern, has ended, or its decision has.
+    """
+    await session.execute(
+        delete(SeriesFailure).where(SeriesFailure.municipality_id == series.municipality_id,
+                                    SeriesFailure.series_id == series.id, SeriesFailure.starts_at > after)
+    )  # fmt: skip

@@ -4,8 +4,8 @@ Access is a booking's: the recipient, their proxy, and staff or administrators o
 (`booking.access`). Creating books the occurrences already inside the horizon at once (`booking.series`), through
 the same function as every booking; changing the pattern cancels the future occurrences of the old one that have
 not begun (as the recipient cancelling them would), forgets its refused dates still to come, and books the new
-one's; ending cancels the future ones. The past is kept. Moving or cancelling one occurrence is a booking's own
-business and leaves the series.
+one's; ending cancels the future ones and forgets their refused dates. The past is kept. Moving or cancelling one
+occurrence is a booking's own business and leaves the series.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import service as bookings
 from booking.access import recipient_scope, visible_in_department
 from booking.errors import BookingRefusedError
-from booking.series import Outcome, book_series_days
+from booking.series import Outcome, book_series_days, forget_refusals
 from booking.tables import Booking, BookingSeries, SeriesFailure
 from core.errors import NotFoundError
 from departments.tables import Department, Service
@@ -165,11 +165,7 @@ async def change(  # noqa: PLR0913 - keyword-only after the change; each is need
     if problem is not None:
         raise BookingRefusedError(problem)
     await _cancel_future(session, principal, origin, series, now)
-    # The old pattern's refused dates still to come are no longer the series' (the new pattern's are recorded anew).
-    await session.execute(
-        delete(SeriesFailure).where(SeriesFailure.municipality_id == series.municipality_id,
-                                    SeriesFailure.series_id == series.id, SeriesFailure.starts_at > now)
-    )  # fmt: skip
+    await forget_refusals(session, series, after=now)  # the new pattern's are recorded anew
     series.weekdays = sorted(set(new.weekdays)) if new.weekdays else series.weekdays
     series.local_time, series.every_weeks = at, new.every_weeks or series.every_weeks
     series.valid_until = new.valid_until if new.valid_until is not None else series.valid_until
@@ -186,6 +182,7 @@ async def end(
     """End the series: its future occurrences are cancelled, the past kept."""
     series = await _locked(session, principal, series_id, now.astimezone(await _zone_of(session, series_id)).date())
     await _cancel_future(session, principal, origin, series, now)
+    await forget_refusals(session, series, after=now)
     series.ended_at = series.changed_at = now
     await record(session, principal, origin, action="series.end", object_type="booking_series", object_id=series.id,
                  subject_person_id=series.recipient_id)  # fmt: skip

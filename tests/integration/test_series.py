@@ -334,3 +334,38 @@ async def test_a_changed_series_forgets_the_old_patterns_refused_dates(
     assert [o.refusal for o in outcomes] == [None, None]  # Tuesdays: room in the share
     listed = await series_service.list_series(db_session, principal, recipients[1], NOW.astimezone(OSLO).date())
     assert listed[0][1] == []  # the Mondays refused under the old pattern are not the series' any more
+
+
+async def test_an_ended_or_trimmed_series_forgets_its_refused_dates_after_the_end(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    world, department, recipients = await _setup(db_session, settings, staff=2)  # 50 %: one series unit a cell
+    svc = await service_of(db_session, department.id)
+    await add_series(db_session, department, recipients[0], svc.id, weekdays=[0], at=time(10),
+                     valid_from=MONDAY_BEFORE)  # fmt: skip
+    await book_series_days(db_session, department, now=NOW)
+    refused = {}
+    for who in recipients[1:3]:
+        request = series_service.SeriesRequest(who, svc.id, 60, (0,), time(10), MONDAY_BEFORE, None, 1)
+        series, outcomes = await series_service.create(db_session, me(world.municipality, who), ORIGIN, request,
+                                                       now=NOW)  # fmt: skip
+        assert [o.refusal for o in outcomes] == ["series_share_full", "series_share_full"]
+        refused[who] = series
+
+    async def refused_days(series: BookingSeries) -> list[date]:
+        found = await db_session.scalars(select(SeriesFailure.day).where(SeriesFailure.series_id == series.id))
+        return sorted(found.all())
+
+    # Ended by the recipient: no refused date after now is kept (nor told).
+    await series_service.end(db_session, me(world.municipality, recipients[1]), ORIGIN, refused[recipients[1]].id,
+                             now=NOW)  # fmt: skip
+    assert await refused_days(refused[recipients[1]]) == []
+    # Trimmed by a decision that ends on the Thursday between: the first Monday's refusal stays, the second goes.
+    admin = Principal(municipality_id=world.municipality, person_id=world.people["dept_admin"],
+                      roles=frozenset({("department_admin", department.id)}))  # fmt: skip
+    decision = await db_session.scalar(select(Allocation).where(Allocation.recipient_id == recipients[2]))
+    assert decision is not None
+    await update_allocation(db_session, admin, ORIGIN, allocation_id=decision.id,
+                            changes={"valid_to": MONDAY_BEFORE + timedelta(days=3)},
+                            today=NOW.astimezone(OSLO).date())  # fmt: skip
+    assert await refused_days(refused[recipients[2]]) == [MONDAY_BEFORE]
