@@ -12,6 +12,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
+from asyncpg import PostgresError
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -48,6 +49,7 @@ from api.controllers.waitlist import WaitlistController
 from api.controllers.webhooks import WebhookController
 from api.decoding import ApiRequest, RefuseNulInUrl
 from api.docs import LocalSwaggerPlugin
+from api.driver import DRIVER, DriverConnections
 from api.forwarded import TrustedProxyMiddleware
 from api.headers import security_headers
 from api.i18n import request_language
@@ -173,6 +175,7 @@ def create_app(
         exception_handlers={
             Exception: internal_error_handler,
             DBAPIError: database_error_handler,
+            PostgresError: database_error_handler,
             OverflowError: date_overflow_handler,
             **dict.fromkeys(OVERLOAD_ERRORS, overload_handler),
         },
@@ -185,7 +188,14 @@ def create_app(
             render_plugins=[LocalSwaggerPlugin()],
             components=COMPONENTS,
         ),
-        state=State({"settings": settings}),
+        state=State(
+            {
+                "settings": settings,
+                DRIVER: DriverConnections(
+                    db_config, session_maker=session_maker, transaction_pooler=settings.db_transaction_pooler
+                ),
+            }
+        ),
         dependencies={
             "db_session": Provide(committing_session),
             "user_language": Provide(request_language, sync_to_thread=False),

@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import asyncpg
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -15,10 +16,10 @@ from api.middleware import request_id_of
 from api.problems import Problem
 from core.clock import utcnow
 from core.settings import Settings
-from people.access import Principal, person_principal
+from people.access import Principal, person_principal, person_principal_on
 from people.audit import Origin
 from people.sessions import Fetched, SignInSession, load_session
-from people.tokens import token_principal
+from people.tokens import token_principal, token_principal_on
 
 SESSION_COOKIE = "tjenesteshop_session"
 CSRF_COOKIE = "tjenesteshop_csrf"
@@ -34,12 +35,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
-async def _from_session(
-    request: Request[Any, Any, Any], db_session: AsyncSession, state: State
-) -> tuple[Principal | None, SignInSession | None]:
+async def _sign_in(request: Request[Any, Any, Any], state: State) -> SignInSession | None:
+    """The session the cookie names (read in the rate limit's round trip when it ran); CSRF checked for writes."""
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
-        return None, None
+        return None
     settings: Settings = state.settings
     fetched = request.scope.get("state", {}).get(FETCHED_SESSION)
     sign_in = await load_session(
@@ -47,11 +47,19 @@ async def _from_session(
         fetched=fetched if isinstance(fetched, Fetched) else None,
     )  # fmt: skip
     if sign_in is None:
-        return None, None
+        return None
     if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != sign_in.csrf_token:
         # The cookie rides along with any cross-site form; only our own pages know this token.
         raise Problem("csrf_failed")
-    return await person_principal(db_session, uuid.UUID(sign_in.person_id)), sign_in
+    return sign_in
+
+
+def _invalid_token() -> Problem:
+    return Problem("unauthorized", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def _unauthorized() -> Problem:
+    return Problem("unauthorized", headers={"WWW-Authenticate": 'Bearer realm="tjenesteshop"'})
 
 
 async def provide_principal(
@@ -62,17 +70,31 @@ async def provide_principal(
     if secret is not None:
         principal = await token_principal(db_session, secret, now=utcnow())
         if principal is None:
-            raise Problem("unauthorized", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise _invalid_token()
         return principal
-    principal, sign_in = await _from_session(request, db_session, state)
-    request.state.sign_in = sign_in
-    return principal
+    sign_in = request.state.sign_in = await _sign_in(request, state)
+    return None if sign_in is None else await person_principal(db_session, uuid.UUID(sign_in.person_id))
 
 
 async def provide_current(principal: NamedDependency[Principal | None]) -> Principal:
     """Dependency `current`: the caller, who must be signed in (401 otherwise)."""
     if principal is None:
-        raise Problem("unauthorized", headers={"WWW-Authenticate": 'Bearer realm="tjenesteshop"'})
+        raise _unauthorized()
+    return principal
+
+
+async def caller(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Principal:
+    """`current` on the driver's connection (the hot routes, `api.driver`): the same checks, answers and 401s."""
+    secret = bearer_token(request)
+    if secret is not None:
+        principal = await token_principal_on(conn, secret, now=utcnow())
+        if principal is None:
+            raise _invalid_token()
+        return principal
+    sign_in = request.state.sign_in = await _sign_in(request, request.app.state)
+    principal = None if sign_in is None else await person_principal_on(conn, uuid.UUID(sign_in.person_id))
+    if principal is None:
+        raise _unauthorized()
     return principal
 
 

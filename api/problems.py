@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from asyncpg import PostgresError
+from asyncpg.exceptions import ConnectionDoesNotExistError
 from litestar import Response
 from litestar.exceptions import (
     ClientException,
@@ -177,9 +179,21 @@ RETRY_AFTER_BUSY = "1"
 RETRY_AFTER_UNAVAILABLE = "5"
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    cause = getattr(exc.orig, "__cause__", None) or exc.orig
-    return getattr(cause, "sqlstate", None)
+DatabaseError: TypeAlias = DBAPIError | PostgresError
+"""A database error as SQLAlchemy wraps it (the ORM's routes), or as the driver raises it (`api.driver`'s)."""
+
+
+def _driver_error(exc: DatabaseError) -> BaseException | None:
+    """The driver's own error: under SQLAlchemy's wrapping, or the error itself."""
+    if isinstance(exc, DBAPIError):
+        cause: BaseException | None = getattr(exc.orig, "__cause__", None) or exc.orig
+        return cause
+    driver: BaseException = exc
+    return driver
+
+
+def _sqlstate(exc: DatabaseError) -> str | None:
+    return getattr(_driver_error(exc), "sqlstate", None)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -194,13 +208,12 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def constraint_of(exc: DBAPIError) -> str | None:
+def constraint_of(exc: DatabaseError) -> str | None:
     """The name of the constraint a database error reports, if any."""
-    cause = getattr(exc.orig, "__cause__", None) or exc.orig
-    return getattr(cause, "constraint_name", None)
+    return getattr(_driver_error(exc), "constraint_name", None)
 
 
-def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+def database_error_handler(request: Request[Any, Any, Any], exc: DatabaseError) -> Response[dict[str, Any]]:
     """Constraint violations are refusals (409), bad values 422, lock waits and overload 503; the rest are bugs."""
     found = _database_problem(exc)
     if found is None:
@@ -212,7 +225,7 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
     return Problem(code, headers={"Retry-After": retry_after}).to_response(request)
 
 
-def _database_problem(exc: DBAPIError) -> tuple[str, str | None] | None:  # noqa: PLR0911 - a decision table
+def _database_problem(exc: DatabaseError) -> tuple[str, str | None] | None:  # noqa: PLR0911 - a decision table
     """The problem code a database error stands for, and its Retry-After (for a 503); None for a bug."""
     constraint = constraint_of(exc)
     if constraint in _CONSTRAINT_PROBLEMS:
@@ -226,7 +239,7 @@ def _database_problem(exc: DBAPIError) -> tuple[str, str | None] | None:  # noqa
         return "busy", RETRY_AFTER_BUSY
     if state.startswith(_OVERLOADED_STATE_PREFIXES):
         return "overloaded", RETRY_AFTER_BUSY
-    if state.startswith(_UNREACHABLE_STATE_PREFIXES) or exc.connection_invalidated:
+    if state.startswith(_UNREACHABLE_STATE_PREFIXES) or getattr(exc, "connection_invalidated", False):
         return "service_unavailable", RETRY_AFTER_UNAVAILABLE
     return None
 
@@ -262,5 +275,6 @@ OVERLOAD_ERRORS: tuple[type[Exception], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
     ConnectionError,  # the built-in: a refused or reset connection to PostgreSQL or Redis
+    ConnectionDoesNotExistError,  # asyncpg: the connection closed in the middle of a statement
     TimeoutError,  # the built-in: asyncio and asyncpg timeouts
 )

@@ -110,6 +110,32 @@ async def may_see_in_department(
     )
 
 
+def may_act_in_department(  # noqa: PLR0913 - the facts of one decision, keyword-only
+    principal: Principal, recipient_id: uuid.UUID, department_id: uuid.UUID, *, recipient_found: bool,
+    serving: frozenset[uuid.UUID], proxy: bool, coordinator: bool,
+) -> bool:  # fmt: skip
+    """`may_see_in_department` on facts read already (`booking.driver` reads them with the booking's context).
+
+    Args:
+        principal: The caller.
+        recipient_id: Whose data.
+        department_id: The department of the booking, or of the service being booked.
+        recipient_found: The recipient is a person of the caller's municipality.
+        serving: The departments with a decision of the recipient's valid today or later.
+        proxy: The caller holds a proxy link to the recipient valid today.
+        coordinator: The caller is the recipient's coordinator today.
+
+    """
+    if not recipient_found:
+        return False
+    if principal.person_id == recipient_id or principal.is_municipality_admin:
+        return True
+    mine = principal.departments("staff", "department_admin")
+    if department_id in mine and mine & serving:
+        return True
+    return principal.person_id is not None and (proxy or (coordinator and principal.has_role("staff")))
+
+
 async def visible_in_department(
     session: AsyncSession, principal: Principal, person_id: uuid.UUID, department_id: uuid.UUID, day: date
 ) -> Person:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from core.errors import DomainError
+
+REFUSED = "TJ409"
+"""The SQLSTATE of the booking functions' refusals (`booking/sql/`): the code as message, the fields JSON in detail."""
 
 
 class BookingRefusedError(DomainError):
@@ -12,3 +17,11 @@ class BookingRefusedError(DomainError):
         """Refuse with `code` (e.g. `slot_full`) and the typed fields that explain it."""
         super().__init__(**fields)
         self.code = code  # type: ignore[misc]  # an instance's code shadows the class default on purpose
+
+
+def refusal(exc: BaseException | None) -> BookingRefusedError | None:
+    """The refusal a booking function raised (an asyncpg error with SQLSTATE TJ409); None for any other error."""
+    if getattr(exc, "sqlstate", None) != REFUSED:
+        return None
+    fields = json.loads(getattr(exc, "detail", None) or "{}")
+    return BookingRefusedError(str(getattr(exc, "message", "")), **fields)

@@ -11,7 +11,6 @@ queue without bound.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,33 +19,10 @@ from sqlalchemy import TextClause, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.errors import BookingRefusedError
+from booking.errors import refusal
 from booking.tables import Allocation, AllocationPeriod, Booking
 from people.access import Principal
 from people.audit import Origin
-
-REFUSED = "TJ409"  # the SQLSTATE of the functions' refusals: the code is the message, the fields JSON in the detail
-# The function takes the rows and inserts the booking; the statement around it writes, only for a booking
-# this request inserted (not one an earlier request with the same key made), the outbox event and the audit
-# entry `booking.service` would otherwise add to the session: the same rows as `outbox.emit(..., "created")` and
-# `people.audit.record(..., action="booking.create")`, without two more round trips at the commit.
-BOOK_VISIT = text("""
-WITH b AS (
-    SELECT * FROM book_visit(:id, :municipality, :recipient, :department, :service, :allocation, :period_start,
-                             :period_end, :granted, :starts, :ends, :span_start, :span_end, :minutes, :units, :cells,
-                             :acted_by, :actor_person, :actor_token, :key, :scope)
-), event AS (
-    INSERT INTO booking_event (municipality_id, booking_id, kind, details)
-    SELECT b.municipality_id, b.id, 'created', '{}' FROM b WHERE b.id = :id
-), audit AS (
-    INSERT INTO audit_entry (municipality_id, actor_person_id, actor_token_id, subject_person_id, action, object_type,
-                             object_id, outcome, ip, user_agent, request_id)
-    SELECT b.municipality_id, b.actor_person_id, b.actor_token_id, b.recipient_id, 'booking.create', 'booking',
-           CAST(b.id AS text), 'ok', :ip, :user_agent, :request_id
-    FROM b WHERE b.id = :id
-)
-SELECT * FROM b
-""")
 
 
 @dataclass(frozen=True)
@@ -96,32 +72,11 @@ async def _booking_from(session: AsyncSession, statement: TextClause, params: di
     try:
         booking: Booking = (await session.scalars(query, params)).one()
     except DBAPIError as exc:
-        if getattr(exc.orig, "sqlstate", None) != REFUSED:
+        refused = refusal(exc.orig.__cause__ if exc.orig is not None else None)
+        if refused is None:
             raise
-        refusal = exc.orig.__cause__ if exc.orig is not None else None
-        fields = json.loads(getattr(refusal, "detail", None) or "{}")
-        raise BookingRefusedError(str(getattr(refusal, "message", "")), **fields) from exc
+        raise refused from exc
     return booking
-
-
-async def book_visit(session: AsyncSession, claim: Claim, new: NewBooking, origin: Origin) -> Booking:
-    """Take the claim's minutes and cells and insert the booking, in one round trip (`booking/sql/book_visit.sql`).
-
-    The outbox event `created` and the audit entry `booking.create` (from `origin`) are written in that round trip.
-    Returns the inserted booking, or the booking another request with the same Idempotency-Key committed
-    meanwhile (its id then differs from `new.id`).
-    """
-    allocation = claim.allocation
-    params = {
-        "id": new.id, "municipality": allocation.municipality_id, "recipient": new.recipient_id,
-        "department": claim.department_id, "service": new.service_id, "allocation": allocation.id,
-        "period_start": claim.period_start, "period_end": claim.period_end, "granted": allocation.minutes,
-        "starts": new.starts_at, "ends": new.ends_at, "span_start": claim.span_start, "span_end": claim.span_end,
-        "minutes": claim.minutes, "units": claim.staff_units, "cells": claim.cells_needed, "acted_by": new.acted_by,
-        "key": new.idempotency_key, "scope": new.idempotency_scope,
-        **_origin_params(new.actor_person_id, new.actor_token_id, origin),
-    }  # fmt: skip
-    return await _booking_from(session, BOOK_VISIT, params)
 
 
 MOVE_VISIT = text(

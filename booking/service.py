@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, DateTime, Select, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking import ledger, outbox, rules
+from booking import driver, ledger, outbox, rules
 from booking.access import visible_in_department
+from booking.driver import idempotency_scope
 from booking.errors import BookingRefusedError
 from booking.follow_up import after_no_show
 from booking.tables import Allocation, Booking
+from core.db import driver_of
 from core.errors import NotFoundError
 from departments.tables import Department, Service
 from people.access import Principal, is_proxy_for
@@ -47,15 +49,12 @@ def policy_of(department: Department) -> rules.Policy:
 
 async def acting_as(session: AsyncSession, principal: Principal, recipient: Person, today: date) -> str:
     """Who is acting, as the booking records it: the recipient, a proxy, staff, an admin or an integration."""
-    if principal.token_id is not None:
-        return "integration"
-    if principal.person_id == recipient.id:
-        return "recipient"
-    if await is_proxy_for(session, principal, recipient.id, today):
-        return "proxy"
-    if principal.is_municipality_admin or principal.departments("department_admin"):
-        return "admin"
-    return "staff"
+    proxy = (
+        principal.token_id is None
+        and principal.person_id != recipient.id
+        and await is_proxy_for(session, principal, recipient.id, today)
+    )
+    return driver.acted_by(principal, recipient.id, proxy=proxy)
 
 
 _SERVICE_AND_DEPARTMENT = (
@@ -165,39 +164,22 @@ def plan(context: Context, request: BookRequest, now: datetime) -> ledger.Claim:
     )
 
 
-def idempotency_scope(principal: Principal) -> str:
-    """Keys are the sender's own: one person's key never finds another's booking."""
-    return str(principal.person_id or principal.token_id)
-
-
 async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is needed
     session: AsyncSession, principal: Principal, origin: Origin, request: BookRequest, *, key: str, now: datetime
 ) -> tuple[Booking, bool]:
-    """Book a visit, or find the booking an earlier request with the same Idempotency-Key made.
+    """Book a visit, or find the booking an earlier request with the same Idempotency-Key made (`driver.book`).
 
-    Round trips: the context (one query), then `ledger.book_visit` (one: pre-checks, the allocation period,
-    the cells in id order, the insert, the outbox event and the audit entry).
+    The same two statements as the API's, on the session's connection and in its transaction; then the booking
+    is loaded as an ORM object.
 
     Returns:
         The booking, and whether it was an earlier request's (a retry, answered with the first answer).
 
     """
-    context = await context_of(session, principal, request, key)
-    if context.earlier_id is not None:
-        return await _earlier(session, context.earlier_id), True
-    department = context.department
-    today = now.astimezone(ZoneInfo(department.timezone)).date()
-    recipient = await visible_in_department(session, principal, request.recipient_id, department.id, today)
-    acted_by = await acting_as(session, principal, recipient, today)
-    claim = plan(context, request, now)
-    new = ledger.NewBooking(
-        id=uuid.uuid4(), recipient_id=recipient.id, service_id=request.service_id, starts_at=request.start,
-        ends_at=request.start + timedelta(minutes=request.minutes), acted_by=acted_by,
-        actor_person_id=principal.person_id, actor_token_id=principal.token_id, idempotency_key=key,
-        idempotency_scope=idempotency_scope(principal),
-    )  # fmt: skip
-    booking = await ledger.book_visit(session, claim, new, origin)
-    return booking, booking.id != new.id  # another id: the same key won a moment ago
+    row, replayed = await driver.book(await driver_of(session), principal, origin, request, key=key, now=now)
+    booking = await session.get(Booking, row["id"], populate_existing=True)
+    assert booking is not None  # noqa: S101 - booked a moment ago; bookings are never deleted
+    return booking, replayed
 
 
 async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed
@@ -205,12 +187,6 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
 ) -> Booking:
     """Book a visit (DESIGN.md's order: the allocation period, then the cells, then the insert); see `book_once`."""
     booking, _ = await book_once(session, principal, origin, request, key=key, now=now)
-    return booking
-
-
-async def _earlier(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
-    booking = await session.get(Booking, booking_id)
-    assert booking is not None  # noqa: S101 - found a moment ago; bookings are never deleted
     return booking
 
 

@@ -6,10 +6,11 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
@@ -114,3 +115,15 @@ def _statement_name() -> str:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
     """Sessions that keep loaded values after commit (responses are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def driver_of(session: AsyncSession) -> asyncpg.Connection:
+    """The driver's connection under an ORM session, in the session's transaction (begun if it was not).
+
+    What the session holds unsaved is flushed first, so that statements sent on the driver see it.
+    """
+    await session.flush()
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver

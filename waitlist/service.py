@@ -1,7 +1,7 @@
 """Waitlist use cases, one transaction each: join the line, list, withdraw, decline or accept an offer. Never commits.
 
 Access is a booking's: the recipient, their proxy, and staff or administrators of the department on their
-behalf (`booking.access.visible_in_department`). Accepting books through `booking.ledger.book_visit`, the
+behalf (`booking.access.visible_in_department`). Accepting books through `booking.driver.book_claim` (`book_visit`), the
 same function as every booking, after giving the hold back in the same transaction and lock order.
 """
 
@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import ledger
+from booking import driver, ledger
 from booking.access import recipient_scope, visible_in_department
+from booking.driver import idempotency_scope
 from booking.errors import BookingRefusedError
-from booking.service import BookRequest, acting_as, context_of, idempotency_scope, plan, service_and_department
+from booking.service import BookRequest, acting_as, context_of, plan, service_and_department
 from booking.tables import Booking
+from core.db import driver_of
 from core.errors import NotFoundError
 from people.access import Principal
 from people.audit import Origin, record
@@ -206,7 +208,9 @@ async def accept(
         actor_token_id=principal.token_id, idempotency_key=f"waitlist-offer:{offer.id}",
         idempotency_scope=idempotency_scope(principal),
     )  # fmt: skip
-    booking = await ledger.book_visit(session, claim, new, origin)
+    booking_id = await driver.book_claim(await driver_of(session), claim, new, origin)
+    booking = await session.get(Booking, booking_id, populate_existing=True)
+    assert booking is not None  # noqa: S101 - booked a moment ago; bookings are never deleted
     offer.status, offer.ended_at, offer.booking_id = "booked", now, booking.id
     entry.status, entry.changed_at = "booked", now
     if freed is not None:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
 
+from api.auth import caller, provide_origin
 from api.dependencies import Current, DbSession, Where
+from api.driver import driver_connection
 from api.ratelimit import Admission, RateLimit, per_ip, per_person
 from api.schemas.bookings import BookingCreate, BookingMove, BookingOutcome, BookingRead
 from api.transactions import AUTOCOMMIT, READS
-from booking import service
+from booking import driver, service
 from booking.access import recipient_scope
 from booking.errors import BookingRefusedError
 from booking.tables import Booking
@@ -49,17 +51,18 @@ class BookingController(Controller):
     tags = ["bookings"]  # noqa: RUF012 - Litestar's declared attribute type
     middleware = [BOOKING_ADMISSION, BOOKING_LIMITS]  # noqa: RUF012 - Litestar's type
 
-    # Autocommit: a booking's one write is `book_visit`'s single statement (booking, ledgers, event, audit).
-    @post("/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)",
-          opt={AUTOCOMMIT: True})  # fmt: skip
+    # On the driver (`api.driver`, `booking.driver`): the caller, then the context, then `book_visit`'s one
+    # statement (booking, ledgers, outbox event, audit entry): three statements, no ORM session, no transaction.
+    @post("/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)")
     async def create(
-        self, db_session: DbSession, current: Current, origin: Where, state: State,
-        key: IdempotencyKey, data: JSONBody[BookingCreate],
-    ) -> Response[BookingRead]:  # fmt: skip
+        self, request: Request[Any, Any, Any], state: State, key: IdempotencyKey, data: JSONBody[BookingCreate]
+    ) -> Response[BookingRead]:
         """201 with the booking; 409/422 problem details saying exactly why not."""
-        request = service.BookRequest(data.recipient_id, data.service_id, data.start, data.minutes)
-        booking, replayed = await service.book_once(db_session, current, origin, request, key=key, now=utcnow())
-        return Response(BookingRead.of(booking, _zone(state)), status_code=201, headers=REPLAYED if replayed else {})
+        wanted = service.BookRequest(data.recipient_id, data.service_id, data.start, data.minutes)
+        async with driver_connection(request) as conn:
+            current = await caller(request, conn)
+            row, replayed = await driver.book(conn, current, provide_origin(request), wanted, key=key, now=utcnow())
+        return Response(BookingRead.of(row, _zone(state)), status_code=201, headers=REPLAYED if replayed else {})
 
     @get("/", summary="My bookings, or those of a recipient I may see", opt={READS: "booking.read", AUTOCOMMIT: True})
     async def list_bookings(

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
+from asyncpg import Record
 
 from booking.tables import Booking
 
@@ -53,8 +54,12 @@ class BookingRead(msgspec.Struct):
     assigned_staff_id: uuid.UUID | None
 
     @classmethod
-    def of(cls, row: Booking, zone: ZoneInfo) -> BookingRead:
-        """From a row, shown in `zone`."""
+    def of(cls, row: Booking | Record, zone: ZoneInfo) -> BookingRead:
+        """From a row (the ORM's object, or the driver's record of `SELECT * FROM booking`), shown in `zone`."""
+        if isinstance(row, Record):
+            return cls(row["id"], row["recipient_id"], row["service_id"], row["department_id"],
+                       row["starts_at"].astimezone(zone), row["ends_at"].astimezone(zone), row["minutes"],
+                       row["status"], row["acted_by"], row["assigned_staff_id"])  # fmt: skip
         return cls(
             id=row.id,
             recipient_id=row.recipient_id,
