@@ -25,6 +25,9 @@ SESSION_COOKIE = "tjenesteshop_session"
 CSRF_COOKIE = "tjenesteshop_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGNED_IN = "signed_in"
+"""A route's `opt` key: True when the route finds its caller itself (`caller`, on the driver) rather than through the
+`current` dependency; its answers are documented as those of a route for the signed-in (401, 403)."""
 FETCHED_SESSION = "tjenesteshop_fetched_session"
 """Key in the request's state: the session cookie's stored value, read already (`api.ratelimit.RateLimit`)."""
 

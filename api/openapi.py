@@ -29,6 +29,7 @@ from litestar.openapi.spec import (
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
+from api.auth import SIGNED_IN
 from api.problems import PROBLEM_MEDIA_TYPE, TYPE_PREFIX
 from api.ratelimit import Admission, RateLimit
 
@@ -195,7 +196,7 @@ def problem_statuses(handler: HTTPRouteHandler, route: HTTPRoute) -> tuple[int, 
         statuses |= {400, 413, 415, 422}
     if inputs:
         statuses |= {400, 422}
-    if "current" in dependencies or handler.resolve_guards():
+    if "current" in dependencies or handler.opt.get(SIGNED_IN) or handler.resolve_guards():
         statuses |= {401, 403}
     if route.path_parameters or any(_names_an_object(field.annotation) for field in inputs.values()):
         statuses.add(404)

@@ -20,6 +20,7 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -141,7 +142,8 @@ def _too_many(exc: HTTPException) -> Problem:
 def from_domain_error(exc: DomainError) -> Problem:
     """A rule's refusal; its typed fields become extension members. Unlisted codes are conflicts."""
     status = PROBLEMS[exc.code].status if exc.code in PROBLEMS else HTTP_409_CONFLICT
-    return Problem(exc.code, status_code=status, extra=dict(exc.fields))
+    headers = {"Retry-After": RETRY_AFTER_BUSY} if status == HTTP_503_SERVICE_UNAVAILABLE else None
+    return Problem(exc.code, status_code=status, extra=dict(exc.fields), headers=headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

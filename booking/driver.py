@@ -21,19 +21,104 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from booking import ledger
+from booking import ledger, rules
 from booking.access import may_act_in_department
 from booking.errors import BookingRefusedError, refusal
 from core.errors import NotFoundError
 from people.access import Principal
 from people.audit import Origin
 
-if TYPE_CHECKING:
-    from booking.service import BookRequest
+
+@dataclass(frozen=True)
+class BookRequest:
+    """A recipient's visit of `minutes` of a service from `start`."""
+
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    start: datetime
+    minutes: int
+
+
+class ServiceLike(Protocol):
+    """What planning a visit reads of its service (the ORM's `Service`, or `ServiceFacts`)."""
+
+    @property
+    def durations(self) -> list[int]: ...  # noqa: D102 - as the class says
+    @property
+    def buffer_before(self) -> int: ...  # noqa: D102
+    @property
+    def buffer_after(self) -> int: ...  # noqa: D102
+    @property
+    def staff_units(self) -> int: ...  # noqa: D102
+
+
+class DepartmentLike(Protocol):
+    """What planning a visit reads of its department (the ORM's `Department`, or `DepartmentFacts`)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...  # noqa: D102 - as the class says
+    @property
+    def timezone(self) -> str: ...  # noqa: D102
+    @property
+    def grid_minutes(self) -> int: ...  # noqa: D102
+    @property
+    def horizon_days(self) -> int: ...  # noqa: D102
+    @property
+    def notice_hours(self) -> int: ...  # noqa: D102
+    @property
+    def cancel_deadline_hours(self) -> int: ...  # noqa: D102
+
+
+class ContextLike(Protocol):
+    """A visit's context as planning reads it (`booking.service.Context`, or this module's `Context`)."""
+
+    @property
+    def service(self) -> ServiceLike: ...  # noqa: D102 - as the class says
+    @property
+    def department(self) -> DepartmentLike: ...  # noqa: D102
+    @property
+    def allocation(self) -> ledger.AllocationLike | None: ...  # noqa: D102
+
+
+def policy_of(department: DepartmentLike) -> rules.Policy:
+    """The department's booking policy for the pure rules."""
+    return rules.Policy(
+        zone=ZoneInfo(department.timezone),
+        grid_minutes=department.grid_minutes,
+        horizon_days=department.horizon_days,
+        notice_hours=department.notice_hours,
+        cancel_deadline_hours=department.cancel_deadline_hours,
+    )
+
+
+def plan(context: ContextLike, request: BookRequest, now: datetime) -> ledger.Claim:
+    """Check everything that needs no lock (the pure rules, the decision), and work out what the visit would take."""
+    service, department, allocation = context.service, context.department, context.allocation
+    policy = policy_of(department)
+    problem = rules.start_problem(request.start, request.minutes, list(service.durations), policy, now)
+    if problem is not None:
+        raise BookingRefusedError(problem)
+    day = request.start.astimezone(policy.zone).date()
+    if allocation is None:
+        raise BookingRefusedError("no_valid_allocation", date=day.isoformat())
+    period = rules.period_of(allocation.period, allocation.period_anchor, day)
+    span_start, span_end = rules.occupied(request.start, request.minutes, service.buffer_before, service.buffer_after)
+    return ledger.Claim(
+        allocation=allocation,
+        period_start=period.start,
+        period_end=period.end,
+        minutes=request.minutes,
+        department_id=department.id,
+        span_start=span_start,
+        span_end=span_end,
+        staff_units=service.staff_units,
+        cells_needed=rules.cells_covering(span_start, span_end, department.grid_minutes),
+    )
 
 
 class ServiceFacts(NamedTuple):
@@ -79,32 +164,46 @@ class Reach:
     coordinator: bool  # the caller is their coordinator today
 
 
-# The caller's person and token are NULL when not one: `= NULL` matches nothing. Today is the department's.
+# What access to the recipient's data depends on (`Reach`), as columns of a context query: `recipient`,
+# `municipality` and `caller` (the caller's person, NULL for a token: `= NULL` matches nothing) are its
+# parameters; `t.today` is the department's local date (`_DAYS`).
+_REACH = """EXISTS (SELECT 1 FROM person r
+                WHERE r.id = {recipient} AND r.municipality_id = {municipality}) AS recipient_found,
+       ARRAY(SELECT v.department_id FROM allocation v
+              WHERE v.recipient_id = {recipient} AND (v.valid_to IS NULL OR v.valid_to >= t.today)) AS serving,
+       EXISTS (SELECT 1 FROM proxy_link p
+                WHERE p.proxy_id = {caller} AND p.recipient_id = {recipient} AND p.municipality_id = {municipality}
+                  AND p.ended_at IS NULL AND p.valid_from <= t.today
+                  AND (p.valid_to IS NULL OR p.valid_to >= t.today)) AS proxy,
+       EXISTS (SELECT 1 FROM coordinator c
+                WHERE c.staff_id = {caller} AND c.recipient_id = {recipient} AND c.municipality_id = {municipality}
+                  AND c.valid_from <= t.today AND (c.valid_to IS NULL OR c.valid_to >= t.today)) AS coordinator"""
+# The visit's local date and today's, in the department's zone (`d`).
+_DAYS = """CROSS JOIN LATERAL (SELECT CAST(timezone(d.timezone, {visit}) AS date) AS visit_day,
+                           CAST(timezone(d.timezone, {now}) AS date) AS today) AS t"""
+# The recipient's decision on the service valid on the visit's date (`a`, the latest that began by then).
+_DECISION = """LEFT JOIN LATERAL (SELECT v.id, v.municipality_id, v.minutes, v.period, v.period_anchor FROM allocation v
+                    WHERE v.recipient_id = {recipient} AND v.service_id = {service} AND v.valid_from <= t.visit_day
+                      AND (v.valid_to IS NULL OR v.valid_to >= t.visit_day)
+                    ORDER BY v.valid_from DESC LIMIT 1) AS a ON true"""
+
 CONTEXT = """
 SELECT s.id, s.active, s.durations, s.buffer_before, s.buffer_after, s.staff_units,
        d.id, d.municipality_id, d.timezone, d.grid_minutes, d.horizon_days, d.notice_hours, d.cancel_deadline_hours,
        a.id, a.municipality_id, a.minutes, a.period, a.period_anchor,
        (SELECT e.id FROM booking e
          WHERE e.municipality_id = $2 AND e.idempotency_scope = $5 AND e.idempotency_key = $6) AS earlier,
-       EXISTS (SELECT 1 FROM person r WHERE r.id = $3 AND r.municipality_id = $2) AS recipient_found,
-       ARRAY(SELECT v.department_id FROM allocation v
-              WHERE v.recipient_id = $3 AND (v.valid_to IS NULL OR v.valid_to >= t.today)) AS serving,
-       EXISTS (SELECT 1 FROM proxy_link p
-                WHERE p.proxy_id = $7 AND p.recipient_id = $3 AND p.municipality_id = $2 AND p.ended_at IS NULL
-                  AND p.valid_from <= t.today AND (p.valid_to IS NULL OR p.valid_to >= t.today)) AS proxy,
-       EXISTS (SELECT 1 FROM coordinator c
-                WHERE c.staff_id = $7 AND c.recipient_id = $3 AND c.municipality_id = $2
-                  AND c.valid_from <= t.today AND (c.valid_to IS NULL OR c.valid_to >= t.today)) AS coordinator
+       {reach}
 FROM service s
 JOIN department d ON d.id = s.department_id
-CROSS JOIN LATERAL (SELECT CAST(timezone(d.timezone, $4) AS date) AS visit_day,
-                           CAST(timezone(d.timezone, $8) AS date) AS today) AS t
-LEFT JOIN LATERAL (SELECT v.id, v.municipality_id, v.minutes, v.period, v.period_anchor FROM allocation v
-                    WHERE v.recipient_id = $3 AND v.service_id = s.id AND v.valid_from <= t.visit_day
-                      AND (v.valid_to IS NULL OR v.valid_to >= t.visit_day)
-                    ORDER BY v.valid_from DESC LIMIT 1) AS a ON true
+{days}
+{decision}
 WHERE s.id = $1 AND s.municipality_id = $2
-"""
+""".format(  # noqa: S608 - the fragments are this module's constants; the values are parameters
+    reach=_REACH.format(recipient="$3", municipality="$2", caller="$7"),
+    days=_DAYS.format(visit="$4", now="$8"),
+    decision=_DECISION.format(recipient="$3", service="s.id"),
+)
 
 # Writes, only for a booking this request inserted (not one an earlier request with the same key made), the
 # outbox event and the audit entry: the rows `outbox.emit(..., "created")` and `people.audit.record(...,
@@ -193,8 +292,6 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
         BookingRefusedError: why not (the pure rules, the decision, or `book_visit`'s refusals).
 
     """
-    from booking.service import plan  # noqa: PLC0415 - service imports this module
-
     scope = idempotency_scope(principal)
     row = await conn.fetchrow(CONTEXT, request.service_id, principal.municipality_id, request.recipient_id,
                               request.start, scope, key, principal.person_id, now)  # fmt: skip
@@ -210,7 +307,7 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
     department = context.department
     if not may_act_in_department(principal, request.recipient_id, department.id, **_reach(context.reach)):
         raise NotFoundError
-    claim = plan(context, request, now)  # type: ignore[arg-type]  # the facts have the ORM objects' attributes
+    claim = plan(context, request, now)
     new_id = uuid.uuid4()
     booking = await fetch_refusing(
         conn, BOOK_VISIT, new_id, department.municipality_id, request.recipient_id, department.id,
@@ -245,3 +342,120 @@ async def book_claim(
     )  # fmt: skip
     assert row is not None  # noqa: S101 - book_visit returns the booking or refuses
     return uuid.UUID(str(row["id"]))
+
+
+# A booking as a change reads it, with its service, department and reach (as `CONTEXT`), and, for a move, the
+# decision valid on the new date ($4: the new start; NULL for a cancellation, which then finds none). $3 is the
+# caller's person (NULL for a token), $5 now.
+CHANGE_CONTEXT = """
+SELECT s.id, s.active, s.durations, s.buffer_before, s.buffer_after, s.staff_units,
+       d.id, d.municipality_id, d.timezone, d.grid_minutes, d.horizon_days, d.notice_hours, d.cancel_deadline_hours,
+       a.id, a.municipality_id, a.minutes, a.period, a.period_anchor,
+       CAST(NULL AS uuid) AS earlier,
+       {reach},
+       b.recipient_id AS booked_recipient, b.department_id AS booked_department, b.status AS booked_status,
+       b.starts_at AS booked_start, b.minutes AS booked_minutes, b.sequence AS booked_sequence,
+       d.late_cancel_uses_allocation
+FROM booking b
+JOIN service s ON s.id = b.service_id
+JOIN department d ON d.id = b.department_id
+{days}
+{decision}
+WHERE b.id = $1 AND b.municipality_id = $2
+""".format(
+    reach=_REACH.format(recipient="b.recipient_id", municipality="$2", caller="$3"),
+    days=_DAYS.format(visit="$4", now="$5"),
+    decision=_DECISION.format(recipient="b.recipient_id", service="s.id"),
+)
+CANCEL_VISIT = "SELECT * FROM cancel_visit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+MOVE_VISIT = (
+    "SELECT * FROM move_visit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+    "$20)"
+)
+ATTEMPTS = 3
+"""How often a change reads a booking that another change keeps changing under it, before answering "busy"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """An active, upcoming booking as a change reads it (unlocked): its context and what the change checks."""
+
+    context: Context
+    recipient_id: uuid.UUID
+    department_id: uuid.UUID
+    starts_at: datetime
+    minutes: int
+    sequence: int
+    late_cancel_uses_allocation: bool
+
+
+async def _booked(
+    conn: asyncpg.Connection, principal: Principal, booking_id: uuid.UUID, now: datetime, new_start: datetime | None
+) -> Booked:
+    """The booking if the caller may change it (404 otherwise), active (`not_active`) and not begun (`in_the_past`)."""
+    row = await conn.fetchrow(
+        CHANGE_CONTEXT, booking_id, principal.municipality_id, principal.person_id, new_start, now
+    )
+    if row is None:
+        raise NotFoundError
+    context = _context(row)
+    recipient, department = row["booked_recipient"], row["booked_department"]
+    if not may_act_in_department(principal, recipient, department, **_reach(context.reach)):
+        raise NotFoundError
+    if row["booked_status"] != "booked":
+        raise BookingRefusedError("not_active", booking_status=row["booked_status"])
+    if row["booked_start"] <= now:
+        raise BookingRefusedError("in_the_past")
+    return Booked(context, recipient, department, row["booked_start"], row["booked_minutes"], row["booked_sequence"],
+                  row["late_cancel_uses_allocation"])  # fmt: skip
+
+
+async def cancel(
+    conn: asyncpg.Connection, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
+) -> asyncpg.Record:
+    """Cancel: staff time always comes back; within the deadline the department's policy decides the minutes.
+
+    Read and decided without a lock, then `cancel_visit` once, which changes the booking only if it is as read
+    (its sequence); if another change came between, it is read again and decided anew. Returns the booking's row.
+    """
+    for _ in range(ATTEMPTS):
+        booked = await _booked(conn, principal, booking_id, now, None)
+        late = rules.is_late_cancellation(booked.starts_at, now, policy_of(booked.context.department))
+        status = "late_cancelled" if late else "cancelled"
+        minutes_back = not (late and booked.late_cancel_uses_allocation)
+        row = await fetch_refusing(
+            conn, CANCEL_VISIT, booking_id, principal.municipality_id, status, minutes_back, now, principal.person_id,
+            principal.token_id, *where(origin), booked.sequence,
+        )  # fmt: skip
+        if row is not None:
+            return row
+    raise BookingRefusedError("busy")
+
+
+async def move(  # noqa: PLR0913 - keyword-only after the booking; each is needed
+    conn: asyncpg.Connection, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, start: datetime,
+    minutes: int | None, now: datetime,
+) -> asyncpg.Record:  # fmt: skip
+    """Move a booking: give back the old time, take the new; if that fails, nothing moved. The booking's row.
+
+    The new time is checked like a booking's (`plan`) without a lock; then `move_visit` once, which changes the
+    booking only if it is as read (its sequence), or it is read again and decided anew.
+    """
+    for _ in range(ATTEMPTS):
+        booked = await _booked(conn, principal, booking_id, now, start)
+        service = booked.context.service
+        if not service.active:
+            raise BookingRefusedError("service_retired")
+        claim = plan(
+            booked.context, BookRequest(booked.recipient_id, service.id, start, minutes or booked.minutes), now
+        )
+        allocation = claim.allocation
+        row = await fetch_refusing(
+            conn, MOVE_VISIT, booking_id, principal.municipality_id, allocation.id, claim.period_start,
+            claim.period_end, allocation.minutes, start, start + timedelta(minutes=claim.minutes), claim.span_start,
+            claim.span_end, claim.minutes, claim.staff_units, claim.cells_needed, now, principal.person_id,
+            principal.token_id, *where(origin), booked.sequence,
+        )  # fmt: skip
+        if row is not None:
+            return row
+    raise BookingRefusedError("busy")

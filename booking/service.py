@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, DateTime, Select, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from booking import driver, ledger, outbox, rules
+from booking import driver, ledger, outbox
 from booking.access import visible_in_department
-from booking.driver import idempotency_scope
+from booking.driver import BookRequest, idempotency_scope, plan, policy_of
 from booking.errors import BookingRefusedError
 from booking.follow_up import after_no_show
 from booking.tables import Allocation, Booking
@@ -24,27 +23,6 @@ from people.access import Principal, is_proxy_for
 from people.audit import Origin, record
 from people.errors import ForbiddenError
 from people.tables import Person
-
-
-@dataclass(frozen=True)
-class BookRequest:
-    """A recipient's visit of `minutes` of a service from `start`."""
-
-    recipient_id: uuid.UUID
-    service_id: uuid.UUID
-    start: datetime
-    minutes: int
-
-
-def policy_of(department: Department) -> rules.Policy:
-    """The department's booking policy for the pure rules."""
-    return rules.Policy(
-        zone=ZoneInfo(department.timezone),
-        grid_minutes=department.grid_minutes,
-        horizon_days=department.horizon_days,
-        notice_hours=department.notice_hours,
-        cancel_deadline_hours=department.cancel_deadline_hours,
-    )
 
 
 async def acting_as(session: AsyncSession, principal: Principal, recipient: Person, today: date) -> str:
@@ -76,6 +54,18 @@ async def service_and_department(
     if not service.active:
         raise BookingRefusedError("service_retired")
     return service, department
+
+
+__all__ = [  # planning lives in `booking.driver`; callers of this module find it here too
+    "BookRequest",
+    "book",
+    "book_once",
+    "cancel",
+    "move",
+    "plan",
+    "policy_of",
+    "record_outcome",
+]
 
 
 @dataclass(frozen=True)
@@ -139,31 +129,6 @@ async def context_of(
     return context
 
 
-def plan(context: Context, request: BookRequest, now: datetime) -> ledger.Claim:
-    """Check everything that needs no lock (the pure rules, the decision), and work out what the visit would take."""
-    service, department, allocation = context.service, context.department, context.allocation
-    policy = policy_of(department)
-    problem = rules.start_problem(request.start, request.minutes, list(service.durations), policy, now)
-    if problem is not None:
-        raise BookingRefusedError(problem)
-    day = request.start.astimezone(policy.zone).date()
-    if allocation is None:
-        raise BookingRefusedError("no_valid_allocation", date=day.isoformat())
-    period = rules.period_of(allocation.period, allocation.period_anchor, day)
-    span_start, span_end = rules.occupied(request.start, request.minutes, service.buffer_before, service.buffer_after)
-    return ledger.Claim(
-        allocation=allocation,
-        period_start=period.start,
-        period_end=period.end,
-        minutes=request.minutes,
-        department_id=department.id,
-        span_start=span_start,
-        span_end=span_end,
-        staff_units=service.staff_units,
-        cells_needed=rules.cells_covering(span_start, span_end, department.grid_minutes),
-    )
-
-
 async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is needed
     session: AsyncSession, principal: Principal, origin: Origin, request: BookRequest, *, key: str, now: datetime
 ) -> tuple[Booking, bool]:
@@ -177,9 +142,7 @@ async def book_once(  # noqa: PLR0913 - keyword-only after the request; each is 
 
     """
     row, replayed = await driver.book(await driver_of(session), principal, origin, request, key=key, now=now)
-    booking = await session.get(Booking, row["id"], populate_existing=True)
-    assert booking is not None  # noqa: S101 - booked a moment ago; bookings are never deleted
-    return booking, replayed
+    return await _loaded(session, row["id"]), replayed
 
 
 async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed
@@ -224,34 +187,26 @@ async def locked_booking(session: AsyncSession, principal: Principal, booking_id
 async def cancel(
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
 ) -> Booking:
-    """Cancel: staff time always comes back; within the deadline the department's policy decides the minutes."""
-    booking, department = await locked_booking_and_department(session, principal, booking_id, now.date())
-    if booking.status != "booked":
-        raise BookingRefusedError("not_active", booking_status=booking.status)
-    if booking.starts_at <= now:
-        raise BookingRefusedError("in_the_past")
-    late = rules.is_late_cancellation(booking.starts_at, now, policy_of(department))
-    return await ledger.cancel_visit(
-        session, booking, status="late_cancelled" if late else "cancelled",
-        minutes_back=not (late and department.late_cancel_uses_allocation), now=now, principal=principal, origin=origin,
-    )  # fmt: skip
+    """Cancel (`driver.cancel`, on the session's connection and in its transaction); the booking as it now is."""
+    row = await driver.cancel(await driver_of(session), principal, origin, booking_id, now=now)
+    return await _loaded(session, row["id"])
 
 
 async def move(  # noqa: PLR0913 - keyword-only; each is needed
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, start: datetime,
     minutes: int | None, now: datetime,
 ) -> Booking:  # fmt: skip
-    """Move a booking in one transaction: give back the old time, take the new; if that fails, nothing moved."""
-    booking = await locked_booking(session, principal, booking_id, now.date())
-    if booking.status != "booked":
-        raise BookingRefusedError("not_active", booking_status=booking.status)
-    if booking.starts_at <= now:
-        raise BookingRefusedError("in_the_past")
-    request = BookRequest(booking.recipient_id, booking.service_id, start, minutes or booking.minutes)
-    claim = plan(await context_of(session, principal, request), request, now)
-    return await ledger.move_visit(
-        session, booking, claim, starts_at=start, now=now, principal=principal, origin=origin
-    )
+    """Move (`driver.move`, on the session's connection and in its transaction); the booking at its new time."""
+    row = await driver.move(await driver_of(session), principal, origin, booking_id, start=start, minutes=minutes,
+                            now=now)  # fmt: skip
+    return await _loaded(session, row["id"])
+
+
+async def _loaded(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
+    """The booking as the driver's statement left it, as an ORM object (the session's copy refreshed)."""
+    booking = await session.get(Booking, booking_id, populate_existing=True)
+    assert booking is not None  # noqa: S101 - changed a moment ago; bookings are never deleted
+    return booking
 
 
 async def record_outcome(  # noqa: PLR0913 - keyword-only; each is needed

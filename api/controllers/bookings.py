@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy import select
 
-from api.auth import caller, provide_origin
+from api.auth import SIGNED_IN, caller, provide_origin
 from api.dependencies import Current, DbSession, Where
 from api.driver import driver_connection
 from api.ratelimit import Admission, RateLimit, per_ip, per_person
@@ -53,7 +53,9 @@ class BookingController(Controller):
 
     # On the driver (`api.driver`, `booking.driver`): the caller, then the context, then `book_visit`'s one
     # statement (booking, ledgers, outbox event, audit entry): three statements, no ORM session, no transaction.
-    @post("/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)")
+    @post(
+        "/", summary="Book a visit (send an Idempotency-Key; a retry returns the first answer)", opt={SIGNED_IN: True}
+    )
     async def create(
         self, request: Request[Any, Any, Any], state: State, key: IdempotencyKey, data: JSONBody[BookingCreate]
     ) -> Response[BookingRead]:
@@ -91,24 +93,32 @@ class BookingController(Controller):
         rows = await db_session.scalars(query.order_by(Booking.starts_at).limit(500))
         return [BookingRead.of(row, zone) for row in rows]
 
-    @post("/{booking_id:uuid}/move", summary="Move a booking (if the new time fails, the old one stands)")
+    @post("/{booking_id:uuid}/move", summary="Move a booking (if the new time fails, the old one stands)",
+          opt={SIGNED_IN: True})  # fmt: skip
     async def move(
-        self, db_session: DbSession, current: Current, origin: Where, state: State,
-        booking_id: FromPath[uuid.UUID], data: JSONBody[BookingMove],
-    ) -> BookingRead:  # fmt: skip
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[BookingMove],
+    ) -> BookingRead:
         """The booking at its new time."""
-        booking = await service.move(
-            db_session, current, origin, booking_id, start=data.start, minutes=data.minutes, now=utcnow()
-        )
-        return BookingRead.of(booking, _zone(state))
+        async with driver_connection(request) as conn:  # on the driver, as `create`
+            current = await caller(request, conn)
+            row = await driver.move(conn, current, provide_origin(request), booking_id, start=data.start,
+                                    minutes=data.minutes, now=utcnow())  # fmt: skip
+        return BookingRead.of(row, _zone(state))
 
-    @post("/{booking_id:uuid}/cancel", summary="Cancel a booking (within the deadline it is a late cancellation)")
+    @post("/{booking_id:uuid}/cancel", summary="Cancel a booking (within the deadline it is a late cancellation)",
+          opt={SIGNED_IN: True})  # fmt: skip
     async def cancel(
-        self, db_session: DbSession, current: Current, origin: Where, state: State, booking_id: FromPath[uuid.UUID]
+        self, request: Request[Any, Any, Any], state: State, booking_id: FromPath[uuid.UUID]
     ) -> BookingRead:
         """The cancelled booking; its status says whether it was late."""
-        booking = await service.cancel(db_session, current, origin, booking_id, now=utcnow())
-        return BookingRead.of(booking, _zone(state))
+        async with driver_connection(request) as conn:  # on the driver, as `create`
+            current = await caller(request, conn)
+            row = await driver.cancel(conn, current, provide_origin(request), booking_id, now=utcnow())
+        return BookingRead.of(row, _zone(state))
 
     @post("/{booking_id:uuid}/outcome", summary="Record what happened (staff; not before the start)")
     async def outcome(

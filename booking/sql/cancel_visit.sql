@@ -1,12 +1,14 @@
--- A cancellation's locked part in one round trip. `booking.service.cancel` locks the booking, checks access,
--- its status and start, and decides whether the cancellation is late and whether the minutes come back (the
--- department's policy). Then, in DESIGN.md's lock order (the booking is already locked): the allocation period
+-- A cancellation's locked part in one round trip. `booking.driver.cancel` reads the booking (its `sequence` too),
+-- checks access, its status and start, and decides whether the cancellation is late and whether the minutes come
+-- back (the department's policy). Then, in DESIGN.md's lock order: the booking, locked; if its sequence is no
+-- longer the one read, nothing is done and no row returned (it changed meanwhile: the caller reads it again and
+-- decides anew). Otherwise the allocation period
 -- gives the minutes back (when it should), the span's cells are locked in id order and given their staff units
 -- back, the booking takes its new status, and the outbox event `cancelled` and the audit entry
 -- `booking.<status>` are inserted.
 CREATE FUNCTION public.cancel_visit(
     p_booking uuid, p_municipality uuid, p_status text, p_minutes_back boolean, p_now timestamptz,
-    p_actor_person uuid, p_actor_token uuid, p_ip text, p_user_agent text, p_request_id text
+    p_actor_person uuid, p_actor_token uuid, p_ip text, p_user_agent text, p_request_id text, p_sequence integer
 ) RETURNS SETOF booking
 LANGUAGE plpgsql
 SET lock_timeout = '2s'
@@ -14,9 +16,12 @@ AS $$
 DECLARE
     b booking;
 BEGIN
-    SELECT * INTO STRICT b FROM booking WHERE id = p_booking AND municipality_id = p_municipality;
+    SELECT * INTO STRICT b FROM booking WHERE id = p_booking AND municipality_id = p_municipality FOR UPDATE;
+    IF b.sequence IS DISTINCT FROM p_sequence THEN
+        RETURN;
+    END IF;
     IF b.status <> 'booked' THEN
-        RAISE EXCEPTION 'cancel_visit: booking % is %, not booked (lock it and check first)', b.id, b.status;
+        RAISE EXCEPTION 'cancel_visit: booking % is %, not booked (check it first)', b.id, b.status;
     END IF;
     IF p_minutes_back THEN
         PERFORM visit_give_back(b.municipality_id, b.allocation_id, b.period_start, b.minutes);

@@ -1,6 +1,8 @@
--- A move's locked part in one round trip. `booking.service.move` locks the booking, checks access, its status
--- and start, and checks the new time against everything that needs no lock (the pure rules, the decision).
--- This does the rest like book_visit, refusing with SQLSTATE TJ409 in the same way: the recipient's other
+-- A move's locked part in one round trip. `booking.driver.move` reads the booking (its `sequence` too), checks
+-- access, its status and start, and checks the new time against everything that needs no lock (the pure rules,
+-- the decision). This locks the booking first; if its sequence is no longer the one read, it does nothing and
+-- returns no row (it changed meanwhile: the caller reads it again and decides anew). Otherwise it does the rest
+-- like book_visit, refusing with SQLSTATE TJ409 in the same way: the recipient's other
 -- visits; the allocation periods (one update when old and new share a period; else both locked in order, the
 -- old given back and the new charged under its guard); the cells of both spans locked in id order, the old
 -- given back, the new checked and charged; then the booking. An assigned staff member who is busy at the new
@@ -12,7 +14,7 @@ CREATE FUNCTION public.move_visit(
     p_booking uuid, p_municipality uuid, p_allocation uuid, p_period_start date, p_period_end date, p_granted integer,
     p_starts timestamptz, p_ends timestamptz, p_span_start timestamptz, p_span_end timestamptz,
     p_minutes integer, p_units integer, p_cells integer, p_now timestamptz,
-    p_actor_person uuid, p_actor_token uuid, p_ip text, p_user_agent text, p_request_id text
+    p_actor_person uuid, p_actor_token uuid, p_ip text, p_user_agent text, p_request_id text, p_sequence integer
 ) RETURNS SETOF booking
 LANGUAGE plpgsql
 SET lock_timeout = '2s'
@@ -27,9 +29,12 @@ DECLARE
     v_share integer;
     v_reach integer;
 BEGIN
-    SELECT * INTO STRICT b FROM booking WHERE id = p_booking AND municipality_id = p_municipality;
+    SELECT * INTO STRICT b FROM booking WHERE id = p_booking AND municipality_id = p_municipality FOR UPDATE;
+    IF b.sequence IS DISTINCT FROM p_sequence THEN
+        RETURN;
+    END IF;
     IF b.status <> 'booked' THEN
-        RAISE EXCEPTION 'move_visit: booking % is %, not booked (lock it and check first)', b.id, b.status;
+        RAISE EXCEPTION 'move_visit: booking % is %, not booked (check it first)', b.id, b.status;
     END IF;
     v_back := CASE WHEN b.minutes_returned THEN 0 ELSE b.minutes END;
 

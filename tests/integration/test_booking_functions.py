@@ -28,11 +28,12 @@ BOOK = text(
     ":recipient, NULL, :key, :scope)"
 )
 CANCEL = text(
-    "SELECT * FROM cancel_visit(:booking, :municipality, :status, :minutes_back, now(), :actor, NULL, NULL, NULL, NULL)"
+    "SELECT * FROM cancel_visit(:booking, :municipality, :status, :minutes_back, now(), :actor, NULL, NULL, NULL, "
+    "NULL, :sequence)"
 )
 MOVE = text(
     "SELECT * FROM move_visit(:booking, :municipality, :allocation, :period_start, :period_end, :granted, :starts, "
-    ":ends, :span_start, :span_end, :minutes, :units, :cells, now(), :actor, NULL, NULL, NULL, NULL)"
+    ":ends, :span_start, :span_end, :minutes, :units, :cells, now(), :actor, NULL, NULL, NULL, NULL, :sequence)"
 )
 
 
@@ -178,7 +179,7 @@ async def test_cancel_gives_back_cells_and_minutes_and_logs(db_session: AsyncSes
     start = at(place.day, 10)
     kept = await _call(db_session, BOOK, place.visit(recipient, start))
     late = await _call(db_session, BOOK, place.visit(other, start))
-    cancel = {"municipality": place.municipality, "status": "cancelled", "minutes_back": True}
+    cancel = {"municipality": place.municipality, "status": "cancelled", "minutes_back": True, "sequence": 0}
     cancelled = await _call(db_session, CANCEL, cancel | {"booking": kept["id"], "actor": recipient})
     assert (cancelled["status"], cancelled["minutes_returned"], cancelled["sequence"]) == ("cancelled", True, 1)
     late_cancel = {"status": "late_cancelled", "minutes_back": False, "booking": late["id"], "actor": other}
@@ -198,11 +199,34 @@ async def test_cancel_gives_back_cells_and_minutes_and_logs(db_session: AsyncSes
     assert (events, list(actions)) == (2, ["booking.cancelled", "booking.late_cancelled"])
 
 
+async def test_a_change_of_a_booking_changed_since_it_was_read_does_nothing(
+    db_session: AsyncSession, place: Place
+) -> None:
+    """Cancel and move take the sequence their caller read: another, and they return no row and change nothing."""
+    recipient, _ = _people(place)
+    start = at(place.day, 10)
+    booking = await _call(db_session, BOOK, place.visit(recipient, start))
+    stale = booking["sequence"] + 1
+    cancel = {"booking": booking["id"], "municipality": place.municipality, "status": "cancelled",
+              "minutes_back": True, "actor": recipient, "sequence": stale}  # fmt: skip
+    assert (await db_session.execute(CANCEL, cancel)).all() == []
+    assert (await db_session.execute(MOVE, _move(place, booking, at(place.day, 12), sequence=stale))).all() == []
+    now = (await db_session.execute(text("SELECT status, starts_at, sequence FROM booking WHERE id = :b"),
+                                    {"b": booking["id"]})).one()  # fmt: skip
+    assert tuple(now) == ("booked", start, booking["sequence"])
+    assert await _used(db_session, place, start, start + timedelta(hours=1)) == [1, 1, 1, 1]
+    assert await _used(db_session, place, at(place.day, 12), at(place.day, 13)) == [0, 0, 0, 0]
+    assert await _period_used(db_session, place.allocations[recipient]) == 60
+    # With the sequence as it is, the same cancellation goes through.
+    assert (await _call(db_session, CANCEL, cancel | {"sequence": booking["sequence"]}))["status"] == "cancelled"
+
+
 def _move(place: Place, booking: dict[str, Any], start: datetime, minutes: int = 60, **changes: Any) -> dict[str, Any]:
     visit = place.visit(booking["recipient_id"], start, minutes)
     keep = ("municipality", "allocation", "period_start", "period_end", "granted", "starts", "ends", "span_start",
             "span_end", "minutes", "units", "cells")  # fmt: skip
-    return {"booking": booking["id"], "actor": booking["recipient_id"], **{k: visit[k] for k in keep}} | changes
+    return {"booking": booking["id"], "actor": booking["recipient_id"], "sequence": booking["sequence"],
+            **{k: visit[k] for k in keep}} | changes  # fmt: skip
 
 
 async def test_move_takes_the_new_time_and_gives_back_the_old(db_session: AsyncSession, place: Place) -> None:
