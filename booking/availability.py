@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import uuid
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -200,6 +200,12 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
         now: The current instant.
 
     """
+    return grid_free_times(cells=grid_cells_of(cells, policy), own=own_minutes(own), visit=visit, policy=policy,
+                           minutes_left=minutes_left, now=now)  # fmt: skip
+
+
+def grid_cells_of(cells: Sequence[LedgerCell], policy: rules.Policy) -> list[GridCell]:
+    """The cells in whole minutes, as the database hands them over (`_CELLS`); those not on a whole minute left out."""
     grid_cells = []
     for cell in cells:
         if (cell.start - rules.GRID_EPOCH) % MINUTE:
@@ -207,9 +213,36 @@ def free_times(  # noqa: PLR0913 - plain values in, keyword-only
         local = cell.start.astimezone(policy.zone)
         wall = None if local.second or local.microsecond else (local.replace(tzinfo=None) - _EPOCH_WALL) // MINUTE
         grid_cells.append(GridCell(_minutes(cell.start), wall, cell.free_units))
-    spans = [(_minutes(start), _minutes_up(end)) for start, end in own]
-    return grid_free_times(cells=grid_cells, own=spans, visit=visit, policy=policy, minutes_left=minutes_left,
-                           now=now)  # fmt: skip
+    return grid_cells
+
+
+def own_minutes(own: Sequence[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
+    """Own bookings' [start, end) in whole minutes, starts rounded down and ends up (as `_OWN` reads them)."""
+    return [(_minutes(start), _minutes_up(end)) for start, end in own]
+
+
+class Bounds(NamedTuple):
+    """`now` in whole minutes for the grid.
+
+    Starts before `past` have passed, before `earliest` are too soon; no start is offered on a day (days from the
+    epoch) after `last_day`, the horizon's.
+    """
+
+    past: int
+    earliest: int
+    last_day: int
+
+
+def bounds(policy: rules.Policy, now: datetime) -> Bounds:
+    """`start_problem` in whole minutes: the past, the notice and the horizon as of `now`."""
+    past, earliest = _minutes_up(now), _minutes_up(max(now, now + timedelta(hours=policy.notice_hours)))
+    last_day = (now.astimezone(policy.zone).date() + timedelta(days=policy.horizon_days)).toordinal() - _EPOCH_ORDINAL
+    return Bounds(past, earliest, last_day)
+
+
+def day_number(day: date) -> int:
+    """A date as days from the grid's epoch (the local wall-clock minute of its midnight, divided by a day's)."""
+    return day.toordinal() - _EPOCH_ORDINAL
 
 
 _EPOCH_WALL = rules.GRID_EPOCH.replace(tzinfo=None)  # local wall-clock minutes count from the same midnight
@@ -240,8 +273,7 @@ def grid_free_times(  # noqa: PLR0913 - plain values in, keyword-only
     grid = policy.grid_minutes
     runs, mine = _Runs.of({cell.start: cell.free_units for cell in cells}, grid, visit.staff_units), _Own.of(own)
     # `start_problem`: a start before now has passed (left out), one before the notice is too soon (shown, with why).
-    past, earliest = _minutes_up(now), _minutes_up(max(now, now + timedelta(hours=policy.notice_hours)))
-    last_day = (now.astimezone(policy.zone).date() + timedelta(days=policy.horizon_days)).toordinal() - _EPOCH_ORDINAL
+    past, earliest, last_day = bounds(policy, now)
     dates: dict[int, date] = {}
     midnights: dict[tuple[int, int], datetime] = {}
     days: dict[date, list[Slot]] = {}
@@ -356,21 +388,28 @@ class Allowance(NamedTuple):
     renews: date | None
 
 
-async def _allowances(  # noqa: PLR0913 - the recipient's decision on a service over dates; each is needed
-    session: AsyncSession,
-    recipient_id: uuid.UUID,
-    service_id: uuid.UUID,
-    first: date,
-    last: date,
-    *,
-    moving: Booking | None = None,
-) -> dict[date, Allowance]:
-    """The allowance on each date of [first, last] (a date without a valid decision has none), in one query.
+class Given(Protocol):
+    """What a booking being moved gives back to its decision's period (the ORM's `Booking`, or the driver's row)."""
 
+    @property
+    def allocation_id(self) -> uuid.UUID: ...  # noqa: D102 - as the class says
+    @property
+    def period_start(self) -> date: ...  # noqa: D102
+    @property
+    def minutes(self) -> int: ...  # noqa: D102
+    @property
+    def minutes_returned(self) -> bool: ...  # noqa: D102
+
+
+def allowances_of(
+    rows: Iterable[Sequence[Any]], first: date, last: date, *, moving: Given | None = None
+) -> dict[date, Allowance]:
+    """The allowance on each date of [first, last] (a date without a valid decision has none).
+
+    `rows` as `_ALLOCATIONS` selects them: (id, minutes, period, anchor, valid_from, valid_to, period_start, used), a
+    row a decision and period of it (period_start and used NULL for a decision none of whose periods is charged).
     The minutes of a booking being moved count as left in its period.
     """
-    params = {"recipient": recipient_id, "service": service_id, "first": first, "last": last}
-    rows = (await session.execute(_ALLOCATIONS, params)).tuples().all()
     grants: dict[uuid.UUID, rules.Grant] = {}
     minutes: dict[uuid.UUID, int] = {}
     used: dict[tuple[uuid.UUID, date], int] = {}
@@ -396,6 +435,21 @@ async def _allowances(  # noqa: PLR0913 - the recipient's decision on a service 
             allowance = found[counting] = Allowance(left, grant.period, period.start, period.end, renews)
         allowances[day] = allowance
     return allowances
+
+
+async def _allowances(  # noqa: PLR0913 - the recipient's decision on a service over dates; each is needed
+    session: AsyncSession,
+    recipient_id: uuid.UUID,
+    service_id: uuid.UUID,
+    first: date,
+    last: date,
+    *,
+    moving: Booking | None = None,
+) -> dict[date, Allowance]:
+    """`allowances_of` the recipient's decisions on the service, read in one query."""
+    params = {"recipient": recipient_id, "service": service_id, "first": first, "last": last}
+    rows = (await session.execute(_ALLOCATIONS, params)).tuples().all()
+    return allowances_of(rows, first, last, moving=moving)
 
 
 def open_dates(cells: Sequence[GridCell]) -> set[date]:

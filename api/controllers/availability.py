@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
-from litestar import Controller, get
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response, get
+from litestar.enums import MediaType
 from litestar.params import QueryParameter
 
-from api.dependencies import DbSession
+from api.auth import SIGNED_IN, caller, provide_origin
+from api.driver import driver_connection
 from api.problems import Problem
-from api.transactions import AUTOCOMMIT, READS
-from booking.access import visible_in_department
-from booking.availability import FreeDay, Slot, load_free_times
-from booking.service import policy_of, service_and_department
+from booking.free_slots import Asked, RangeError, availability
 from core.clock import utcnow
-from people.access import Principal
 
 
 class LengthRead(msgspec.Struct):
@@ -83,11 +79,10 @@ class AvailabilityController(Controller):
     path = "/api/v1/availability"
     tags = ["bookings"]  # noqa: RUF012 - Litestar's declared attribute type
 
-    @get("/", summary="Free and busy times for the next days", opt={READS: "availability.read", AUTOCOMMIT: True})
+    @get("/", summary="Free and busy times for the next days", opt={SIGNED_IN: True})
     async def availability(
         self,
-        db_session: DbSession,
-        current: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
         recipient_id: Annotated[uuid.UUID, QueryParameter()],
         service_id: Annotated[uuid.UUID, QueryParameter()],
         first: Annotated[date | None, QueryParameter(name="from")] = None,
@@ -96,52 +91,20 @@ class AvailabilityController(Controller):
             uuid.UUID | None,
             QueryParameter(description="A booked visit of theirs on the service, being moved: given back first"),
         ] = None,
-    ) -> AvailabilityRead:
+    ) -> Response[AvailabilityRead]:
         """From `from` (default today) through `to` (default the horizon's last day), in the department's zone.
 
         Every date with a valid decision is listed, with no starts when closed or when all have passed; a
         recipient without a valid decision in the range gets no dates. With `moving`, the times are those the booking
         can move to: its own time, staff and minutes count as free (404 when it is not the recipient's booked visit
-        of this service).
+        of this service). Computed in PostgreSQL on the driver (`booking.free_slots`), answered as it encodes it.
         """
-        now = utcnow()
-        service, department = await service_and_department(db_session, current, service_id)
-        policy = policy_of(department)
-        today = now.astimezone(ZoneInfo(department.timezone)).date()
-        await visible_in_department(db_session, current, recipient_id, department.id, today)
-        horizon_last = today + timedelta(days=department.horizon_days)
-        first, last = max(first or today, today), min(last or horizon_last, horizon_last)
-        if last < first:
-            raise Problem("invalid_range", extra={"max_days": department.horizon_days})
-        days = await load_free_times(
-            db_session, recipient_id=recipient_id, service=service, department=department,
-            first=first, last=last, policy=policy, now=now, moving=moving,
-        )  # fmt: skip
-        return AvailabilityRead(
-            recipient_id=recipient_id, service_id=service.id, timezone=department.timezone, days=_days(days)
-        )
-
-
-def _days(days: list[FreeDay]) -> list[DayRead]:
-    """The days in order, each distinct list of lengths built once and shared.
-
-    A 14-day answer has hundreds of starts but a handful of distinct length lists; they are only read (to be
-    encoded), so sharing them saves a few structs a start.
-    """
-    shared: dict[tuple[tuple[int, str], ...], list[LengthRead]] = {}
-
-    def lengths(durations: dict[int, str]) -> list[LengthRead]:
-        key = tuple(durations.items())
-        found = shared.get(key)
-        if found is None:
-            found = shared[key] = [LengthRead(minutes, status) for minutes, status in key]  # type: ignore[arg-type]
-        return found
-
-    def slots(day: list[Slot]) -> list[SlotRead]:
-        return [SlotRead(s.start, lengths(s.durations)) for s in day]
-
-    def hours(day: FreeDay) -> HoursRead:
-        a = day.allowance
-        return HoursRead(a.period, a.period_start, a.period_end, max(0, a.left), a.renews)  # type: ignore[arg-type]
-
-    return [DayRead(d.day, d.closed, hours(d), slots(d.slots)) for d in days]
+        asked = Asked(recipient_id, service_id, first, last, moving)
+        async with driver_connection(request) as conn:
+            current = await caller(request, conn)
+            try:
+                body = await availability(conn, current, provide_origin(request), asked, now=utcnow())
+            except RangeError as exc:
+                raise Problem("invalid_range", extra={"max_days": exc.max_days}) from exc
+        # Encoded already: Litestar sends bytes as they are; the annotation documents what they hold.
+        return Response(cast("AvailabilityRead", body), media_type=MediaType.JSON)

@@ -1,0 +1,246 @@
+"""Free times on the database driver, computed in PostgreSQL: the API's availability (issue 18).
+
+`booking.availability.load_free_times` reads the ledger and runs `grid_free_times` in Python: a few hundred starts
+times each length, then a struct each to encode, about 5 ms of the API's CPU for 14 days. Here the same
+calculation runs where the ledger is, in the function `free_slots` (`booking/sql/free_slots.sql`, held equal to
+`grid_free_times` by tests/integration/test_free_slots.py), which hands back each day's starts as the JSON the API
+answers with. Python keeps what is per recipient and small: access, the decisions' allowances a date
+(`availability.allowances_of`, the same code as the ORM's), and the envelope.
+
+Two statements after the caller's: `CONTEXT` (the service, department, access facts, the booking being moved and the
+recipient's decisions), then `FREE` (cells, own bookings and `free_slots` at once).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from booking import rules
+from booking.access import may_act_in_department
+from booking.availability import _EPOCH_WALL, Allowance, allowances_of, bounds, day_number
+from booking.driver import _DAYS, _REACH, Reach
+from booking.tables import ACTIVE_STATUSES
+from core.errors import NotFoundError
+from people.access import Principal
+from people.audit import Origin
+
+
+class Moving(NamedTuple):
+    """A booked visit being moved, as the context reads it: what it gives back."""
+
+    id: uuid.UUID
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    status: str
+    span_start: datetime
+    span_end: datetime
+    staff_units: int
+    allocation_id: uuid.UUID
+    period_start: date
+    minutes: int
+    minutes_returned: bool
+
+
+# $1 service, $2 municipality, $3 recipient, $4 the caller's person (NULL for a token), $5 now, $6 the booking being
+# moved (NULL: none), $7 the first date asked for (NULL: today).
+CONTEXT = """
+SELECT s.id, s.durations, s.staff_units, s.buffer_before, s.buffer_after,
+       d.id, d.timezone, d.grid_minutes, d.horizon_days, d.notice_hours, d.cancel_deadline_hours, t.today,
+       {reach},
+       CASE WHEN m.id IS NOT NULL THEN ROW(m.id, m.recipient_id, m.service_id, m.status, m.span_start, m.span_end,
+                                           m.staff_units, m.allocation_id, m.period_start, m.minutes,
+                                           m.minutes_returned) END AS moving,
+       ARRAY(SELECT ROW(v.id, v.minutes, v.period, v.period_anchor, v.valid_from, v.valid_to, p.period_start, p.used)
+               FROM allocation v
+               LEFT JOIN allocation_period p ON p.allocation_id = v.id AND p.period_end >= f.first
+              WHERE v.recipient_id = $3 AND v.service_id = s.id
+                AND (v.valid_to IS NULL OR v.valid_to >= f.first)) AS decisions
+FROM service s
+JOIN department d ON d.id = s.department_id
+{days}
+CROSS JOIN LATERAL (SELECT GREATEST(coalesce($7, t.today), t.today) AS first) AS f
+LEFT JOIN booking m ON m.id = $6 AND m.municipality_id = $2
+WHERE s.id = $1 AND s.municipality_id = $2
+""".format(  # noqa: S608 - the fragments are constants of booking.driver; the values are parameters
+    reach=_REACH.format(recipient="$3", municipality="$2", caller="$4"),
+    days=_DAYS.format(visit="CAST(NULL AS timestamptz)", now="$5"),
+)
+
+_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
+# The cells as `availability._CELLS` reads them (whole minutes from the epoch; a cell not on a whole local minute is
+# no start; the span given back counts its units as free), the recipient's own visits as `availability._OWN` (through
+# the exclusion constraint's GiST index), and `free_slots` over both. $1 municipality, $2 department, $3 zone, $4 and
+# $5 the cells' span, $6-$8 the span given back and its units, $9 recipient, $10 the booking moved (or the zero id),
+# $11-$15 the service (durations, units, buffers) and the grid, $16 past, $17 earliest, $18 the last day, $19 and
+# $20 the days with a decision and the minutes left on each.
+FREE = f"""
+WITH cell AS (
+    SELECT CAST(m.utc AS bigint) AS start, CASE WHEN m.wall = floor(m.wall) THEN CAST(m.wall AS bigint) END AS wall,
+           m.free
+      FROM (SELECT starts_at, date_part('epoch', starts_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60 AS utc,
+                   date_part('epoch', timezone($3, starts_at) - TIMESTAMP '2000-01-03 00:00:00') / 60 AS wall,
+                   capacity - used + CASE WHEN starts_at < $7 AND ends_at > $6 THEN $8 ELSE 0 END AS free
+              FROM capacity_cell
+             WHERE municipality_id = $1 AND department_id = $2 AND starts_at >= $4 AND starts_at < $5
+               AND capacity > 0) AS m
+     WHERE m.utc = floor(m.utc)
+), own AS (
+    SELECT CAST(floor(extract(epoch FROM b.starts_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60) AS bigint) AS s,
+           CAST(ceil(extract(epoch FROM b.ends_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60) AS bigint) AS e
+      FROM booking b
+     WHERE b.municipality_id = $1 AND b.recipient_id = $9 AND b.status IN ({_ACTIVE})
+       AND tstzrange(b.starts_at, b.ends_at) && tstzrange($4, $5) AND b.id <> $10
+), found AS (
+    SELECT f.day, f.slots
+      FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
+                      (SELECT array_agg(wall ORDER BY start) FROM cell),
+                      (SELECT array_agg(free ORDER BY start) FROM cell),
+                      (SELECT array_agg(s) FROM own), (SELECT array_agg(e) FROM own),
+                      $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS f
+)
+SELECT ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
+       ARRAY(SELECT day FROM found ORDER BY day) AS days,
+       ARRAY(SELECT CAST(slots AS text) FROM found ORDER BY day) AS slots
+"""  # noqa: S608 - the statuses are constants
+
+READ_LOGGED = """
+INSERT INTO audit_entry (municipality_id, actor_person_id, actor_token_id, subject_person_id, action, object_type,
+                         object_id, outcome, ip, user_agent, request_id)
+VALUES ($1, $2, $3, $4, 'availability.read', 'person', $5, 'ok', $6, $7, $8)
+"""
+_NOT_MOVING = uuid.UUID(int=0)
+_NOTHING = "[]"
+
+
+class HoursOut(msgspec.Struct):
+    """`api.controllers.availability.HoursRead`, as encoded."""
+
+    period: str
+    period_start: date
+    period_end: date
+    left_minutes: int
+    next_period_start: date | None
+
+
+class DayOut(msgspec.Struct):
+    """`DayRead` with its starts as `free_slots` encoded them."""
+
+    date: date
+    closed: bool
+    hours: HoursOut
+    slots: msgspec.Raw
+
+
+class AvailabilityOut(msgspec.Struct):
+    """`AvailabilityRead`, as encoded (the API documents that one)."""
+
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    timezone: str
+    days: list[DayOut]
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What a caller asks for: a recipient's free times of a service, from and to a date, maybe for a move."""
+
+    recipient_id: uuid.UUID
+    service_id: uuid.UUID
+    first: date | None
+    last: date | None
+    moving: uuid.UUID | None
+
+
+class RangeError(Exception):
+    """The dates asked for end before they begin (within today and the horizon): `max_days` the horizon."""
+
+    def __init__(self, max_days: int) -> None:
+        """The department's horizon in days."""
+        super().__init__(max_days)
+        self.max_days = max_days
+
+
+def _hours(allowance: Allowance) -> HoursOut:
+    a = allowance
+    return HoursOut(a.period, a.period_start, a.period_end, max(0, a.left), a.renews)
+
+
+async def availability(
+    conn: asyncpg.Connection, principal: Principal, origin: Origin, asked: Asked, *, now: datetime
+) -> bytes:
+    """The recipient's free times as the API's JSON (`AvailabilityRead`).
+
+    Raises:
+        NotFoundError: an unknown service, a recipient the caller may not see in its department, or a `moving`
+            that is not the recipient's booked visit of the service.
+        RangeError: `last` before `first` once both are held within today and the horizon.
+
+    """
+    row = await conn.fetchrow(CONTEXT, asked.service_id, principal.municipality_id, asked.recipient_id,
+                              principal.person_id, now, asked.moving, asked.first)  # fmt: skip
+    if row is None:
+        raise NotFoundError(service_id=str(asked.service_id))
+    (service_id, durations, units, before, after, department_id, zone, grid, horizon, notice, deadline,
+     today) = row[:12]  # fmt: skip
+    reach = Reach(row["recipient_found"], frozenset(row["serving"]), row["proxy"], row["coordinator"])
+    if not may_act_in_department(principal, asked.recipient_id, department_id, recipient_found=reach.recipient_found,
+                                 serving=reach.serving, proxy=reach.proxy, coordinator=reach.coordinator):  # fmt: skip
+        raise NotFoundError
+    moving = Moving(*row["moving"]) if row["moving"] is not None else None
+    if asked.moving is not None and (
+        moving is None or (moving.recipient_id, moving.service_id, moving.status) != (asked.recipient_id, service_id,
+                                                                                     "booked")
+    ):  # fmt: skip
+        raise NotFoundError(booking_id=str(asked.moving))
+    policy = rules.Policy(ZoneInfo(zone), grid, horizon, notice, deadline)
+    horizon_last = today + timedelta(days=horizon)
+    first, last = max(asked.first or today, today), min(asked.last or horizon_last, horizon_last)
+    if last < first:
+        raise RangeError(horizon)
+    if principal.person_id != asked.recipient_id:  # someone else's data: in the person's access log
+        await conn.execute(READ_LOGGED, principal.municipality_id, principal.person_id, principal.token_id,
+                           asked.recipient_id, str(asked.recipient_id), *_where(origin))  # fmt: skip
+    allowances = allowances_of(row["decisions"], first, last, moving=moving)
+    days = await _free(conn, principal=principal, asked=asked, policy=policy,
+                       service=(department_id, units, before, after, sorted(durations)), first=first, last=last,
+                       moving=moving, allowances=allowances, now=now)  # fmt: skip
+    return msgspec.json.encode(AvailabilityOut(asked.recipient_id, service_id, zone, days))
+
+
+def _where(origin: Origin) -> tuple[str | None, str | None, str | None]:
+    return origin.ip, (origin.user_agent or "")[:400] or None, origin.request_id
+
+
+async def _free(  # noqa: PLR0913 - the parts of one query, keyword-only
+    conn: asyncpg.Connection, *, principal: Principal, asked: Asked, policy: rules.Policy, service: tuple[Any, ...],
+    first: date, last: date, moving: Moving | None, allowances: dict[date, Allowance], now: datetime,
+) -> list[DayOut]:  # fmt: skip
+    department_id, units, before, after, durations = service
+    # From the grid step holding the first start's buffer (a cell starting before it can cover it), as
+    # `availability._cell_span`, to a day past the last (a visit may run past midnight).
+    start = datetime.combine(first, time(0), tzinfo=policy.zone) - timedelta(minutes=before + policy.grid_minutes)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=policy.zone) + timedelta(days=1)
+    back = (moving.span_start, moving.span_end, moving.staff_units) if moving is not None else (None, None, 0)
+    numbers = [day_number(day) for day in allowances]
+    row = await conn.fetchrow(
+        FREE, principal.municipality_id, department_id, policy.zone.key, start, end, *back, asked.recipient_id,
+        moving.id if moving is not None else _NOT_MOVING, durations, units, before, after, policy.grid_minutes,
+        *bounds(policy, now), numbers, [allowance.left for allowance in allowances.values()],
+    )  # fmt: skip
+    assert row is not None  # noqa: S101 - one row always
+    opened = set(row["open_days"])
+    slots = dict(zip(row["days"], row["slots"], strict=True))
+    return [
+        DayOut(day, number not in opened, _hours(allowance), msgspec.Raw(slots.get(number, _NOTHING).encode()))
+        for number, (day, allowance) in sorted(zip(numbers, allowances.items(), strict=True))
+    ]
+
+
+assert datetime(2000, 1, 3) == _EPOCH_WALL  # noqa: S101, DTZ001 - FREE spells the epochs out
