@@ -107,7 +107,7 @@ WITH cell AS (
 )
 SELECT ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
        ARRAY(SELECT day FROM found ORDER BY day) AS days,
-       ARRAY(SELECT CAST(slots AS text) FROM found ORDER BY day) AS slots
+       ARRAY(SELECT slots FROM found ORDER BY day) AS slots
 """  # noqa: S608 - the statuses are constants
 
 READ_LOGGED = """
