@@ -8,12 +8,17 @@
 -- gets the status that lasts: yours, no_hours, too_soon (before `p_earliest`), free or busy; a length whose
 -- span (with the buffers) leaves the unbroken run of open steps is left out, and so is a start with no length.
 -- Returns, per local day (days since the epoch) with a start, its starts as the API's JSON (SlotRead).
+-- The planner cannot see how long the arrays are (it guesses 10 rows an unnest, 1 a CTE) and chose nested loops over
+-- the steps: 100 ms for 14 days. Without nested loops it sorts and merges instead: 5 ms. And no JIT: the cost that
+-- disabling adds would switch it on, and compiling took half a second.
 CREATE FUNCTION public.free_slots(
     p_starts bigint[], p_walls bigint[], p_free integer[], p_own_starts bigint[], p_own_ends bigint[],
     p_durations integer[], p_units integer, p_before integer, p_after integer, p_grid integer,
     p_past bigint, p_earliest bigint, p_last_day bigint, p_days bigint[], p_left integer[]
 ) RETURNS TABLE (day bigint, slots text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET enable_nestloop = off
+SET jit = off
 AS $$
 WITH cell AS (
     SELECT u.start, u.wall, u.free FROM unnest(p_starts, p_walls, p_free) AS u(start, wall, free)
@@ -27,12 +32,12 @@ WITH cell AS (
 ), offered AS (
     SELECT c.start, c.wall, d.day, d.left_minutes
       FROM cell c
-      JOIN unnest(p_days, p_left) AS d(day, left_minutes) ON d.day = div(c.wall, 1440)
-     WHERE c.wall IS NOT NULL AND c.start >= p_past AND div(c.wall, 1440) <= p_last_day
-       AND mod(c.wall, 1440) % p_grid = 0
+      JOIN unnest(p_days, p_left) AS d(day, left_minutes) ON d.day = c.wall / 1440
+     WHERE c.wall IS NOT NULL AND c.start >= p_past AND c.wall / 1440 <= p_last_day
+       AND c.wall % 1440 % p_grid = 0
 ), span AS (
     SELECT o.*, m.minutes, m.ord,
-           o.start - p_before - mod(mod(o.start - p_before, p_grid) + p_grid, p_grid) AS first,
+           o.start - p_before - ((o.start - p_before) % p_grid + p_grid) % p_grid AS first,
            o.start + m.minutes + p_after AS span_end
       FROM offered o CROSS JOIN unnest(p_durations) WITH ORDINALITY AS m(minutes, ord)
 ), length AS (
@@ -47,8 +52,8 @@ WITH cell AS (
            END AS status
       FROM span s
       JOIN run f ON f.start = s.first
-      JOIN run last ON last.start = s.first + (div(s.span_end - s.first + p_grid - 1, p_grid) - 1) * p_grid
-     WHERE f.run_end >= s.first + div(s.span_end - s.first + p_grid - 1, p_grid) * p_grid
+      JOIN run last ON last.start = s.first + ((s.span_end - s.first + p_grid - 1) / p_grid - 1) * p_grid
+     WHERE f.run_end >= s.first + (s.span_end - s.first + p_grid - 1) / p_grid * p_grid
 ), slot AS (  -- JSON built as text: numbers, fixed words and timestamps need no escaping, and PostgreSQL's json
                -- functions put a space after every colon and comma (a fifth of the answer's bytes)
     SELECT l.day, l.start,

@@ -32,6 +32,8 @@ CREATE FUNCTION public.free_slots(
     p_past bigint, p_earliest bigint, p_last_day bigint, p_days bigint[], p_left integer[]
 ) RETURNS TABLE (day bigint, slots text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET enable_nestloop = off
+SET jit = off
 AS $$
 WITH cell AS (
     SELECT u.start, u.wall, u.free FROM unnest(p_starts, p_walls, p_free) AS u(start, wall, free)
@@ -45,12 +47,12 @@ WITH cell AS (
 ), offered AS (
     SELECT c.start, c.wall, d.day, d.left_minutes
       FROM cell c
-      JOIN unnest(p_days, p_left) AS d(day, left_minutes) ON d.day = div(c.wall, 1440)
-     WHERE c.wall IS NOT NULL AND c.start >= p_past AND div(c.wall, 1440) <= p_last_day
-       AND mod(c.wall, 1440) % p_grid = 0
+      JOIN unnest(p_days, p_left) AS d(day, left_minutes) ON d.day = c.wall / 1440
+     WHERE c.wall IS NOT NULL AND c.start >= p_past AND c.wall / 1440 <= p_last_day
+       AND c.wall % 1440 % p_grid = 0
 ), span AS (
     SELECT o.*, m.minutes, m.ord,
-           o.start - p_before - mod(mod(o.start - p_before, p_grid) + p_grid, p_grid) AS first,
+           o.start - p_before - ((o.start - p_before) % p_grid + p_grid) % p_grid AS first,
            o.start + m.minutes + p_after AS span_end
       FROM offered o CROSS JOIN unnest(p_durations) WITH ORDINALITY AS m(minutes, ord)
 ), length AS (
@@ -65,8 +67,8 @@ WITH cell AS (
            END AS status
       FROM span s
       JOIN run f ON f.start = s.first
-      JOIN run last ON last.start = s.first + (div(s.span_end - s.first + p_grid - 1, p_grid) - 1) * p_grid
-     WHERE f.run_end >= s.first + div(s.span_end - s.first + p_grid - 1, p_grid) * p_grid
+      JOIN run last ON last.start = s.first + ((s.span_end - s.first + p_grid - 1) / p_grid - 1) * p_grid
+     WHERE f.run_end >= s.first + (s.span_end - s.first + p_grid - 1) / p_grid * p_grid
 ), slot AS (  -- JSON built as text: numbers, fixed words and timestamps need no escaping, and PostgreSQL's json
                -- functions put a space after every colon and comma (a fifth of the answer's bytes)
     SELECT l.day, l.start,
