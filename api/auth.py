@@ -16,7 +16,7 @@ from api.middleware import request_id_of
 from api.problems import Problem
 from core.clock import utcnow
 from core.settings import Settings
-from people.access import Principal, person_principal, person_principal_on
+from people.access import Caller, Principal, SignedInPerson, person_principal
 from people.audit import Origin
 from people.sessions import Fetched, SignInSession, load_session
 from people.tokens import token_principal, token_principal_on
@@ -86,8 +86,12 @@ async def provide_current(principal: NamedDependency[Principal | None]) -> Princ
     return principal
 
 
-async def caller(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Principal:
-    """`current` on the driver's connection (the hot routes, `api.driver`): the same checks, answers and 401s."""
+async def caller(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Caller:
+    """`current` for the hot routes (`api.driver`): the same checks and 401s, the person's roles read later.
+
+    A bearer token is looked up here; a signed-in person is taken from the session as it is (`SignedInPerson`),
+    and the route's first statement reads their roles with its context (`people.access.CALLER`).
+    """
     secret = bearer_token(request)
     if secret is not None:
         principal = await token_principal_on(conn, secret, now=utcnow())
@@ -95,10 +99,9 @@ async def caller(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> P
             raise _invalid_token()
         return principal
     sign_in = request.state.sign_in = await _sign_in(request, request.app.state)
-    principal = None if sign_in is None else await person_principal_on(conn, uuid.UUID(sign_in.person_id))
-    if principal is None:
+    if sign_in is None:
         raise _unauthorized()
-    return principal
+    return SignedInPerson(uuid.UUID(sign_in.municipality_id), uuid.UUID(sign_in.person_id))
 
 
 def provide_origin(request: Request[Any, Any, Any]) -> Origin:

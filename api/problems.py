@@ -17,6 +17,7 @@ from litestar.exceptions import (
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
     HTTP_409_CONFLICT,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -143,6 +144,8 @@ def from_domain_error(exc: DomainError) -> Problem:
     """A rule's refusal; its typed fields become extension members. Unlisted codes are conflicts."""
     status = PROBLEMS[exc.code].status if exc.code in PROBLEMS else HTTP_409_CONFLICT
     headers = {"Retry-After": RETRY_AFTER_BUSY} if status == HTTP_503_SERVICE_UNAVAILABLE else None
+    if status == HTTP_401_UNAUTHORIZED:  # a session whose person is gone (`people.errors.SignedOutError`)
+        headers = {"WWW-Authenticate": 'Bearer realm="tjenesteshop"'}
     return Problem(exc.code, status_code=status, extra=dict(exc.fields), headers=headers)
 
 

@@ -30,7 +30,7 @@ from booking import ledger, rules
 from booking.access import may_act_in_department
 from booking.errors import BookingRefusedError, refusal
 from core.errors import NotFoundError
-from people.access import Principal
+from people.access import CALLER, Caller, Principal, principal_of
 from people.audit import Origin
 
 
@@ -193,7 +193,8 @@ SELECT s.id, s.active, s.durations, s.buffer_before, s.buffer_after, s.staff_uni
        a.id, a.municipality_id, a.minutes, a.period, a.period_anchor,
        (SELECT e.id FROM booking e
          WHERE e.municipality_id = $2 AND e.idempotency_scope = $5 AND e.idempotency_key = $6) AS earlier,
-       {reach}
+       {reach},
+       {caller}
 FROM service s
 JOIN department d ON d.id = s.department_id
 {days}
@@ -201,6 +202,7 @@ JOIN department d ON d.id = s.department_id
 WHERE s.id = $1 AND s.municipality_id = $2
 """.format(  # noqa: S608 - the fragments are this module's constants; the values are parameters
     reach=_REACH.format(recipient="$3", municipality="$2", caller="$7"),
+    caller=CALLER.format(person="$7", municipality="$2"),
     days=_DAYS.format(visit="$4", now="$8"),
     decision=_DECISION.format(recipient="$3", service="s.id"),
 )
@@ -274,13 +276,13 @@ async def fetch_refusing(conn: asyncpg.Connection, statement: str, *args: Any) -
         raise refused from exc
 
 
-def idempotency_scope(principal: Principal) -> str:
+def idempotency_scope(caller: Caller) -> str:
     """Keys are the sender's own: one person's key never finds another's booking."""
-    return str(principal.person_id or principal.token_id)
+    return str(caller.person_id or caller.token_id)
 
 
 async def book(  # noqa: PLR0913 - keyword-only after the request; each is needed
-    conn: asyncpg.Connection, principal: Principal, origin: Origin, request: BookRequest, *, key: str, now: datetime
+    conn: asyncpg.Connection, caller: Caller, origin: Origin, request: BookRequest, *, key: str, now: datetime
 ) -> tuple[asyncpg.Record, bool]:
     """Book a visit, or find the booking an earlier request with the same Idempotency-Key made.
 
@@ -292,11 +294,12 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
         BookingRefusedError: why not (the pure rules, the decision, or `book_visit`'s refusals).
 
     """
-    scope = idempotency_scope(principal)
-    row = await conn.fetchrow(CONTEXT, request.service_id, principal.municipality_id, request.recipient_id,
-                              request.start, scope, key, principal.person_id, now)  # fmt: skip
+    scope = idempotency_scope(caller)
+    row = await conn.fetchrow(CONTEXT, request.service_id, caller.municipality_id, request.recipient_id,
+                              request.start, scope, key, caller.person_id, now)  # fmt: skip
     if row is None:
         raise NotFoundError(service_id=str(request.service_id))
+    principal = principal_of(caller, row["caller_found"], row["caller_roles"])
     context = _context(row)
     if context.earlier_id is not None:
         earlier = await conn.fetchrow(BOOKING, context.earlier_id)
@@ -353,6 +356,7 @@ SELECT s.id, s.active, s.durations, s.buffer_before, s.buffer_after, s.staff_uni
        a.id, a.municipality_id, a.minutes, a.period, a.period_anchor,
        CAST(NULL AS uuid) AS earlier,
        {reach},
+       {caller},
        b.recipient_id AS booked_recipient, b.department_id AS booked_department, b.status AS booked_status,
        b.starts_at AS booked_start, b.minutes AS booked_minutes, b.sequence AS booked_sequence,
        d.late_cancel_uses_allocation
@@ -364,6 +368,7 @@ JOIN department d ON d.id = b.department_id
 WHERE b.id = $1 AND b.municipality_id = $2
 """.format(
     reach=_REACH.format(recipient="b.recipient_id", municipality="$2", caller="$3"),
+    caller=CALLER.format(person="$3", municipality="$2"),
     days=_DAYS.format(visit="$4", now="$5"),
     decision=_DECISION.format(recipient="b.recipient_id", service="s.id"),
 )
@@ -390,14 +395,13 @@ class Booked:
 
 
 async def _booked(
-    conn: asyncpg.Connection, principal: Principal, booking_id: uuid.UUID, now: datetime, new_start: datetime | None
-) -> Booked:
+    conn: asyncpg.Connection, caller: Caller, booking_id: uuid.UUID, now: datetime, new_start: datetime | None
+) -> tuple[Principal, Booked]:
     """The booking if the caller may change it (404 otherwise), active (`not_active`) and not begun (`in_the_past`)."""
-    row = await conn.fetchrow(
-        CHANGE_CONTEXT, booking_id, principal.municipality_id, principal.person_id, new_start, now
-    )
+    row = await conn.fetchrow(CHANGE_CONTEXT, booking_id, caller.municipality_id, caller.person_id, new_start, now)
     if row is None:
         raise NotFoundError
+    principal = principal_of(caller, row["caller_found"], row["caller_roles"])
     context = _context(row)
     recipient, department = row["booked_recipient"], row["booked_department"]
     if not may_act_in_department(principal, recipient, department, **_reach(context.reach)):
@@ -406,12 +410,12 @@ async def _booked(
         raise BookingRefusedError("not_active", booking_status=row["booked_status"])
     if row["booked_start"] <= now:
         raise BookingRefusedError("in_the_past")
-    return Booked(context, recipient, department, row["booked_start"], row["booked_minutes"], row["booked_sequence"],
-                  row["late_cancel_uses_allocation"])  # fmt: skip
+    return principal, Booked(context, recipient, department, row["booked_start"], row["booked_minutes"],
+                             row["booked_sequence"], row["late_cancel_uses_allocation"])  # fmt: skip
 
 
 async def cancel(
-    conn: asyncpg.Connection, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
+    conn: asyncpg.Connection, caller: Caller, origin: Origin, booking_id: uuid.UUID, *, now: datetime
 ) -> asyncpg.Record:
     """Cancel: staff time always comes back; within the deadline the department's policy decides the minutes.
 
@@ -419,7 +423,7 @@ async def cancel(
     (its sequence); if another change came between, it is read again and decided anew. Returns the booking's row.
     """
     for _ in range(ATTEMPTS):
-        booked = await _booked(conn, principal, booking_id, now, None)
+        principal, booked = await _booked(conn, caller, booking_id, now, None)
         late = rules.is_late_cancellation(booked.starts_at, now, policy_of(booked.context.department))
         status = "late_cancelled" if late else "cancelled"
         minutes_back = not (late and booked.late_cancel_uses_allocation)
@@ -433,7 +437,7 @@ async def cancel(
 
 
 async def move(  # noqa: PLR0913 - keyword-only after the booking; each is needed
-    conn: asyncpg.Connection, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, start: datetime,
+    conn: asyncpg.Connection, caller: Caller, origin: Origin, booking_id: uuid.UUID, *, start: datetime,
     minutes: int | None, now: datetime,
 ) -> asyncpg.Record:  # fmt: skip
     """Move a booking: give back the old time, take the new; if that fails, nothing moved. The booking's row.
@@ -442,7 +446,7 @@ async def move(  # noqa: PLR0913 - keyword-only after the booking; each is neede
     booking only if it is as read (its sequence), or it is read again and decided anew.
     """
     for _ in range(ATTEMPTS):
-        booked = await _booked(conn, principal, booking_id, now, start)
+        principal, booked = await _booked(conn, caller, booking_id, now, start)
         service = booked.context.service
         if not service.active:
             raise BookingRefusedError("service_retired")

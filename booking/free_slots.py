@@ -28,7 +28,7 @@ from booking.availability import _EPOCH_WALL, Allowance, allowances_of, bounds, 
 from booking.driver import _DAYS, _REACH, Reach
 from booking.tables import ACTIVE_STATUSES
 from core.errors import NotFoundError
-from people.access import Principal
+from people.access import CALLER, Caller, Principal, principal_of
 from people.audit import Origin
 
 
@@ -54,6 +54,7 @@ CONTEXT = """
 SELECT s.id, s.durations, s.staff_units, s.buffer_before, s.buffer_after,
        d.id, d.timezone, d.grid_minutes, d.horizon_days, d.notice_hours, d.cancel_deadline_hours, t.today,
        {reach},
+       {caller},
        CASE WHEN m.id IS NOT NULL THEN ROW(m.id, m.recipient_id, m.service_id, m.status, m.span_start, m.span_end,
                                            m.staff_units, m.allocation_id, m.period_start, m.minutes,
                                            m.minutes_returned) END AS moving,
@@ -70,6 +71,7 @@ LEFT JOIN booking m ON m.id = $6 AND m.municipality_id = $2
 WHERE s.id = $1 AND s.municipality_id = $2
 """.format(  # noqa: S608 - the fragments are constants of booking.driver; the values are parameters
     reach=_REACH.format(recipient="$3", municipality="$2", caller="$4"),
+    caller=CALLER.format(person="$4", municipality="$2"),
     days=_DAYS.format(visit="CAST(NULL AS timestamptz)", now="$5"),
 )
 
@@ -173,7 +175,7 @@ def _hours(allowance: Allowance) -> HoursOut:
 
 
 async def availability(
-    conn: asyncpg.Connection, principal: Principal, origin: Origin, asked: Asked, *, now: datetime
+    conn: asyncpg.Connection, caller: Caller, origin: Origin, asked: Asked, *, now: datetime
 ) -> bytes:
     """The recipient's free times as the API's JSON (`AvailabilityRead`).
 
@@ -183,10 +185,11 @@ async def availability(
         RangeError: `last` before `first` once both are held within today and the horizon.
 
     """
-    row = await conn.fetchrow(CONTEXT, asked.service_id, principal.municipality_id, asked.recipient_id,
-                              principal.person_id, now, asked.moving, asked.first)  # fmt: skip
+    row = await conn.fetchrow(CONTEXT, asked.service_id, caller.municipality_id, asked.recipient_id,
+                              caller.person_id, now, asked.moving, asked.first)  # fmt: skip
     if row is None:
         raise NotFoundError(service_id=str(asked.service_id))
+    principal = principal_of(caller, row["caller_found"], row["caller_roles"])
     (service_id, durations, units, before, after, department_id, zone, grid, horizon, notice, deadline,
      today) = row[:12]  # fmt: skip
     reach = Reach(row["recipient_found"], frozenset(row["serving"]), row["proxy"], row["coordinator"])

@@ -51,3 +51,9 @@ class MunicipalityNotSetUpError(DomainError):
     """No municipality of that number has been created here yet."""
 
     code = "municipality_not_set_up"
+
+
+class SignedOutError(DomainError):
+    """The signed-in person is no longer a person of their municipality (a 401, as for no session at all)."""
+
+    code = "unauthorized"

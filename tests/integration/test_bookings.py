@@ -22,7 +22,7 @@ from core.settings import Settings
 from departments.tables import CapacityCell, Department
 from people.access import Principal
 from people.audit import Origin
-from people.tables import AuditEntry
+from people.tables import AuditEntry, Person, RoleAssignment
 from tests.booking_world import at, bookable_day, open_department, service_of
 from tests.world import World, build_world, sign_in
 
@@ -481,3 +481,39 @@ async def test_repeated_no_shows_raise_one_follow_up_for_the_coordinator(
     done = await client.post(f"/api/v1/follow-ups/{items[0]['id']}/resolve", json={"note": "Ringte, alt vel."})
     assert done.status_code == 201
     assert (await client.get("/api/v1/follow-ups")).json() == []
+
+
+async def test_the_hot_routes_read_the_callers_roles_and_person_with_their_first_statement(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    """Book, free times, move and cancel find the caller with their context: a role revoked or a person gone counts
+    at once (404 for what the caller may no longer see, 401 when the session's person is no longer there)."""
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "staff")
+    booked = await _book(client, world, service.id, at(bookable_day(), 9).isoformat())
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["acted_by"] == "staff"
+    await db_session.execute(
+        RoleAssignment.__table__.delete().where(RoleAssignment.person_id == world.people["staff"])
+    )  # fmt: skip
+    await db_session.commit()
+    refused = await _book(client, world, service.id, at(bookable_day(), 11).isoformat())
+    assert refused.status_code == 404, refused.text
+
+    await _as(client, app, settings, world, "recipient")
+    mine = await _book(client, world, service.id, at(bookable_day(), 13).isoformat())
+    assert mine.status_code == 201, mine.text
+    await db_session.execute(
+        update(Person).where(Person.id == world.people["recipient"]).values(municipality_id=world.other_municipality)
+    )
+    await db_session.commit()
+    booking = mine.json()["id"]
+    gone = [
+        await _book(client, world, service.id, at(bookable_day(), 15).isoformat()),
+        await client.get("/api/v1/availability", params={"recipient_id": str(world.people["recipient"]),
+                                                          "service_id": str(service.id)}),
+        await client.post(f"/api/v1/bookings/{booking}/move", json={"start": at(bookable_day(), 14).isoformat()}),
+        await client.post(f"/api/v1/bookings/{booking}/cancel"),
+    ]  # fmt: skip
+    assert [(r.status_code, r.json()["type"].rsplit(":", 1)[-1]) for r in gone] == [(401, "unauthorized")] * 4
+    assert all(r.headers["www-authenticate"] == 'Bearer realm="tjenesteshop"' for r in gone)
