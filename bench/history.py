@@ -5,8 +5,9 @@
 
 Each run: a throw-away database (created, migrated, seeded, dropped) with one department open 08-16 daily and
 two recipients on its service: one without a past, one with --history past visits (four a day, going back).
-The 14-day free-times calculation (`booking.availability.load_free_times`, the statements and the Python the
-API runs for `GET /api/v1/availability`) is timed --reads times for each recipient, one read at a time, first
+The 14-day free-times calculation (`booking.free_slots.availability`, the statements the API runs for
+`GET /api/v1/availability`, on the driver, the free times computed in PostgreSQL) is timed --reads times for
+each recipient, one read at a time, first
 with --department-small past visits of other recipients in the department, then after growing that past to
 --department-large. Printed as p50 wall ms and as mean CPU ms a read (this process's and its PostgreSQL
 backend's, from /proc: the server must run on this machine), and the ratios issue 18 sets targets for:
@@ -33,14 +34,15 @@ from typing import Any
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.benefits import _cpu_seconds
 from bench.rush import ZONE, _department, _people
-from booking.availability import load_free_times
-from booking.service import policy_of
+from booking.free_slots import Asked, availability
 from core.settings import async_database_url, plain_database_url
-from departments.tables import Department, Service
+from departments.tables import Service
+from people.access import Principal
+from people.audit import Origin
 from tjenesteshop import embedded
 from tjenesteshop.migrate import upgrade
 
@@ -82,31 +84,32 @@ async def _vacuum(url: str) -> None:
         await conn.close()
 
 
-async def _reads(engine: AsyncEngine, department_id: uuid.UUID, service_id: uuid.UUID, who: list[uuid.UUID],
+async def _reads(url: str, municipality_id: uuid.UUID, service_id: uuid.UUID, who: list[uuid.UUID],
                  reads: int) -> tuple[list[float], list[float]]:  # fmt: skip
-    """Each recipient's p50 wall ms and mean CPU ms of `reads` 14-day free-times calculations.
+    """Each recipient's p50 wall ms and mean CPU ms of `reads` 14-day free-times reads, as the recipient asks.
 
-    One at a time, each in a session; CPU is this process's plus its PostgreSQL backend's, read from /proc. The
-    recipients take turns, so that a busy moment of a shared machine falls on each alike. CPU time is the
+    One at a time on one driver connection; CPU is this process's plus its PostgreSQL backend's, read from /proc.
+    The recipients take turns, so that a busy moment of a shared machine falls on each alike. CPU time is the
     steadier figure on a shared machine: what the others run lengthens the wall time, not the CPU a read takes.
     """
     took: list[list[float]] = [[] for _ in who]
     cpu = [0.0 for _ in who]
-    for index in range(reads + WARMUP):
-        for position, recipient in enumerate(who):
-            async with AsyncSession(engine, expire_on_commit=False) as session:
-                department = await session.get_one(Department, department_id)
-                service = await session.get_one(Service, service_id)
-                backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+    conn = await asyncpg.connect(url)
+    try:
+        backend = int(await conn.fetchval("SELECT pg_backend_pid()"))
+        for index in range(reads + WARMUP):
+            for position, recipient in enumerate(who):
                 now = datetime.now(UTC)
                 first = now.astimezone(ZONE).date()
-                last = first + timedelta(days=DAYS - 1)
+                asked = Asked(recipient, service_id, first, first + timedelta(days=DAYS - 1), None)
+                caller = Principal(municipality_id=municipality_id, person_id=recipient)
                 started, started_cpu = time.perf_counter(), time.process_time() + _cpu_seconds(backend)
-                await load_free_times(session, recipient_id=recipient, service=service, department=department,
-                                      first=first, last=last, policy=policy_of(department), now=now)  # fmt: skip
+                await availability(conn, caller, Origin(), asked, now=now)
                 if index >= WARMUP:
                     took[position].append((time.perf_counter() - started) * 1000)
                     cpu[position] += time.process_time() + _cpu_seconds(backend) - started_cpu
+    finally:
+        await conn.close()
     p50 = [round(statistics.median(mine), 3) for mine in took]
     return p50, [round(seconds * 1000 / reads, 3) for seconds in cpu]
 
@@ -128,8 +131,8 @@ async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
             await _past(session, service, refs="reader-00001", people=1, count=args.history, offset=0)
             await _past(session, service, refs="filler-%", people=FILLERS, count=args.department_small, offset=0)
         await _vacuum(url)
-        ids = (department.id, service.id)
-        small = await _reads(engine, *ids, [fresh, old], args.reads)
+        ids = (plain_database_url(url), department.municipality_id, service.id)
+        small = await _reads(*ids, [fresh, old], args.reads)
         figures["small_fresh_p50_ms"], figures["small_history_p50_ms"] = small[0]
         figures["small_fresh_cpu_ms"], figures["small_history_cpu_ms"] = small[1]
         started = time.perf_counter()
@@ -139,7 +142,7 @@ async def measure(admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
                         offset=args.department_small // FILLERS + 1)  # fmt: skip
         await _vacuum(url)
         figures["grow_s"] = round(time.perf_counter() - started, 1)
-        large = await _reads(engine, *ids, [fresh, old], args.reads)
+        large = await _reads(*ids, [fresh, old], args.reads)
         figures["large_fresh_p50_ms"], figures["large_history_p50_ms"] = large[0]
         figures["large_fresh_cpu_ms"], figures["large_history_cpu_ms"] = large[1]
     finally:
