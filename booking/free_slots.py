@@ -100,7 +100,7 @@ WITH cell AS (
      WHERE b.municipality_id = $1 AND b.recipient_id = $9 AND b.status IN ({_ACTIVE})
        AND tstzrange(b.starts_at, b.ends_at) && tstzrange($4, $5) AND b.id <> $10
 ), found AS (
-    SELECT f.day, f.slots
+    SELECT f.start, f.wall, f.codes
       FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
                       (SELECT array_agg(wall ORDER BY start) FROM cell),
                       (SELECT array_agg(free ORDER BY start) FROM cell),
@@ -108,8 +108,8 @@ WITH cell AS (
                       $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS f
 )
 SELECT ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
-       ARRAY(SELECT day FROM found ORDER BY day) AS days,
-       ARRAY(SELECT slots FROM found ORDER BY day) AS slots
+       ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
+       ARRAY(SELECT codes FROM found) AS codes
 """  # noqa: S608 - the statuses are constants
 
 READ_LOGGED = """
@@ -239,11 +239,48 @@ async def _free(  # noqa: PLR0913 - the parts of one query, keyword-only
     )  # fmt: skip
     assert row is not None  # noqa: S101 - one row always
     opened = set(row["open_days"])
-    slots = dict(zip(row["days"], row["slots"], strict=True))
+    slots = slots_json(row["starts"], row["walls"], row["codes"], durations)
     return [
         DayOut(day, number not in opened, _hours(allowance), msgspec.Raw(slots.get(number, _NOTHING).encode()))
         for number, (day, allowance) in sorted(zip(numbers, allowances.items(), strict=True))
     ]
+
+
+STATUSES = ("", "yours", "no_hours", "too_soon", "free", "busy")  # by the digit `free_slots` gives a length
+
+
+def slots_json(starts: list[int], walls: list[int], codes: list[str], durations: list[int]) -> dict[int, str]:
+    """Each day's starts as the API's JSON (`SlotRead`s), from what `free_slots` answers, by day from the epoch.
+
+    The JSON is written here, not in PostgreSQL (where it cost more than the calculation) nor as structs to encode
+    (a struct a start and a length): each length and status is one of a handful of fragments, made once, and each
+    date, time of day and UTC offset is formatted once however many starts share it.
+    """
+    fragments = [[f'{{"minutes":{minutes},"status":"{status}"}}' for status in STATUSES] for minutes in durations]
+    dates: dict[int, str] = {}
+    times: dict[int, str] = {}
+    offsets: dict[int, str] = {}
+    days: dict[int, list[str]] = {}
+    for start, wall, said in zip(starts, walls, codes, strict=True):
+        day, minute = divmod(wall, _DAY)
+        date_text = dates.get(day)
+        if date_text is None:
+            date_text = dates[day] = (_EPOCH_DATE + timedelta(days=day)).isoformat()
+        time_text = times.get(minute)
+        if time_text is None:
+            time_text = times[minute] = f"T{minute // 60:02d}:{minute % 60:02d}:00"
+        offset = wall - start
+        offset_text = offsets.get(offset)
+        if offset_text is None:
+            sign, size = ("+", offset) if offset >= 0 else ("-", -offset)
+            offset_text = offsets[offset] = "Z" if offset == 0 else f"{sign}{size // 60:02d}:{size % 60:02d}"
+        lengths = ",".join(fragments[i][int(code)] for i, code in enumerate(said) if code != "0")
+        days.setdefault(day, []).append(f'{{"start":"{date_text}{time_text}{offset_text}","lengths":[{lengths}]}}')
+    return {day: "[" + ",".join(found) + "]" for day, found in days.items()}
+
+
+_DAY = 24 * 60
+_EPOCH_DATE = date(2000, 1, 3)
 
 
 assert datetime(2000, 1, 3) == _EPOCH_WALL  # noqa: S101, DTZ001 - FREE spells the epochs out

@@ -5,7 +5,7 @@ Revises: 0022
 Create Date: 2026-12-04
 
 `free_slots` (booking/sql/free_slots.sql) is `booking.availability.grid_free_times` in SQL, on the same whole-minute
-inputs, answering each day's starts as the API's JSON; `booking.free_slots` feeds it the ledger's cells and the
+inputs, answering each start's statuses; `booking.free_slots` feeds it the ledger's cells and the
 recipient's own visits in one statement. The statement below is the source file as it was at this revision.
 """
 
@@ -30,63 +30,65 @@ CREATE FUNCTION public.free_slots(
     p_starts bigint[], p_walls bigint[], p_free integer[], p_own_starts bigint[], p_own_ends bigint[],
     p_durations integer[], p_units integer, p_before integer, p_after integer, p_grid integer,
     p_past bigint, p_earliest bigint, p_last_day bigint, p_days bigint[], p_left integer[]
-) RETURNS TABLE (day bigint, slots text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET enable_nestloop = off
-SET jit = off
+) RETURNS TABLE (start bigint, wall bigint, codes text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
-WITH cell AS (
-    SELECT u.start, u.wall, u.free FROM unnest(p_starts, p_walls, p_free) AS u(start, wall, free)
-), step AS (  -- the grid steps, each in its unbroken run of open steps (gaps and islands)
-    SELECT c.start, c.free < p_units AS full, c.start - p_grid * row_number() OVER (ORDER BY c.start) AS run
-      FROM cell c WHERE c.start % p_grid = 0
-), run AS (  -- where each step's run ends, and how many steps are full up to and including it
-    SELECT s.start, s.full, max(s.start) OVER (PARTITION BY s.run) + p_grid AS run_end,
-           sum(CAST(s.full AS integer)) OVER (ORDER BY s.start) AS fulls
+#variable_conflict use_column
+DECLARE
+    v_own int8multirange;  -- the recipient's own visits: one overlap test a length, not a scan
+    v_first bigint;  -- the first day with a decision: days count from it in v_left
+    v_left integer[];  -- the minutes left on each day from v_first (NULL: no decision that day)
+BEGIN
+    SELECT coalesce(range_agg(int8range(o.s, o.e)), '{}') INTO v_own FROM unnest(p_own_starts, p_own_ends) AS o(s, e);
+    SELECT min(d) INTO v_first FROM unnest(p_days) AS d;
+    SELECT array_agg(l.left_minutes ORDER BY g) INTO v_left
+      FROM generate_series(v_first, (SELECT max(d) FROM unnest(p_days) AS d)) AS g
+      LEFT JOIN unnest(p_days, p_left) AS l(day, left_minutes) ON l.day = g;
+RETURN QUERY
+WITH step AS (  -- the cells on the grid in UTC (all are: capacity_cell is made so), in unbroken runs of steps
+    SELECT u.start, u.wall, CAST(u.free < p_units AS integer) AS full,
+           u.start - p_grid * row_number() OVER (ORDER BY u.start) AS run
+      FROM unnest(p_starts, p_walls, p_free) AS u(start, wall, free)
+     WHERE u.start % p_grid = 0
+), placed AS (  -- each step's place in its run, the run's length, and the full steps up to it in the run
+    SELECT s.start, s.wall, s.run, row_number() OVER w - 1 AS place, count(*) OVER (PARTITION BY s.run) AS steps,
+           sum(s.full) OVER w AS fulls
       FROM step s
-), offered AS (
-    SELECT c.start, c.wall, d.day, d.left_minutes
-      FROM cell c
-      JOIN unnest(p_days, p_left) AS d(day, left_minutes) ON d.day = c.wall / 1440
-     WHERE c.wall IS NOT NULL AND c.start >= p_past AND c.wall / 1440 <= p_last_day
-       AND c.wall % 1440 % p_grid = 0
-), span AS (
-    SELECT o.*, m.minutes, m.ord,
-           o.start - p_before - ((o.start - p_before) % p_grid + p_grid) % p_grid AS first,
-           o.start + m.minutes + p_after AS span_end
-      FROM offered o CROSS JOIN unnest(p_durations) WITH ORDINALITY AS m(minutes, ord)
-), length AS (
-    SELECT s.start, s.wall, s.day, s.minutes, s.ord,
-           CASE
-               WHEN EXISTS (SELECT 1 FROM unnest(p_own_starts, p_own_ends) AS own(s, e)
-                             WHERE own.s < s.start + s.minutes AND own.e > s.start) THEN 'yours'
-               WHEN s.minutes > s.left_minutes THEN 'no_hours'
-               WHEN s.start < p_earliest THEN 'too_soon'
-               WHEN last.fulls - f.fulls + CAST(f.full AS integer) = 0 THEN 'free'
-               ELSE 'busy'
-           END AS status
+    WINDOW w AS (PARTITION BY s.run ORDER BY s.start)
+), span AS (  -- for each length, the steps its span takes: `back` before the start's, `taken` in all
+    SELECT p.*, m.minutes, m.ord, b.back,
+           (p.start + m.minutes + p_after - (p.start - b.back * p_grid) + p_grid - 1) / p_grid AS taken
+      FROM placed p
+     CROSS JOIN unnest(p_durations) WITH ORDINALITY AS m(minutes, ord)
+     CROSS JOIN (SELECT (p_before + p_grid - 1) / p_grid AS back) AS b
+), counted AS (  -- the full steps among those taken: prefix sums within the run, read at per-row offsets
+    SELECT s.*,
+           lead(s.fulls, CAST(s.taken - 1 - s.back AS integer)) OVER w
+           - lag(s.fulls, CAST(s.back + 1 AS integer), CAST(0 AS bigint)) OVER w AS full_taken
       FROM span s
-      JOIN run f ON f.start = s.first
-      JOIN run last ON last.start = s.first + ((s.span_end - s.first + p_grid - 1) / p_grid - 1) * p_grid
-     WHERE f.run_end >= s.first + (s.span_end - s.first + p_grid - 1) / p_grid * p_grid
-), slot AS (  -- JSON built as text: numbers, fixed words and timestamps need no escaping, and PostgreSQL's json
-               -- functions put a space after every colon and comma (a fifth of the answer's bytes)
-    SELECT l.day, l.start,
-           '{"start":"' || to_char(TIMESTAMP '2000-01-03' + make_interval(mins => CAST(l.wall AS integer)),
-                                   'YYYY-MM-DD"T"HH24:MI:SS')
-           || CASE WHEN l.wall = l.start THEN 'Z'
-                   ELSE CASE WHEN l.wall > l.start THEN '+' ELSE '-' END
-                        || to_char(abs(l.wall - l.start) / 60, 'FM00') || ':'
-                        || to_char(abs(l.wall - l.start) % 60, 'FM00')
-              END
-           || '","lengths":['
-           || string_agg('{"minutes":' || l.minutes || ',"status":"' || l.status || '"}', ',' ORDER BY l.ord)
-           || ']}' AS slot
-      FROM length l
-     GROUP BY l.day, l.start, l.wall
+    WINDOW w AS (PARTITION BY s.ord, s.run ORDER BY s.start)
+), coded AS (  -- a length's status: 0 none (its span leaves the run), 1 yours, 2 no_hours, 3 too_soon, 4 free, 5 busy
+    SELECT c.start, c.wall, c.ord,
+           CASE
+               WHEN c.place < c.back OR c.place - c.back + c.taken > c.steps THEN 0
+               WHEN v_own && int8range(c.start, c.start + c.minutes) THEN 1
+               WHEN c.minutes > v_left[c.wall / 1440 - v_first + 1] THEN 2
+               WHEN c.start < p_earliest THEN 3
+               WHEN c.full_taken = 0 THEN 4
+               ELSE 5
+           END AS code
+      FROM counted c
+     WHERE c.wall IS NOT NULL AND c.start >= p_past AND c.wall / 1440 <= p_last_day AND c.wall % 1440 % p_grid = 0
+       AND v_left[c.wall / 1440 - v_first + 1] IS NOT NULL
 )
-SELECT slot.day, '[' || string_agg(slot.slot, ',' ORDER BY slot.start) || ']'
-  FROM slot GROUP BY slot.day ORDER BY slot.day
+-- The codes of a start in the order of p_durations: the aggregate takes its rows as the subquery sorts them (an
+-- ORDER BY inside it would sort once a start).
+SELECT k.start, k.wall, string_agg(CAST(k.code AS text), '') AS codes
+  FROM (SELECT * FROM coded ORDER BY start, wall, ord) AS k
+ GROUP BY k.start, k.wall
+HAVING max(k.code) > 0
+ ORDER BY k.start;
+END
 $$
 """
 

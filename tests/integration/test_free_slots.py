@@ -29,10 +29,13 @@ from booking.availability import (
     grid_cells_of,
     own_minutes,
 )
+from booking.free_slots import slots_json
 from core.settings import Settings
 from tests.unit.test_free_times import scenes
 
-FREE_SLOTS = "SELECT day, slots FROM free_slots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+FREE_SLOTS = (
+    "SELECT start, wall, codes FROM free_slots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+)
 
 
 class Database:
@@ -63,7 +66,7 @@ def in_sql(
     db: Database, *, cells: list[LedgerCell], own: list[tuple[datetime, datetime]], visit: Visit,
     policy: rules.Policy, minutes_left: Mapping[date, int], now: datetime,
 ) -> dict[int, Any]:  # fmt: skip
-    """`free_slots` on the scene, converted as the API converts it: each day's starts as JSON."""
+    """`free_slots` on the scene, converted and written out as the API does: each day's starts as JSON."""
     grid = grid_cells_of(cells, policy)
     spans = own_minutes(own)
     days = sorted(minutes_left)
@@ -73,7 +76,9 @@ def in_sql(
         visit.buffer_before, visit.buffer_after, policy.grid_minutes, *bounds(policy, now),
         [day_number(d) for d in days], [minutes_left[d] for d in days],
     )  # fmt: skip
-    return {row["day"]: json.loads(row["slots"]) for row in rows}
+    found = slots_json([r["start"] for r in rows], [r["wall"] for r in rows], [r["codes"] for r in rows],
+                       sorted(visit.durations))  # fmt: skip
+    return {day: json.loads(slots) for day, slots in found.items()}
 
 
 def in_python(days: Mapping[date, list[Slot]]) -> dict[int, Any]:
