@@ -11,7 +11,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.consistency import ledger_differences
@@ -493,9 +493,7 @@ async def test_the_hot_routes_read_the_callers_roles_and_person_with_their_first
     booked = await _book(client, world, service.id, at(bookable_day(), 9).isoformat())
     assert booked.status_code == 201, booked.text
     assert booked.json()["acted_by"] == "staff"
-    await db_session.execute(
-        RoleAssignment.__table__.delete().where(RoleAssignment.person_id == world.people["staff"])
-    )  # fmt: skip
+    await db_session.execute(delete(RoleAssignment).where(RoleAssignment.person_id == world.people["staff"]))
     await db_session.commit()
     refused = await _book(client, world, service.id, at(bookable_day(), 11).isoformat())
     assert refused.status_code == 404, refused.text
