@@ -28,8 +28,7 @@ READS = "reads"
 """A route's `opt` key naming what its reads of other people's data are logged as (`booking.read`)."""
 AUTOCOMMIT = "autocommit"
 """A route's `opt` key: True when each of its writes is a single statement, whole by itself (a read's access-log
-INSERT; a booking's `book_visit` round trip, which writes the booking, its ledgers, outbox event and audit entry
-at once), so it runs without BEGIN and COMMIT (see `committing_session`). Never for a route that locks a row
+INSERT), so it runs without BEGIN and COMMIT (see `committing_session`). Never for a route that locks a row
 and writes after, or adds objects to the session."""
 _SAFE = frozenset({"GET", "HEAD"})
 
@@ -55,8 +54,9 @@ async def committing_session(
 
     A route marked `opt={AUTOCOMMIT: True}` runs in autocommit: each statement on its own, as under READ
     COMMITTED each statement of a transaction sees its own snapshot anyway, but without two round trips (BEGIN
-    and COMMIT). Its writes are single statements (a read's one access-log INSERT; a booking's one `book_visit`
-    statement), each committed by itself before the answer is sent, as before. Only on the app's own engine: a
+    and COMMIT). Its writes are single statements (a read's one access-log INSERT), each committed by itself
+    before the answer is sent, as before. (Booking, moving, cancelling and free times need no session at all:
+    they run on the driver, `api.driver`.) Only on the app's own engine: a
     session the tests bind to a connection already in a transaction stays in it. Nor behind a transaction-mode
     pooler (`db_transaction_pooler`): outside a transaction PgBouncer may run a statement's prepare and its
     execution on different server connections.

@@ -178,12 +178,6 @@ async def locked_booking_and_department(
     return booking, department
 
 
-async def locked_booking(session: AsyncSession, principal: Principal, booking_id: uuid.UUID, today: date) -> Booking:
-    """The booking, locked for change, if the principal may see its recipient in its department; else a 404."""
-    booking, _ = await locked_booking_and_department(session, principal, booking_id, today)
-    return booking
-
-
 async def cancel(
     session: AsyncSession, principal: Principal, origin: Origin, booking_id: uuid.UUID, *, now: datetime
 ) -> Booking:
