@@ -243,8 +243,19 @@ class Context:
 
 def _context(row: asyncpg.Record) -> Context:
     allocation = AllocationFacts(*row[13:18]) if row[13] is not None else None
-    reach = Reach(row["recipient_found"], frozenset(row["serving"]), row["proxy"], row["coordinator"])
+    reach = reach_of(row)
     return Context(ServiceFacts(*row[0:6]), DepartmentFacts(*row[6:13]), allocation, row["earlier"], reach)
+
+
+def reach_of(row: asyncpg.Record) -> Reach:
+    """The `_REACH` columns of a context query's row."""
+    return Reach(row["recipient_found"], frozenset(row["serving"]), row["proxy"], row["coordinator"])
+
+
+def reaches(principal: Principal, recipient_id: uuid.UUID, department_id: uuid.UUID, reach: Reach) -> bool:
+    """Whether the principal may see and act on the recipient's data in the department (`may_act_in_department`)."""
+    return may_act_in_department(principal, recipient_id, department_id, recipient_found=reach.recipient_found,
+                                 serving=reach.serving, proxy=reach.proxy, coordinator=reach.coordinator)  # fmt: skip
 
 
 def acted_by(principal: Principal, recipient_id: uuid.UUID, *, proxy: bool) -> str:
@@ -308,7 +319,7 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
     if not context.service.active:
         raise BookingRefusedError("service_retired")
     department = context.department
-    if not may_act_in_department(principal, request.recipient_id, department.id, **_reach(context.reach)):
+    if not reaches(principal, request.recipient_id, department.id, context.reach):
         raise NotFoundError
     claim = plan(context, request, now)
     new_id = uuid.uuid4()
@@ -322,11 +333,6 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
     )  # fmt: skip
     assert booking is not None  # noqa: S101 - book_visit returns the booking or refuses
     return booking, booking["id"] != new_id  # another id: the same key won a moment ago
-
-
-def _reach(reach: Reach) -> dict[str, Any]:
-    return {"serving": reach.serving, "proxy": reach.proxy, "coordinator": reach.coordinator,
-            "recipient_found": reach.recipient_found}  # fmt: skip
 
 
 async def book_claim(
@@ -404,7 +410,7 @@ async def _booked(
     principal = principal_of(caller, row["caller_found"], row["caller_roles"])
     context = _context(row)
     recipient, department = row["booked_recipient"], row["booked_department"]
-    if not may_act_in_department(principal, recipient, department, **_reach(context.reach)):
+    if not reaches(principal, recipient, department, context.reach):
         raise NotFoundError
     if row["booked_status"] != "booked":
         raise BookingRefusedError("not_active", booking_status=row["booked_status"])

@@ -23,9 +23,8 @@ import asyncpg
 import msgspec
 
 from booking import rules
-from booking.access import may_act_in_department
 from booking.availability import _EPOCH_WALL, Allowance, allowances_of, bounds, day_number
-from booking.driver import _DAYS, _REACH, Reach
+from booking.driver import _DAYS, _REACH, reach_of, reaches, where
 from booking.tables import ACTIVE_STATUSES
 from core.errors import NotFoundError
 from people.access import CALLER, Caller, Principal, principal_of
@@ -192,9 +191,7 @@ async def availability(
     principal = principal_of(caller, row["caller_found"], row["caller_roles"])
     (service_id, durations, units, before, after, department_id, zone, grid, horizon, notice, deadline,
      today) = row[:12]  # fmt: skip
-    reach = Reach(row["recipient_found"], frozenset(row["serving"]), row["proxy"], row["coordinator"])
-    if not may_act_in_department(principal, asked.recipient_id, department_id, recipient_found=reach.recipient_found,
-                                 serving=reach.serving, proxy=reach.proxy, coordinator=reach.coordinator):  # fmt: skip
+    if not reaches(principal, asked.recipient_id, department_id, reach_of(row)):
         raise NotFoundError
     moving = Moving(*row["moving"]) if row["moving"] is not None else None
     if asked.moving is not None and (
@@ -209,16 +206,12 @@ async def availability(
         raise RangeError(horizon)
     if principal.person_id != asked.recipient_id:  # someone else's data: in the person's access log
         await conn.execute(READ_LOGGED, principal.municipality_id, principal.person_id, principal.token_id,
-                           asked.recipient_id, str(asked.recipient_id), *_where(origin))  # fmt: skip
+                           asked.recipient_id, str(asked.recipient_id), *where(origin))  # fmt: skip
     allowances = allowances_of(row["decisions"], first, last, moving=moving)
     days = await _free(conn, principal=principal, asked=asked, policy=policy,
                        service=(department_id, units, before, after, sorted(durations)), first=first, last=last,
                        moving=moving, allowances=allowances, now=now)  # fmt: skip
     return msgspec.json.encode(AvailabilityOut(asked.recipient_id, service_id, zone, days))
-
-
-def _where(origin: Origin) -> tuple[str | None, str | None, str | None]:
-    return origin.ip, (origin.user_agent or "")[:400] or None, origin.request_id
 
 
 async def _free(  # noqa: PLR0913 - the parts of one query, keyword-only
