@@ -32,48 +32,21 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.benefits import _cpu_seconds
-from bench.rush import ZONE, _department, _people
+from bench.rush import ZONE, _department, _past, _people
 from booking.free_slots import Asked, availability
 from core.settings import async_database_url, plain_database_url
-from departments.tables import Service
 from people.access import Principal
 from people.audit import Origin
 from tjenesteshop import embedded
 from tjenesteshop.migrate import upgrade
 
 DAYS = 14
-# Past visits of `people` recipients taken in turn, 15 minutes each, every recipient's an hour apart, going back
-# from yesterday: none overlap (the recipient's exclusion constraint holds) and none touch the ledger's cells.
-PAST = text("""
-WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
-           FROM allocation WHERE department_id = CAST(:department AS uuid) AND external_ref LIKE :tag),
-g AS (SELECT n % :people AS i, CAST(:before AS timestamptz) - (:offset + n / :people) * interval '6 hours' AS starts_at
-      FROM generate_series(0, :count - 1) AS n)
-INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_id, allocation_id, period_start,
-                     starts_at, ends_at, span_start, span_end, minutes, staff_units, acted_by, status)
-SELECT gen_random_uuid(), CAST(:municipality AS uuid), f.recipient_id, CAST(:department AS uuid),
-       CAST(:service AS uuid), f.allocation_id, CAST(date_trunc('week', g.starts_at) AS date), g.starts_at,
-       g.starts_at + interval '15 minutes', g.starts_at, g.starts_at + interval '15 minutes', 15, 1, 'staff',
-       CASE WHEN n_mod.k = 0 THEN 'no_show' WHEN n_mod.k = 1 THEN 'cancelled' ELSE 'delivered' END
-FROM g JOIN f USING (i), LATERAL (SELECT (extract(epoch FROM g.starts_at)::bigint / 21600) % 10 AS k) AS n_mod
-""")
 FILLERS = 2_000  # the department's other recipients
 WARMUP = 5  # unmeasured first reads (connections, statement caches)
-
-
-async def _past(  # noqa: PLR0913 - keyword-only: whose visits, how many, from where
-    session: AsyncSession, service: Service, *, refs: str, people: int, count: int, offset: int
-) -> None:
-    """`count` past visits of the `people` recipients whose decisions' references are LIKE `refs`."""
-    before = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
-    await session.execute(PAST, {"department": service.department_id, "municipality": service.municipality_id,
-                                 "service": service.id, "tag": refs, "people": people, "count": count,
-                                 "before": before, "offset": offset})  # fmt: skip
 
 
 async def _vacuum(url: str) -> None:

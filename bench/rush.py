@@ -106,6 +106,22 @@ FROM (SELECT c2.id, sum(b.staff_units) AS units FROM capacity_cell c2
 WHERE c.id = s.id
 """)
 
+# Past visits of `people` recipients taken in turn, 15 minutes each, every recipient's an hour apart, going back
+# from yesterday: none overlap (the recipient's exclusion constraint holds) and none touch the ledger's cells.
+PAST = text("""
+WITH f AS (SELECT id AS allocation_id, recipient_id, row_number() OVER (ORDER BY external_ref) - 1 AS i
+           FROM allocation WHERE department_id = CAST(:department AS uuid) AND external_ref LIKE :tag),
+g AS (SELECT n % :people AS i, CAST(:before AS timestamptz) - (:offset + n / :people) * interval '6 hours' AS starts_at
+      FROM generate_series(0, :count - 1) AS n)
+INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_id, allocation_id, period_start,
+                     starts_at, ends_at, span_start, span_end, minutes, staff_units, acted_by, status)
+SELECT gen_random_uuid(), CAST(:municipality AS uuid), f.recipient_id, CAST(:department AS uuid),
+       CAST(:service AS uuid), f.allocation_id, CAST(date_trunc('week', g.starts_at) AS date), g.starts_at,
+       g.starts_at + interval '15 minutes', g.starts_at, g.starts_at + interval '15 minutes', 15, 1, 'staff',
+       CASE WHEN n_mod.k = 0 THEN 'no_show' WHEN n_mod.k = 1 THEN 'cancelled' ELSE 'delivered' END
+FROM g JOIN f USING (i), LATERAL (SELECT (extract(epoch FROM g.starts_at)::bigint / 21600) % 10 AS k) AS n_mod
+""")
+
 
 @dataclass
 class World:
@@ -216,8 +232,22 @@ async def _existing(session: AsyncSession, service: Service, first: date, last: 
     return count
 
 
-async def seed(url: str, recipients: int, existing: int) -> World:
-    """Seed one department, its service, the recipients and the existing bookings; committed and analysed."""
+async def _past(  # noqa: PLR0913 - keyword-only: whose visits, how many, from where
+    session: AsyncSession, service: Service, *, refs: str, people: int, count: int, offset: int
+) -> None:
+    """`count` past visits of the `people` recipients whose decisions' references are LIKE `refs`."""
+    before = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    await session.execute(PAST, {"department": service.department_id, "municipality": service.municipality_id,
+                                 "service": service.id, "tag": refs, "people": people, "count": count,
+                                 "before": before, "offset": offset})  # fmt: skip
+
+
+async def seed(url: str, recipients: int, existing: int, history: int = 0) -> World:
+    """Seed one department, its service, the recipients and the existing bookings; committed and analysed.
+
+    With `history`, each recipient also has that many past visits (delivered, no-shows, cancelled; four a day,
+    going back from yesterday): the department's past is `recipients` times `history` bookings.
+    """
     now = datetime.now(UTC)
     engine = create_async_engine(url)
     try:
@@ -226,8 +256,12 @@ async def seed(url: str, recipients: int, existing: int) -> World:
             people = await _people(session, service, recipients, tag="rush", minutes=600)
             _, last = horizon(department, now)
             used = await _existing(session, service, rush_day + timedelta(days=1), last, existing)
+        if history:
+            async with AsyncSession(engine) as session, session.begin():
+                await _past(session, service, refs="rush-%", people=recipients, count=recipients * history, offset=0)
         async with engine.connect() as conn:
-            await conn.execute(text("ANALYZE"))
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE" if history else "ANALYZE"))
     finally:
         await engine.dispose()
     rush_start = datetime.combine(rush_day, clock(10), tzinfo=ZONE)
@@ -732,10 +766,11 @@ async def measure(admin_url: str, redis_url: str, args: argparse.Namespace) -> d
     try:
         await asyncio.to_thread(upgrade, url)
         started = time.perf_counter()
-        world = await seed(url, args.clients, args.existing)
+        world = await seed(url, args.clients, args.existing, args.history)
         seeded = round(time.perf_counter() - started, 2)
         pool = max(1, POOL // args.workers)
         figures: dict[str, Any] = {"existing_bookings": world.existing, "seed_s": seeded,
+                                   "past_bookings": args.clients * args.history,
                                    "api_processes": args.workers, "api_pool_each": pool}  # fmt: skip
         figures |= await _load(url, redis_url, prefix, world, args)
         figures |= await check_ledger(url, world)
@@ -758,7 +793,7 @@ def _report(title: str, f: dict[str, Any]) -> None:
 
     print(f"== {title} (latencies in ms: client-side p50/p95/p99, server-side server_p50/p99; "
           "bookings/s = successful bookings per second)")  # fmt: skip
-    print("seed     ", pick("existing_bookings", "seed_s", "api_processes", "api_pool_each"))
+    print("seed     ", pick("existing_bookings", "past_bookings", "seed_s", "api_processes", "api_pool_each"))
     print("quiet    ", pick("quiet_availability_count", "quiet_availability_ok", "quiet_availability_slots",
                             "quiet_availability_server_p50_ms", "quiet_availability_server_p99_ms",
                             "quiet_availability_p50_ms"), f"({DAYS} days of free times, one at a time)")  # fmt: skip
@@ -802,6 +837,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--spread-clients", type=int, default=50, help="concurrent clients in the spread load (C)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the spread load (T)")
     parser.add_argument("--existing", type=int, default=10_000, help="bookings seeded before the load")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="past visits of each recipient (the department's past: --clients times this)",
+    )
     parser.add_argument("--quiet", type=int, default=100, help="availability reads one at a time, before the rush")
     parser.add_argument("--cost", type=int, default=100, help="requests of each kind timed for API CPU, one at a time")
     parser.add_argument("--runs", type=int, default=3)
