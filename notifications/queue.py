@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings
+from arq.cron import CronJob
 from arq.worker import Worker, func
 from httpx import AsyncClient
 
@@ -64,7 +65,8 @@ def scheduler(ctx: dict[str, Any]) -> dispatch.Schedule:
     async def schedule(when: datetime, batches: int, due: bool) -> None:  # noqa: FBT001 - the Schedule's shape
         delay = max(0.0, (when - ctx["clock"]()).total_seconds())
         # What is due now shares the same few ids, so passes 5 s apart do not pile jobs up behind each other.
-        prefix = "reminders:due" if due else f"reminders:{when.timestamp():.0f}"
+        # The installation's prefix first: arq's job keys are shared by every queue on the Redis database.
+        prefix = f"{ctx['settings'].redis_prefix}reminders:" + ("due" if due else f"{when.timestamp():.0f}")
         for slot in range(min(batches, BATCH_JOBS)):
             await redis.enqueue_job("send_reminders", _job_id=f"{prefix}:{slot}", _defer_by=timedelta(seconds=delay),
                                     _queue_name=name)  # fmt: skip
@@ -186,11 +188,26 @@ async def _job_start(ctx: dict[str, Any]) -> None:
     request_id_var.set(f"job:{ctx.get('job_id', '-')}")
 
 
+def cron_name(settings: Settings, job: Callable[..., Any]) -> str:
+    """A periodic job's name in this installation, which its job ids start with: see `create_worker`."""
+    return f"cron:{settings.redis_prefix}{job.__name__}"
+
+
 def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, **overrides: object) -> Worker:
-    """An arq worker for `settings` (both URLs set); `ctx` may add a clock, channels or a sessionmaker."""
+    """An arq worker for `settings` (both URLs set); `ctx` may add a clock, channels or a sessionmaker.
+
+    arq keeps a job under `arq:job:<id>` whatever the queue, and a periodic job's id is its name and time: the
+    names carry the installation's prefix (`cron_name`), as the reminder batches' ids do, so that installations
+    sharing a Redis database (each with its own `TJENESTESHOP_REDIS_PREFIX`) each run their own passes, the
+    workers of one installation still running each pass once.
+    """
     if settings.redis_url is None:
         msg = "the worker needs REDIS_URL"
         raise RuntimeError(msg)
+
+    def own(job: Callable[..., Any], **when: Any) -> CronJob:  # noqa: ANN401 - arq's cron() options
+        return cron(job, name=cron_name(settings, job), unique=True, **when)
+
     options: dict[str, Any] = {
         "functions": [
             heartbeat,
@@ -209,17 +226,17 @@ def create_worker(settings: Settings, *, ctx: Mapping[str, Any] | None = None, *
             func(retention_job, keep_result=0, timeout=LONG_PASS_SECONDS),
         ],
         "cron_jobs": [
-            cron(heartbeat, second=0, run_at_startup=False, unique=True),
-            cron(tick, second=TICK_SECONDS, run_at_startup=True, unique=True, keep_result=0),
-            cron(deliver_webhooks, second=TICK_SECONDS, run_at_startup=True, unique=True, keep_result=0),
-            cron(reconcile, minute={0, 10, 20, 30, 40, 50}, second=30, run_at_startup=True, unique=True, keep_result=0),
-            cron(refresh_feeds, hour=3, minute=15, second=0, run_at_startup=False, unique=True, keep_result=0),
-            cron(prune_webhooks, hour=3, minute=45, second=0, run_at_startup=False, unique=True, keep_result=0),
+            own(heartbeat, second=0, run_at_startup=False),
+            own(tick, second=TICK_SECONDS, run_at_startup=True, keep_result=0),
+            own(deliver_webhooks, second=TICK_SECONDS, run_at_startup=True, keep_result=0),
+            own(reconcile, minute={0, 10, 20, 30, 40, 50}, second=30, run_at_startup=True, keep_result=0),
+            own(refresh_feeds, hour=3, minute=15, second=0, run_at_startup=False, keep_result=0),
+            own(prune_webhooks, hour=3, minute=45, second=0, run_at_startup=False, keep_result=0),
             # Hourly, so "shortly after midnight" holds in every department's time zone; idempotent.
-            cron(open_days_job, minute=5, second=0, run_at_startup=True, unique=True),
-            cron(evaluation_due_job, minute=25, second=0, run_at_startup=True, unique=True, keep_result=0),
+            own(open_days_job, minute=5, second=0, run_at_startup=True),
+            own(evaluation_due_job, minute=25, second=0, run_at_startup=True, keep_result=0),
             # Nightly (01:40 UTC, before the morning's bookings); idempotent, so a missed night only waits a day.
-            cron(retention_job, hour=1, minute=40, second=0, run_at_startup=False, unique=True, keep_result=0),
+            own(retention_job, hour=1, minute=40, second=0, run_at_startup=False, keep_result=0),
         ],
         "queue_name": queue_name(settings),
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

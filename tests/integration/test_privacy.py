@@ -17,7 +17,7 @@ from booking.tables import Allocation, AllocationPeriod, Booking
 from core.settings import Settings
 from departments.tables import CapacityCell, Service
 from insight.tables import VisitFeedback
-from notifications.queue import create_worker, queue_name
+from notifications.queue import create_worker, cron_name, queue_name, retention_job
 from notifications.retention import run_retention
 from notifications.tables import PushSubscription
 from people.tables import AuditEntry, Municipality, Person
@@ -352,7 +352,9 @@ async def test_the_worker_has_the_job_nightly_and_runs_it_with_its_clock(
     connection: AsyncConnection, world: World, db_session: AsyncSession, settings: Settings, servers: RunServers
 ) -> None:
     own = settings.model_copy(update={"redis_prefix": f"{servers.key_prefix}retention:"})
-    nightly = {job.name: job for job in create_worker(own, handle_signals=False).cron_jobs}["cron:retention_job"]
+    nightly = {job.name: job for job in create_worker(own, handle_signals=False).cron_jobs}[
+        cron_name(own, retention_job)
+    ]
     assert (nightly.hour, nightly.minute, nightly.unique) == (1, 40, True)
     visit = await _visit(db_session, world, "recipient", datetime(2023, 1, 2, 8, 0, tzinfo=UTC))
     await db_session.commit()
