@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Oslo"
     environment: str = DEVELOPMENT
     log_level: str = "INFO"
-    redis_prefix: str = "tjenesteshop:"  # every key and queue name starts with it; arq's job keys hold it after "arq:job:"
+    redis_prefix: str = "tjenesteshop:"  # every key and queue name starts with it (arq's job keys: after "arq:job:")
     demo: bool = False  # `serve --demo`: demo sign-in page and a local OIDC provider
     demo_municipality: str = "9999"  # the kommunenummer the demo data uses (no real municipality has it)
     # Sign-in: ID-porten for residents, the municipality's own OIDC provider for staff.
