@@ -6,6 +6,11 @@ keyboard only, on a phone and a desktop viewport; chooses how reminders arrive (
 worker, with a key pair made for the run); axe checks every page and dialog in both modes and all three
 languages; the booking page's JavaScript stays under its budget. Chromium is installed with apt when missing;
 without it the test fails, it never skips.
+
+The suite's files run in two shards at once, each on a `serve --demo` of its own (its own database, Redis prefix and
+worker) and each file after the other within its shard, as `npm run browser` runs them all: the suite mostly waits
+on Chromium and its server (about half a core in use), so two shards take about half the time on two cores and
+nothing is shared between files that was not shared before.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -48,7 +57,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 READY_WITHIN_SECONDS = 120
-SUITE_SECONDS = 1800  # about 7.5 minutes beside a CPU hog and the races; 30 leaves room for a slow shared machine
+SUITE_SECONDS = 1800  # a shard takes about 6 minutes beside the other tests; 30 leaves room for a slow shared machine
+BROWSER_SUITE = FRONTEND / "browser"
+# Seconds each file took alone (2 cores, 2026-12-04), to balance the shards; a new file counts as WEIGHT_UNKNOWN.
+WEIGHTS = {"axe": 207, "fit": 87, "flows": 86, "insight": 56, "returning": 42, "privacy": 36, "series": 31,
+           "first-look": 22, "benefits": 19, "booking-clarity": 18, "webhooks": 14, "waitlist": 13,
+           "waitlist-offer": 12, "booking-url": 6, "offline": 6, "reminders": 6, "size": 3}  # fmt: skip
+WEIGHT_UNKNOWN = 30
+SHARDS = 2
 OSLO = ZoneInfo("Europe/Oslo")
 
 
@@ -120,19 +136,15 @@ def npm() -> str:
     return _build()
 
 
-@pytest.fixture
-def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[tuple[str, str, str]]:
-    """`serve --demo` on a free port, on a database of its own on the run's server.
-
-    Its URL, its database URL, and the day (Oslo) it was ready on: the demo books visits for that day and the next.
-    """
-    del npm  # built above
+@contextmanager
+def _serve(servers: RunServers, data_dir: Path, shard: int) -> Iterator[tuple[subprocess.Popen[bytes], str, str]]:
+    """`serve --demo` on a free port, on a database of its own on the run's server: the process, URL, database URL."""
     database = f"tjenesteshop_browser_{uuid.uuid4().hex[:8]}"
     asyncio.run(embedded.ensure_database(servers.admin_url, database))
     database_url = make_url(servers.admin_url).set(database=database).render_as_string(hide_password=False)
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=servers.redis_url)
-    env |= {"TJENESTESHOP_REDIS_PREFIX": f"{servers.key_prefix}browser:", "TJENESTESHOP_DATA_DIR": str(tmp_path)}
+    env |= {"TJENESTESHOP_REDIS_PREFIX": f"{servers.key_prefix}browser{shard}:", "TJENESTESHOP_DATA_DIR": str(data_dir)}
     # The suite gives each browser context an X-Forwarded-For address of its own (frontend/browser/lib.mjs), as
     # phones behind a proxy on this machine: believed only because loopback is configured as that proxy.
     env |= {"TJENESTESHOP_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}
@@ -141,25 +153,60 @@ def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[tuple[str,
     env |= {"TJENESTESHOP_ACCESSIBILITY_CONTACT": "mailto:tilgjengelighet@example.org"}
     # With its worker, as a municipality runs it: the waitlist's offers (browser/waitlist-offer.test.mjs) come from it.
     command = [sys.executable, "-m", "tjenesteshop", "serve", "--demo", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=tmp_path)  # noqa: S603 - our own CLI
-    base = f"http://127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(command, env=env, cwd=data_dir)  # noqa: S603 - our own CLI
     try:
-        deadline = time.monotonic() + READY_WITHIN_SECONDS
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "serve exited before it was ready"
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("serve did not become ready")
-        yield base, database_url, datetime.now(OSLO).date().isoformat()
+        yield process, f"http://127.0.0.1:{port}", database_url
     finally:
         process.terminate()
         process.wait(60)
         asyncio.run(_drop(servers.admin_url, database))
+
+
+def _ready(process: subprocess.Popen[bytes], base: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "serve exited before it was ready"
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    pytest.fail("serve did not become ready")
+
+
+@dataclass(frozen=True)
+class Served:
+    """One shard's server: its URL, its database URL, and the day (Oslo) it was ready on (the demo books visits for
+    that day and the next)."""
+
+    base: str
+    database_url: str
+    day: str
+
+
+@pytest.fixture
+def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[list[Served]]:
+    """A `serve --demo` for each shard, started together (each migrates and seeds a database of its own)."""
+    del npm  # built above
+    with ExitStack() as stack:
+        started = [stack.enter_context(_serve(servers, tmp_path / f"shard{n}", n)) for n in range(SHARDS)]
+        deadline = time.monotonic() + READY_WITHIN_SECONDS
+        for process, base, _ in started:
+            _ready(process, base, deadline)
+        day = datetime.now(OSLO).date().isoformat()
+        yield [Served(base, database_url, day) for _, base, database_url in started]
+
+
+def shards(files: list[Path], count: int) -> list[list[Path]]:
+    """The files in `count` shards of about equal time (the longest first, each to the shard with least so far),
+    each shard's files in name order (as `npm run browser` runs them)."""
+    loads: list[tuple[float, list[Path]]] = [(0.0, []) for _ in range(count)]
+    weight = {path: WEIGHTS.get(path.name.removesuffix(".test.mjs"), WEIGHT_UNKNOWN) for path in files}
+    for path in sorted(files, key=lambda p: (-weight[p], p.name)):
+        least = min(range(count), key=lambda n: loads[n][0])
+        loads[least] = (loads[least][0] + weight[path], [*loads[least][1], path])
+    return [sorted(paths) for _, paths in loads if paths]
 
 
 async def _opened_today(session: AsyncSession, department_id: uuid.UUID, now: datetime) -> datetime | None:
@@ -199,34 +246,84 @@ async def _seed_started_visit(database_url: str) -> tuple[str, str] | None:
         await engine.dispose()
 
 
+def test_the_shards_hold_every_file_of_the_suite_once() -> None:
+    files = sorted(BROWSER_SUITE.glob("*.test.mjs"))
+    split = shards(files, SHARDS)
+    assert sorted(path for shard in split for path in shard) == files
+    assert len(split) == SHARDS
+    known = {path.name.removesuffix(".test.mjs") for path in files}
+    assert set(WEIGHTS) == known, "WEIGHTS names a file that is gone, or misses one (time it and add it)"
+    loads = [sum(WEIGHTS[path.name.removesuffix(".test.mjs")] for path in shard) for shard in split]
+    assert max(loads) <= 0.6 * sum(loads), loads
+
+
+@dataclass
+class Shard:
+    """A shard's node process (a process group of its own) and where its output goes."""
+
+    files: list[Path]
+    process: subprocess.Popen[str]
+    out: IO[str]
+    err: IO[str]
+
+    def finish(self, deadline: float) -> tuple[int, str]:
+        """Wait for it (until `deadline`, monotonic), then its exit code and output; its group ended either way."""
+        try:
+            code = self.process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            code = -1
+        finally:
+            _end_group(self.process)
+        texts = []
+        for sink in (self.out, self.err):
+            sink.seek(0)
+            texts.append(sink.read())
+            sink.close()
+        return code, "\n".join(texts)
+
+
 @pytest.mark.timeout(SUITE_SECONDS + 600)
-def test_browser_suite(served: tuple[str, str, str], npm: str, tmp_path: Path) -> None:
-    base, database_url, served_day = served
-    seeded = asyncio.run(_seed_started_visit(database_url))
-    env = dict(os.environ, TJENESTESHOP_URL=base, CHROMIUM=str(CHROMIUM), TJENESTESHOP_SERVED_DAY=served_day,
+def test_browser_suite(served: list[Served], tmp_path: Path) -> None:
+    split = shards(sorted(BROWSER_SUITE.glob("*.test.mjs")), SHARDS)
+    node = shutil.which("node")
+    assert node is not None, "node is missing (install Node 20)"
+    started: list[Shard] = []
+    try:
+        for server, files in zip(served, split, strict=True):
+            started.append(_start_shard(node, server, files))
+        deadline = time.monotonic() + SUITE_SECONDS
+        ended = [(shard.files, *shard.finish(deadline)) for shard in started]
+    finally:
+        for shard in started:
+            _end_group(shard.process)
+    for number, (files, code, output) in enumerate(ended):
+        (tmp_path / f"browser-{number}.log").write_text(output)
+        names = " ".join(path.name for path in files)
+        if code != 0:
+            pytest.fail(f"browser shard {number} ({names}) failed ({code}):\n{output[-15000:]}")
+        # node:test passes a run with skipped tests: here nothing may be skipped unseen.
+        skipped = re.search(r"^# skipped (\d+)$", output, flags=re.MULTILINE)
+        assert skipped is not None, f"shard {number}'s summary is missing:\n{output[-3000:]}"
+        assert skipped.group(1) == "0", f"shard {number} skipped {skipped.group(1)} test(s):\n{output[-6000:]}"
+
+
+def _start_shard(node: str, server: Served, files: list[Path]) -> Shard:
+    seeded = asyncio.run(_seed_started_visit(server.database_url))
+    env = dict(os.environ, TJENESTESHOP_URL=server.base, CHROMIUM=str(CHROMIUM), TJENESTESHOP_SERVED_DAY=server.day,
                TJENESTESHOP_WORKER="1")  # fmt: skip
     if seeded:
         # The day it was booked for, in the department's time: a suite that runs past midnight finds it on
         # yesterday's roster, and the staff test then knows not to look for it on today's.
         env["TJENESTESHOP_SEEDED_VISIT"], env["TJENESTESHOP_SEEDED_DAY"] = seeded
     env.setdefault("TJENESTESHOP_ARTIFACTS", str(FRONTEND / "artifacts"))
-    # A process group of its own: npm starts node, node starts Chromium. When this test ends early (its timeout,
-    # or Ctrl-C because another phase of `python -m tests` failed), the whole group goes, not npm alone.
-    suite = subprocess.Popen(  # noqa: S603 - npm, our own suite
-        [npm, "run", "--silent", "browser"], cwd=FRONTEND, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        stdout, stderr = suite.communicate(timeout=SUITE_SECONDS)
-    finally:
-        _end_group(suite)
-    (tmp_path / "browser.log").write_text(stdout + stderr)
-    if suite.returncode != 0:
-        pytest.fail(f"the browser suite failed ({suite.returncode}):\n{stdout[-12000:]}\n{stderr[-3000:]}")
-    # node:test passes a run with skipped tests: here nothing may be skipped unseen.
-    skipped = re.search(r"^# skipped (\d+)$", stdout, flags=re.MULTILINE)
-    assert skipped is not None, "the suite's summary is missing"
-    assert skipped.group(1) == "0", f"the browser suite skipped {skipped.group(1)} test(s):\n{stdout[-6000:]}"
+    # A process group of its own: node starts Chromium. When this test ends early (its timeout, or Ctrl-C because
+    # another phase of `python -m tests` failed), the whole group goes, not node alone. Output goes to files: a
+    # shard writing to a pipe nobody reads while the other shard is awaited could fill it and stall.
+    command = [node, "--test", "--test-concurrency=1", *(str(path.relative_to(FRONTEND)) for path in files)]
+    out, err = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - Shard closes
+    process = subprocess.Popen(command, cwd=FRONTEND, env=env, stdout=out, stderr=err, text=True,  # noqa: S603
+                               start_new_session=True)  # fmt: skip
+    return Shard(files, process, out, err)
 
 
 def _end_group(process: subprocess.Popen[str]) -> None:
