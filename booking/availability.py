@@ -13,26 +13,18 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
-from functools import partial
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    DateTime,
     bindparam,
-    cast,
-    func,
-    literal_column,
     or_,
     select,
-    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import rules
 from booking.tables import ACTIVE_STATUSES, Allocation, AllocationPeriod, Booking
+from core.db import driver_of
 from core.errors import NotFoundError
 from departments.tables import Department, Service
 
@@ -312,54 +304,42 @@ def _dates(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-# Cells and own bookings come as whole minutes from the epoch, worked out by PostgreSQL: turning 500
-# timestamps into datetimes and back into minutes in Python cost more than the free-times calculation itself.
-# Both statements bind the epoch the same way: one parameter, its value given here.
-_EPOCH = bindparam("epoch", rules.GRID_EPOCH, type_=DateTime(timezone=True))
-
-
-def _seconds(interval: ColumnElement[Any]) -> ColumnElement[Decimal]:
-    """An interval in seconds (numeric: exact to the microsecond)."""
-    return func.extract("epoch", interval)  # type: ignore[return-value]
-
-
-# The queries are built once, so SQLAlchemy keys and compiles each once; a request only binds its values.
+# Cells and own bookings come as whole minutes from the epoch (`rules.GRID_EPOCH`, spelt out below), worked out by
+# PostgreSQL: turning 500 timestamps into datetimes and back into minutes in Python cost more than the free-times
+# calculation itself. Written once, as text with named places for the parameters (`str.format`): `load_free_times`
+# runs them on its session's driver connection, and `booking.free_slots.FREE` holds them as CTEs beside the
+# calculation done in PostgreSQL.
 # The cells in double precision (`date_part`), cheaper for PostgreSQL than numeric `extract` and exact here:
 # whole seconds this side of 2^53 are whole floats, and a fraction of a second never divides to a whole minute
-# (a float's step near 10^9 s is 10^-7 s). As text: the same statement built with SQLAlchemy's expression
-# language took 1.3 ms more a request to bind and execute (3.5 against 2.2 ms, measured side by side).
-# The cells of the span given back (a move's old time; none: NULL) count its staff units as free again.
-_CELLS = text("""
-SELECT CAST(m.utc AS bigint), CASE WHEN m.wall = floor(m.wall) THEN CAST(m.wall AS bigint) END, m.free
-FROM (SELECT starts_at, date_part('epoch', starts_at - :epoch) / 60 AS utc,
-             date_part('epoch', timezone(:zone, starts_at) - :wall_epoch) / 60 AS wall,
-             capacity - used + CASE WHEN starts_at < :back_end AND ends_at > :back_start THEN :back_units ELSE 0 END
-               AS free
-      FROM capacity_cell
-      WHERE municipality_id = :municipality AND department_id = :department
-        AND starts_at >= :start AND starts_at < :end AND capacity > 0) AS m
-WHERE m.utc = floor(m.utc)
-ORDER BY m.starts_at
-""").bindparams(
-    _EPOCH,
-    bindparam("wall_epoch", _EPOCH_WALL, type_=DateTime()),
-    bindparam("back_start", type_=DateTime(timezone=True)),
-    bindparam("back_end", type_=DateTime(timezone=True)),
-    bindparam("back_units", type_=BigInteger()),
+# (a float's step near 10^9 s is 10^-7 s). The cells of the span given back (a move's old time; none: NULL) count
+# its staff units as free again. A cell not on a whole local minute has no wall (no start); one not on a whole UTC
+# minute is left out.
+CELLS = """
+SELECT CAST(m.utc AS bigint) AS start, CASE WHEN m.wall = floor(m.wall) THEN CAST(m.wall AS bigint) END AS wall,
+       m.free
+  FROM (SELECT starts_at, date_part('epoch', starts_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60 AS utc,
+               date_part('epoch', timezone({zone}, starts_at) - TIMESTAMP '2000-01-03 00:00:00') / 60 AS wall,
+               capacity - used + CASE WHEN starts_at < {back_end} AND ends_at > {back_start} THEN {back_units} ELSE 0
+                                 END AS free
+          FROM capacity_cell
+         WHERE municipality_id = {municipality} AND department_id = {department} AND starts_at >= {start}
+           AND starts_at < {end} AND capacity > 0) AS m
+ WHERE m.utc = floor(m.utc)"""
+# The recipient's active visits over the span, but the one being moved, starts rounded down and ends up. Written
+# against the GiST index of the exclusion constraint no_overlap_per_recipient (the same columns, operator and
+# predicate), so it reads only the visits near the span, however long the recipient's history (through the btree
+# on recipient_id alone it read all of it: 25 ms for 4,400 past visits).
+OWN = """
+SELECT CAST(floor(extract(epoch FROM b.starts_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60) AS bigint) AS s,
+       CAST(ceil(extract(epoch FROM b.ends_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60) AS bigint) AS e
+  FROM booking b
+ WHERE b.municipality_id = {municipality} AND b.recipient_id = {recipient} AND b.status IN ({active})
+   AND tstzrange(b.starts_at, b.ends_at) && tstzrange({start}, {end}) AND b.id <> {moving}""".replace(
+    "{active}", ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
 )
-_MOMENT = partial(bindparam, type_=DateTime(timezone=True))
-# Written against the GiST index of the exclusion constraint no_overlap_per_recipient (the same columns, operator
-# and predicate), so it reads only the visits near the span, however long the recipient's history (through the
-# btree on recipient_id alone it read all of it: 25 ms for 4,400 past visits).
-_OWN = select(
-    cast(func.floor(_seconds(Booking.starts_at - _EPOCH) / 60), BigInteger),
-    cast(func.ceil(_seconds(Booking.ends_at - _EPOCH) / 60), BigInteger),
-).where(
-    Booking.municipality_id == bindparam("municipality"), Booking.recipient_id == bindparam("recipient"),
-    Booking.status.in_([literal_column(f"'{s}'") for s in ACTIVE_STATUSES]),
-    func.tstzrange(Booking.starts_at, Booking.ends_at).op("&&")(func.tstzrange(_MOMENT("start"), _MOMENT("end"))),
-    Booking.id != bindparam("moving"),
-)  # fmt: skip
+_CELLS = CELLS.format(municipality="$1", department="$2", zone="$3", start="$4", end="$5", back_start="$6",
+                      back_end="$7", back_units="$8") + "\n ORDER BY start"  # fmt: skip
+_OWN = OWN.format(municipality="$1", recipient="$2", start="$3", end="$4", moving="$5")
 _NOT_MOVING = uuid.UUID(int=0)
 # Every decision of the recipient on the service still valid on `first`, later ones too (they say when new minutes
 # begin), each with the minutes used in its periods that overlap the dates asked for.
@@ -473,8 +453,9 @@ _NOTHING_BACK = {"back_start": None, "back_end": None, "back_units": 0}
 async def _grid_cells(
     session: AsyncSession, department: Department, zone: str, span: dict[str, datetime], back: dict[str, Any]
 ) -> list[GridCell]:
-    where = {"municipality": department.municipality_id, "department": department.id}
-    rows = (await session.execute(_CELLS, {**where, "zone": zone, **span, **back})).tuples()
+    conn = await driver_of(session)
+    rows = await conn.fetch(_CELLS, department.municipality_id, department.id, zone, span["start"], span["end"],
+                            back["back_start"], back["back_end"], back["back_units"])  # fmt: skip
     return list(map(GridCell._make, rows))
 
 
@@ -526,8 +507,8 @@ async def load_free_times(  # noqa: PLR0913 - keyword-only; each is needed
     )
     cells = await _grid_cells(session, department, zone.key, span, back)
     not_this = moved.id if moved is not None else _NOT_MOVING
-    mine = {"municipality": department.municipality_id, "recipient": recipient_id, "moving": not_this}
-    own = (await session.execute(_OWN, {**mine, **span})).tuples().all()
+    own = await (await driver_of(session)).fetch(_OWN, department.municipality_id, recipient_id, span["start"],
+                                                 span["end"], not_this)  # fmt: skip
     visit = Visit(tuple(sorted(service.durations)), service.staff_units, service.buffer_before, service.buffer_after)
     allowances = await _allowances(session, recipient_id, service.id, first, last, moving=moved)
     left = {day: allowance.left for day, allowance in allowances.items()}

@@ -23,9 +23,8 @@ import asyncpg
 import msgspec
 
 from booking import rules
-from booking.availability import _EPOCH_WALL, Allowance, allowances_of, bounds, day_number
+from booking.availability import _EPOCH_WALL, CELLS, OWN, Allowance, allowances_of, bounds, day_number
 from booking.driver import _DAYS, _REACH, reach_of, reaches, where
-from booking.tables import ACTIVE_STATUSES
 from core.errors import NotFoundError
 from people.access import CALLER, Caller, Principal, principal_of
 from people.audit import Origin
@@ -74,30 +73,24 @@ WHERE s.id = $1 AND s.municipality_id = $2
     days=_DAYS.format(visit="CAST(NULL AS timestamptz)", now="$5"),
 )
 
-_ACTIVE = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
-# The cells as `availability._CELLS` reads them (whole minutes from the epoch; a cell not on a whole local minute is
-# no start; the span given back counts its units as free), the recipient's own visits as `availability._OWN` (through
-# the exclusion constraint's GiST index), and `free_slots` over both. $1 municipality, $2 department, $3 zone, $4 and
-# $5 the cells' span, $6-$8 the span given back and its units, $9 recipient, $10 the booking moved (or the zero id),
-# $11-$15 the service (durations, units, buffers) and the grid, $16 past, $17 earliest, $18 the last day, $19 and
-# $20 the days with a decision and the minutes left on each.
+# The cells (`availability.CELLS`) and the recipient's own visits (`availability.OWN`), and `free_slots` over both.
+# $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span, $6-$8 the span given back and its units, $9
+# recipient, $10 the booking moved (or the zero id), $11-$15 the service (durations, units, buffers) and the grid,
+# $16 past, $17 earliest, $18 the last day, $19 and $20 the days with a decision and the minutes left on each.
 FREE = f"""
-WITH cell AS (
-    SELECT CAST(m.utc AS bigint) AS start, CASE WHEN m.wall = floor(m.wall) THEN CAST(m.wall AS bigint) END AS wall,
-           m.free
-      FROM (SELECT starts_at, date_part('epoch', starts_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60 AS utc,
-                   date_part('epoch', timezone($3, starts_at) - TIMESTAMP '2000-01-03 00:00:00') / 60 AS wall,
-                   capacity - used + CASE WHEN starts_at < $7 AND ends_at > $6 THEN $8 ELSE 0 END AS free
-              FROM capacity_cell
-             WHERE municipality_id = $1 AND department_id = $2 AND starts_at >= $4 AND starts_at < $5
-               AND capacity > 0) AS m
-     WHERE m.utc = floor(m.utc)
-), own AS (
-    SELECT CAST(floor(extract(epoch FROM b.starts_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60) AS bigint) AS s,
-           CAST(ceil(extract(epoch FROM b.ends_at - TIMESTAMPTZ '2000-01-03 00:00:00+00') / 60) AS bigint) AS e
-      FROM booking b
-     WHERE b.municipality_id = $1 AND b.recipient_id = $9 AND b.status IN ({_ACTIVE})
-       AND tstzrange(b.starts_at, b.ends_at) && tstzrange($4, $5) AND b.id <> $10
+WITH cell AS ({
+    CELLS.format(
+        municipality="$1",
+        department="$2",
+        zone="$3",
+        start="$4",
+        end="$5",
+        back_start="$6",
+        back_end="$7",
+        back_units="$8",
+    )
+}
+), own AS ({OWN.format(municipality="$1", recipient="$9", start="$4", end="$5", moving="$10")}
 ), found AS (
     SELECT f.start, f.wall, f.codes
       FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
@@ -109,7 +102,7 @@ WITH cell AS (
 SELECT ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
        ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
        ARRAY(SELECT codes FROM found) AS codes
-"""  # noqa: S608 - the statuses are constants
+"""  # noqa: S608 - the fragments are constants; the values are parameters
 
 READ_LOGGED = """
 INSERT INTO audit_entry (municipality_id, actor_person_id, actor_token_id, subject_person_id, action, object_type,

@@ -1,8 +1,9 @@
 """The free-times statements read through the indexes made for them, so their cost stays flat as history grows.
 
 Each test seeds what makes a wrong plan expensive (a long history of past visits; other municipalities' and
-departments' cells), has PostgreSQL plan the very statement `load_free_times` runs (its values written in) and
-reads the index the plan names and the condition it gives that index.
+departments' cells), has PostgreSQL plan the very statement (`availability.CELLS` and `OWN` are read by both
+`load_free_times` and the API's `free_slots.FREE`) for its values, and reads the index the plan names and the
+condition it gives that index.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import DateTime, String, Uuid, bindparam, func, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 
-from booking import availability, rules
-from booking.availability import _MOMENT
+from booking import availability
 from booking.tables import Allocation, Booking
 from core.clock import utcnow
+from core.db import driver_of
 from core.settings import Settings
 from departments.tables import CapacityCell, Department
 from tests.booking_world import open_department, oslo_today, service_of
@@ -39,6 +41,7 @@ SELECT :municipality, :department, s, s + interval '15 minutes', CAST(s AS date)
 FROM generate_series(TIMESTAMPTZ '2030-01-01 00:00+00', TIMESTAMPTZ '2030-07-28 07:45+00', interval '15 minutes') AS s
 """)
 
+_moment = partial(bindparam, type_=DateTime(timezone=True))
 _READS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Index Scan"}
 
 
@@ -49,8 +52,14 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 async def _scans(session: AsyncSession, statement: ClauseElement, values: dict[str, Any]) -> list[dict[str, Any]]:
     """The scan nodes of the statement's plan, with `values` written in as literals (as the driver would bind)."""
     sql = statement.params(values).compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
-    await session.execute(text("SET LOCAL enable_seqscan = off"))  # tables this small would be read whole anyway
-    value = (await session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"))).scalar_one()
+    return await _driver_scans(session, str(sql))
+
+
+async def _driver_scans(session: AsyncSession, sql: str, *args: object) -> list[dict[str, Any]]:
+    """The scan nodes of the plan of `sql` (the driver's text, `$n` parameters) for the values `args`."""
+    conn = await driver_of(session)
+    await conn.execute("SET LOCAL enable_seqscan = off")  # tables this small would be read whole anyway
+    value = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args)
     (plan,) = json.loads(value) if isinstance(value, str) else value
     return [node for node in _nodes(plan["Plan"]) if node["Node Type"] in _READS]
 
@@ -82,10 +91,8 @@ async def test_own_visits_are_read_through_the_recipients_overlap_index(
     department, recipient = await _history(db_session, settings)
     now = utcnow()
 
-    scans = await _scans(db_session, availability._OWN, {
-        "municipality": department.municipality_id, "recipient": recipient, "moving": uuid.UUID(int=0),
-        "start": now, "end": now + timedelta(days=15), "epoch": rules.GRID_EPOCH,
-    })  # fmt: skip
+    scans = await _driver_scans(db_session, availability._OWN, department.municipality_id, recipient, now,
+                                now + timedelta(days=15), uuid.UUID(int=0))  # fmt: skip
 
     assert [node.get("Index Name") for node in scans] == ["no_overlap_per_recipient"], scans
     (scan,) = scans
@@ -99,8 +106,8 @@ async def test_a_recipients_bookings_over_a_span_are_read_by_recipient_and_start
     now = utcnow()
     # The shape of the booking list's, the feed's and the plan's statements: every status, a span of starts.
     listing = select(Booking.id).where(
-        Booking.recipient_id == bindparam("recipient"), Booking.starts_at >= _MOMENT("start"),
-        Booking.starts_at < _MOMENT("end"),
+        Booking.recipient_id == bindparam("recipient"), Booking.starts_at >= _moment("start"),
+        Booking.starts_at < _moment("end"),
     )  # fmt: skip
 
     scans = await _scans(db_session, listing, {"recipient": recipient, "start": now, "end": now + timedelta(days=60)})
@@ -121,15 +128,8 @@ async def test_free_times_read_the_cells_by_their_index_from_the_municipality_on
     await db_session.execute(text("ANALYZE capacity_cell"))
     now = await db_session.scalar(select(func.min(CapacityCell.starts_at)))
     assert now is not None
-    moment, ident = DateTime(timezone=True), Uuid()
-    typed = availability._CELLS.bindparams(  # a text statement's own parameters carry no type to write them in
-        bindparam("municipality", type_=ident), bindparam("department", type_=ident), bindparam("zone", type_=String()),
-        bindparam("start", type_=moment), bindparam("end", type_=moment),
-    )  # fmt: skip
-    scans = await _scans(db_session, typed, {
-        "municipality": department.municipality_id, "department": department.id, "zone": "Europe/Oslo",
-        "start": now, "end": now + timedelta(days=15), "back_start": None, "back_end": None, "back_units": 0,
-    })  # fmt: skip
+    scans = await _driver_scans(db_session, availability._CELLS, department.municipality_id, department.id,
+                                "Europe/Oslo", now, now + timedelta(days=15), None, None, 0)  # fmt: skip
 
     (scan,) = scans
     assert scan.get("Index Name") == "uq_capacity_cell_start", json.dumps(scans, indent=1)
