@@ -349,8 +349,8 @@ async def _regrant(
     rows = (
         await session.execute(
             select(AllocationPeriod.id, AllocationPeriod.period_start, AllocationPeriod.used)
-            .where(AllocationPeriod.allocation_id == allocation.id,
-                   AllocationPeriod.period_start >= periods[0].start)
+            .where(AllocationPeriod.municipality_id == allocation.municipality_id,
+                   AllocationPeriod.allocation_id == allocation.id, AllocationPeriod.period_start >= periods[0].start)
             .order_by(AllocationPeriod.id)
             .with_for_update()
         )
@@ -374,14 +374,18 @@ def _current_periods(allocations: Sequence[Allocation], today: date) -> dict[uui
 
 
 async def used_in_periods(
-    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, date]]
+    session: AsyncSession, municipality_id: uuid.UUID, keys: Sequence[tuple[uuid.UUID, date]]
 ) -> dict[tuple[uuid.UUID, date], int]:
-    """The minutes used of each (allocation, period start) that has a ledger row; a period without one used none."""
+    """The minutes used of each (allocation, period start) of the municipality's with a ledger row.
+
+    A period without one used none. The municipality comes first: the periods' only index on their decision does.
+    """
     if not keys:
         return {}
     rows = await session.execute(
         select(AllocationPeriod.allocation_id, AllocationPeriod.period_start, AllocationPeriod.used).where(
-            tuple_(AllocationPeriod.allocation_id, AllocationPeriod.period_start).in_(keys)
+            AllocationPeriod.municipality_id == municipality_id,
+            tuple_(AllocationPeriod.allocation_id, AllocationPeriod.period_start).in_(keys),
         )
     )
     return {(allocation_id, start): used for allocation_id, start, used in rows.tuples()}
@@ -390,7 +394,9 @@ async def used_in_periods(
 async def with_use(session: AsyncSession, allocations: Sequence[Allocation], today: date) -> list[AllocationView]:
     """Each decision with what its current period has used."""
     periods = _current_periods(allocations, today)
-    used = await used_in_periods(session, [(allocation_id, p.start) for allocation_id, p in periods.items()])
+    municipalities = {a.municipality_id for a in allocations}
+    keys = [(allocation_id, p.start) for allocation_id, p in periods.items()]
+    used = {k: v for m in municipalities for k, v in (await used_in_periods(session, m, keys)).items()}
     views = []
     for a in allocations:
         period = periods.get(a.id)

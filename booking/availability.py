@@ -346,7 +346,9 @@ _NOT_MOVING = uuid.UUID(int=0)
 _ALLOCATIONS = (
     select(Allocation.id, Allocation.minutes, Allocation.period, Allocation.period_anchor, Allocation.valid_from,
            Allocation.valid_to, AllocationPeriod.period_start, AllocationPeriod.used)
-    .outerjoin(AllocationPeriod, (AllocationPeriod.allocation_id == Allocation.id)
+    .outerjoin(AllocationPeriod, (AllocationPeriod.municipality_id == Allocation.municipality_id)
+               & (AllocationPeriod.allocation_id == Allocation.id)
+               & (AllocationPeriod.period_start > bindparam("since"))
                & (AllocationPeriod.period_end >= bindparam("first"))
                & (AllocationPeriod.period_start <= bindparam("last")))
     .where(Allocation.recipient_id == bindparam("recipient"), Allocation.service_id == bindparam("service"),
@@ -427,7 +429,8 @@ async def _allowances(  # noqa: PLR0913 - the recipient's decision on a service 
     moving: Booking | None = None,
 ) -> dict[date, Allowance]:
     """`allowances_of` the recipient's decisions on the service, read in one query."""
-    params = {"recipient": recipient_id, "service": service_id, "first": first, "last": last}
+    since = first - timedelta(days=rules.LONGEST_PERIOD_DAYS)
+    params = {"recipient": recipient_id, "service": service_id, "first": first, "last": last, "since": since}
     rows = (await session.execute(_ALLOCATIONS, params)).tuples().all()
     return allowances_of(rows, first, last, moving=moving)
 

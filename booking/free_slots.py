@@ -58,7 +58,12 @@ SELECT s.id, s.durations, s.staff_units, s.buffer_before, s.buffer_after,
                                            m.minutes_returned) END AS moving,
        ARRAY(SELECT ROW(v.id, v.minutes, v.period, v.period_anchor, v.valid_from, v.valid_to, p.period_start, p.used)
                FROM allocation v
-               LEFT JOIN allocation_period p ON p.allocation_id = v.id AND p.period_end >= f.first
+               -- Each decision's periods from a month back, through their index (LATERAL: never a hash join
+               -- over every period of the municipality, whatever the statistics say).
+               LEFT JOIN LATERAL (SELECT p1.period_start, p1.used FROM allocation_period p1
+                                   WHERE p1.municipality_id = $2 AND p1.allocation_id = v.id
+                                     AND p1.period_start > f.first - {longest} AND p1.period_end >= f.first) AS p
+                      ON true
               WHERE v.recipient_id = $3 AND v.service_id = s.id
                 AND (v.valid_to IS NULL OR v.valid_to >= f.first)) AS decisions
 FROM service s
@@ -71,6 +76,7 @@ WHERE s.id = $1 AND s.municipality_id = $2
     reach=_REACH.format(recipient="$3", municipality="$2", caller="$4"),
     caller=CALLER.format(person="$4", municipality="$2"),
     days=_DAYS.format(visit="CAST(NULL AS timestamptz)", now="$5"),
+    longest=rules.LONGEST_PERIOD_DAYS,
 )
 
 # The cells (`availability.CELLS`) and the recipient's own visits (`availability.OWN`), and `free_slots` over both.

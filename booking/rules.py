@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WEEK, MONTH, FOUR_WEEKS = "week", "month", "four_weeks"
+LONGEST_PERIOD_DAYS = 31  # no period is longer (a calendar month): one that ends on or after a date began after
+# that date less this many days, a bound that lets a read of periods use their index on (decision, start)
 GRID_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday midnight in UTC: cells align to the grid from it
 
 

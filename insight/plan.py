@@ -97,7 +97,7 @@ async def _allocations(session: AsyncSession, person: Person, now: datetime) -> 
         today = now.astimezone(ZoneInfo(zone)).date()
         periods.append(period_of(allocation.period, allocation.period_anchor, max(today, allocation.valid_from)))
     used = await used_in_periods(
-        session, [(row[0].id, period.start) for row, period in zip(rows, periods, strict=True)]
+        session, person.municipality_id, [(row[0].id, period.start) for row, period in zip(rows, periods, strict=True)]
     )
     return [
         AllocationLine(allocation, department, service, period, used.get((allocation.id, period.start), 0))

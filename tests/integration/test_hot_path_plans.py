@@ -18,7 +18,7 @@ from sqlalchemy import DateTime, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 
-from booking import availability
+from booking import availability, free_slots, rules
 from booking.tables import Allocation, Booking
 from core.clock import utcnow
 from core.db import driver_of
@@ -33,6 +33,28 @@ INSERT INTO booking (id, municipality_id, recipient_id, department_id, service_i
 SELECT gen_random_uuid(), :municipality, :recipient, :department, :service, :allocation, :period_start,
        s, s + interval '15 minutes', s, s + interval '15 minutes', 15, 1, 'staff', 'delivered'
 FROM generate_series(:first, :last, interval '1 day') AS s
+""")
+
+PERIODS = text("""
+INSERT INTO allocation_period (municipality_id, allocation_id, period_start, period_end, granted, used)
+SELECT :municipality, :allocation, CAST(:monday AS date) - 7 * k, CAST(:monday AS date) - 7 * k + 6, 600, 15
+FROM generate_series(1, 400) AS k
+""")
+
+# Other people's decisions and their periods, so that a decision's own periods are a few among many, as in a
+# municipality: 60 decisions of 200 weekly periods each, around today.
+OTHER_PERIODS = text("""
+WITH gone AS (
+    INSERT INTO allocation (id, municipality_id, recipient_id, department_id, service_id, minutes, period, valid_from,
+                            valid_to)
+    SELECT gen_random_uuid(), :municipality, :recipient, :department, :service, 600, 'week',
+           CAST(:monday AS date) - 1000, NULL
+      FROM generate_series(0, 59) AS k
+    RETURNING id
+)
+INSERT INTO allocation_period (municipality_id, allocation_id, period_start, period_end, granted, used)
+SELECT :municipality, gone.id, CAST(:monday AS date) - 7 * w, CAST(:monday AS date) - 7 * w + 6, 600, 15
+  FROM gone CROSS JOIN generate_series(-10, 189) AS w
 """)
 
 MORE_CELLS = text("""
@@ -65,7 +87,8 @@ async def _driver_scans(session: AsyncSession, sql: str, *args: object) -> list[
 
 
 async def _history(session: AsyncSession, settings: Settings) -> tuple[Department, uuid.UUID]:
-    """d1 open, and a recipient with a visit a day for 3,000 days up to two days ago, analysed."""
+    """d1 open, and a recipient with a visit a day for 3,000 days up to two days ago and 400 past weekly periods
+    of their decision, analysed."""
     world = await build_world(session, settings)
     department = await open_department(session, world.departments["d1"])
     service = await service_of(session, department.id)
@@ -81,7 +104,11 @@ async def _history(session: AsyncSession, settings: Settings) -> tuple[Departmen
         "service": service.id, "allocation": allocation.id, "period_start": oslo_today(),
         "first": now - timedelta(days=3000), "last": now - timedelta(days=2),
     })  # fmt: skip
+    await session.execute(PERIODS, {"municipality": department.municipality_id, "allocation": allocation.id,
+                                    "monday": oslo_today() - timedelta(days=oslo_today().weekday())})  # fmt: skip
     await session.execute(text("ANALYZE booking"))
+    await session.execute(text("ANALYZE allocation"))
+    await session.execute(text("ANALYZE allocation_period"))
     return department, recipient
 
 
@@ -135,3 +162,37 @@ async def test_free_times_read_the_cells_by_their_index_from_the_municipality_on
     assert scan.get("Index Name") == "uq_capacity_cell_start", json.dumps(scans, indent=1)
     assert "municipality_id" in scan["Index Cond"], scan
     assert "department_id" in scan["Index Cond"], scan
+
+
+async def test_free_times_read_the_decisions_periods_by_their_index_from_the_municipality_on(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    department, recipient = await _history(db_session, settings)
+    service = await service_of(db_session, department.id)
+    world_other = await db_session.scalar(select(Allocation.recipient_id).where(Allocation.recipient_id != recipient))
+    await db_session.execute(OTHER_PERIODS, {
+        "municipality": department.municipality_id, "recipient": world_other, "department": department.id,
+        "service": service.id, "monday": oslo_today() - timedelta(days=oslo_today().weekday()),
+    })  # fmt: skip
+    await db_session.execute(text("ANALYZE allocation"))
+    await db_session.execute(text("ANALYZE allocation_period"))
+    today = oslo_today()
+
+    api = await _driver_scans(db_session, free_slots.CONTEXT, service.id, department.municipality_id, recipient,
+                              recipient, utcnow(), None, None)  # fmt: skip
+    orm = await _scans(db_session, availability._ALLOCATIONS, {
+        "recipient": recipient, "service": service.id, "first": today, "last": today + timedelta(days=14),
+        "since": today - timedelta(days=rules.LONGEST_PERIOD_DAYS),
+    })  # fmt: skip
+
+    for scans in (api, orm):
+        # An index scan names its table; a bitmap index scan only its index.
+        (scan,) = [
+            node
+            for node in scans
+            if node.get("Relation Name") == "allocation_period"
+            or node.get("Index Name", "").startswith(("uq_allocation_period", "ix_allocation_period"))
+        ]
+        assert scan.get("Index Name") == "uq_allocation_period_start", (scans is api, scan)
+        assert "municipality_id" in scan["Index Cond"], scan
+        assert "period_start" in scan["Index Cond"], scan  # from a month back, not the decision's whole past

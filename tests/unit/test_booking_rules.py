@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -56,3 +56,12 @@ def test_the_span_of_a_visit_holds_its_travel_before_and_after() -> None:
 def test_a_cancellation_is_late_within_the_deadline(hours_before: int, late: bool) -> None:  # noqa: FBT001
     start = NOW + timedelta(days=2)
     assert rules.is_late_cancellation(start, start - timedelta(hours=hours_before), POLICY) is late
+
+
+@pytest.mark.parametrize("kind", [rules.WEEK, rules.MONTH, rules.FOUR_WEEKS])
+def test_no_period_is_longer_than_the_longest(kind: str) -> None:
+    anchor = date(2026, 1, 5)
+    days = [date(2026, 1, 1) + timedelta(days=n) for n in range(800)]
+    periods = {rules.period_of(kind, anchor, day) for day in days}
+    assert max((p.end - p.start).days + 1 for p in periods) <= rules.LONGEST_PERIOD_DAYS
+    assert all(p.start <= day <= p.end for day in days for p in [rules.period_of(kind, anchor, day)])
