@@ -122,6 +122,17 @@ SELECT gen_random_uuid(), CAST(:municipality AS uuid), f.recipient_id, CAST(:dep
 FROM g JOIN f USING (i), LATERAL (SELECT (extract(epoch FROM g.starts_at)::bigint / 21600) % 10 AS k) AS n_mod
 """)
 
+# The minutes the decisions' periods hold for the bookings charged to them (all of them: a second call, going
+# further back, recomputes a week it shares with the first).
+PAST_PERIODS = text("""
+INSERT INTO allocation_period AS p (municipality_id, allocation_id, period_start, period_end, granted, used)
+SELECT a.municipality_id, a.id, b.period_start, b.period_start + 6, a.minutes, sum(b.minutes)
+  FROM booking b JOIN allocation a ON a.id = b.allocation_id
+ WHERE a.department_id = CAST(:department AS uuid) AND a.external_ref LIKE :tag AND NOT b.minutes_returned
+ GROUP BY a.municipality_id, a.id, b.period_start, a.minutes
+ON CONFLICT ON CONSTRAINT uq_allocation_period_start DO UPDATE SET used = EXCLUDED.used
+""")
+
 
 @dataclass
 class World:
@@ -235,11 +246,15 @@ async def _existing(session: AsyncSession, service: Service, first: date, last: 
 async def _past(  # noqa: PLR0913 - keyword-only: whose visits, how many, from where
     session: AsyncSession, service: Service, *, refs: str, people: int, count: int, offset: int
 ) -> None:
-    """`count` past visits of the `people` recipients whose decisions' references are LIKE `refs`."""
+    """`count` past visits of the `people` recipients whose decisions' references are LIKE `refs`.
+
+    Their decisions' periods are charged with them (`PAST_PERIODS`), so that the ledger agrees with the bookings.
+    """
     before = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
     await session.execute(PAST, {"department": service.department_id, "municipality": service.municipality_id,
                                  "service": service.id, "tag": refs, "people": people, "count": count,
                                  "before": before, "offset": offset})  # fmt: skip
+    await session.execute(PAST_PERIODS, {"department": service.department_id, "tag": refs})
 
 
 async def seed(url: str, recipients: int, existing: int, history: int = 0) -> World:
