@@ -109,7 +109,11 @@ async def list_series(
     failures = (
         await session.scalars(
             select(SeriesFailure)
-            .where(SeriesFailure.series_id.in_([s.id for s in found]), SeriesFailure.day >= today)
+            .where(
+                SeriesFailure.municipality_id == principal.municipality_id,
+                SeriesFailure.series_id.in_([s.id for s in found]),
+                SeriesFailure.day >= today,
+            )
             .order_by(SeriesFailure.starts_at)
         )
     ).all()

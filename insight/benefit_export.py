@@ -82,7 +82,8 @@ def rows_query(department: Department, months: list[date]) -> Any:  # noqa: ANN4
                lead_band(Booking.starts_at - Booking.created_at).label("lead_band"),
                VisitFeedback.answer.label("feedback"))
         .join(Service, Service.id == Booking.service_id)
-        .outerjoin(VisitFeedback, VisitFeedback.booking_id == Booking.id)
+        .outerjoin(VisitFeedback, (VisitFeedback.municipality_id == Booking.municipality_id)
+                   & (VisitFeedback.booking_id == Booking.id))
         .where(*visits_in(department, months))
         .offset(0)
         .subquery()

@@ -136,7 +136,11 @@ async def pending(
     if person.id != principal.person_id and not await is_proxy_for(session, principal, person.id, today):
         raise NotFoundError
     note_read(session, principal, (person.id,))
-    answered = select(VisitFeedback.id).where(VisitFeedback.booking_id == Booking.id).exists()
+    answered = (
+        select(VisitFeedback.id)
+        .where(VisitFeedback.municipality_id == Booking.municipality_id, VisitFeedback.booking_id == Booking.id)
+        .exists()
+    )
     query = (
         select(*_VISIT_COLUMNS)
         .join(Department, Department.id == Booking.department_id)
@@ -235,7 +239,9 @@ async def answer_of_booking(
     if booking is None or not await may_see_answers(session, principal, booking.recipient_id, today):
         raise NotFoundError
     await _audit_read(session, principal, origin, booking.recipient_id)
-    found = await answers_where(session, VisitFeedback.booking_id == booking.id)
+    found = await answers_where(
+        session, VisitFeedback.municipality_id == booking.municipality_id, VisitFeedback.booking_id == booking.id
+    )
     return booking, (found[0] if found else None)
 
 
