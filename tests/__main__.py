@@ -117,7 +117,9 @@ def main(options: list[str]) -> None:
     everything = os.environ.get("TEST_COVERAGE") == "all"
     measured = [*COVER, "--cov-append"] if everything else []
     try:
-        workers = ["-n", os.environ.get("TEST_WORKERS", "auto")]
+        # Work stealing: a worker that runs out takes tests queued for the other, so that a few long hypothesis
+        # tests (20 s each under coverage on a busy machine) do not leave one worker alone at the end.
+        workers = ["-n", os.environ.get("TEST_WORKERS", "auto"), "--dist", "worksteal"]
         unit = [*PYTEST, *COVER, *workers, "-m", "unit", *options]
         times.append(("pytest, unit (coverage)", _phase("pytest, unit (coverage)", unit, allowed=found)))
         parallel = [*PYTEST, *measured, *workers, "-m", "not unit and not serial and not browser", *options]
