@@ -160,12 +160,17 @@ class EmailChannel:
                     continue
                 client, failure = await self._send_on(client, message)
                 results.append(failure)
-        finally:
-            if client is not None and client.is_connected:
-                try:
-                    await client.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    client.close()
+        except BaseException:
+            # Stopped midway (a timeout, a shutdown): drop the connection. A polite QUIT would wait for a server
+            # still busy with the message, up to the whole timeout, and the stop would wait with it.
+            if client is not None:
+                client.close()
+            raise
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
         return results
 
     async def _connected(self, client: aiosmtplib.SMTP | None) -> tuple[aiosmtplib.SMTP | None, ChannelError | None]:
