@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -30,8 +31,11 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}
         self.logins: list[tuple[bytes, bytes]] = []
-        self.hold: asyncio.Event | None = None  # when set: wait here before answering, as a slow server would
-        self.received = asyncio.Event()
+        # The server runs on a thread and event loop of its own (aiosmtpd's Controller): the test's signals to and
+        # from it are threading events. An asyncio.Event set from the other loop wakes no one until that loop's
+        # next timer, which cost a test its whole 10 s timeout.
+        self.hold: threading.Event | None = None  # when given: wait until it is set before answering, as a slow server
+        self.received = threading.Event()
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name and signature
         self,
@@ -56,7 +60,7 @@ class Mailbox:
         self.messages.append(message)
         self.received.set()
         if self.hold is not None:
-            await self.hold.wait()
+            await asyncio.to_thread(self.hold.wait, 60)
         return "250 OK"
 
     def authenticate(

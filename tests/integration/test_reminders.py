@@ -222,12 +222,12 @@ async def test_a_crash_between_send_and_acknowledgement_does_not_send_twice(rig:
         await planning.plan(session, rig.clock.now, [other])
     reminder_id = await rig.session.scalar(select(Reminder.id).where(Reminder.booking_id == other))
     assert reminder_id is not None
-    rig.inbox.hold, rig.inbox.received = asyncio.Event(), asyncio.Event()
+    rig.inbox.hold, rig.inbox.received = threading.Event(), threading.Event()
     rig.clock.now = start + timedelta(hours=1)
     send = sending.send_reminder(rig.sessionmaker, rig.ctx["channels"], reminder_id, now=rig.clock,
                                  base_url=rig.settings.base_url)  # fmt: skip
     job = asyncio.create_task(send)
-    await asyncio.wait_for(rig.inbox.received.wait(), 10)
+    assert await asyncio.to_thread(rig.inbox.received.wait, 10)
     job.cancel()  # the worker process dies here: sent, never acknowledged
     rig.inbox.hold.set()
     with pytest.raises(asyncio.CancelledError):
@@ -397,9 +397,10 @@ async def test_a_batch_stopped_midway_records_what_went_and_schedules_what_was_n
                 break
             await asyncio.sleep(0.01)
         assert stalled.holding.is_set()
-        job.cancel()  # a timeout or a shutdown stops the job here
+        job.cancel()  # a timeout or a shutdown stops the job here, at once: no goodbye to a server still busy
         with pytest.raises(asyncio.CancelledError):
-            await job
+            async with asyncio.timeout(10):  # not the SMTP timeout (30 s) that a polite QUIT would wait out
+                await job
         stalled.release.set()
     rows = [
         (await rig.session.execute(
