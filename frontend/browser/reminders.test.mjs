@@ -6,7 +6,7 @@ import { axe, BASE, launch, open, shot, signIn, tabTo } from './lib.mjs';
 
 let browser;
 before(async () => {
-  browser = await launch();
+  browser = await launch({ push: true }); // notifications on this device: the headless shell has no Push API
 });
 after(async () => {
   await browser?.close();
