@@ -1,4 +1,5 @@
-"""A real SMTP server for tests (aiosmtpd), keeping what it receives; and a free local port to run servers on."""
+"""A real SMTP server for tests (aiosmtpd), keeping what it receives; a free local port to run servers on; and the
+wait for a started server to be ready."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import asyncio
 import email
 import email.policy
 import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from typing import Any
 
+import httpx
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -20,6 +26,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_ready(base: str, process: subprocess.Popen[Any], deadline: float, *, what: str = "serve") -> Any:
+    """Ask `base`/health/ready until it answers 200, and return its body; fail when `process` exits first, or at
+    `deadline` (time.monotonic)."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited ({process.returncode}) before it was ready")
+        try:
+            response = httpx.get(f"{base}/health/ready", timeout=2)
+        except httpx.TransportError:
+            pass
+        else:
+            if response.status_code == 200:
+                return response.json()
+        time.sleep(0.2)
+    pytest.fail(f"{what} at {base} did not become ready")
 
 
 class Mailbox:

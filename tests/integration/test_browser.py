@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -49,7 +48,7 @@ from people.access import Principal
 from people.audit import Origin
 from people.tables import Person
 from tests.conftest import RunServers
-from tests.servers import free_port
+from tests.servers import free_port, wait_ready
 from tests.webapp import FRONTEND, built_is_current
 from tjenesteshop import embedded
 
@@ -169,18 +168,6 @@ def _serve(servers: RunServers, data_dir: Path, shard: int) -> Iterator[tuple[su
         asyncio.run(_drop(servers.admin_url, database))
 
 
-def _ready(process: subprocess.Popen[bytes], base: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "serve exited before it was ready"
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    pytest.fail("serve did not become ready")
-
-
 @dataclass(frozen=True)
 class Served:
     """One shard's server: its URL, its database URL, and the day (Oslo) it was ready on (the demo books visits for
@@ -199,7 +186,7 @@ def served(servers: RunServers, tmp_path: Path, npm: str) -> Iterator[list[Serve
         started = [stack.enter_context(_serve(servers, tmp_path / f"shard{n}", n)) for n in range(SHARDS)]
         deadline = time.monotonic() + READY_WITHIN_SECONDS
         for process, base, _ in started:
-            _ready(process, base, deadline)
+            wait_ready(base, process, deadline)
         day = datetime.now(OSLO).date().isoformat()
         yield [Served(base, database_url, day) for _, base, database_url in started]
 

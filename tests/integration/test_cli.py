@@ -10,11 +10,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_ready
 
 # Serial: each start brings up an embedded PostgreSQL, two API processes and the worker.
 pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.timeout(400)]
@@ -62,19 +61,7 @@ def _serve_until_ready(data_dir: Path, port: int) -> tuple[subprocess.Popen[byte
         cwd=data_dir.parent,
     )
     STARTED.append(process)
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited ({process.returncode}) before it was ready")
-        try:
-            response = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-            continue
-        if response.status_code == 200:
-            return process, response.json()
-        time.sleep(0.2)
-    pytest.fail("serve did not become ready")
+    return process, wait_ready(f"http://127.0.0.1:{port}", process, time.monotonic() + READY_WITHIN_SECONDS)
 
 
 def _stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

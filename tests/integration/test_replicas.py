@@ -46,7 +46,7 @@ from people.rules import national_id_hash, national_id_masked, synthetic_nationa
 from people.tables import Municipality, Person, RoleAssignment
 from tests.booking_world import OSLO, at
 from tests.conftest import RunServers, committed_database
-from tests.servers import Mailbox, free_port, running
+from tests.servers import Mailbox, free_port, running, wait_ready
 from tests.world import session_headers
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
@@ -155,20 +155,6 @@ async def _scene(engine: AsyncEngine, settings: Settings, now: datetime) -> Scen
     return Scene(municipality.id, department.id, service.id, [p.id for p in people], feeds, _machine_day(now))
 
 
-def _wait_answering(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"an API process exited ({process.returncode}) before it was ready")
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the API process at {base} did not become ready")
-
-
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -203,7 +189,7 @@ def _replicas(committed_url: str, servers: RunServers, prefix: str, smtp_port: i
             worker = subprocess.Popen([sys.executable, "-m", "tjenesteshop", "worker"], env=env)
             stack.callback(_stop, worker)
         for base, api in bases:
-            _wait_answering(base, api)
+            wait_ready(base, api, time.monotonic() + READY_WITHIN_SECONDS, what="an API process")
         yield [base for base, _ in bases]
 
 
