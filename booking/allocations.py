@@ -394,9 +394,13 @@ async def used_in_periods(
 async def with_use(session: AsyncSession, allocations: Sequence[Allocation], today: date) -> list[AllocationView]:
     """Each decision with what its current period has used."""
     periods = _current_periods(allocations, today)
-    municipalities = {a.municipality_id for a in allocations}
-    keys = [(allocation_id, p.start) for allocation_id, p in periods.items()]
-    used = {k: v for m in municipalities for k, v in (await used_in_periods(session, m, keys)).items()}
+    keys: dict[uuid.UUID, list[tuple[uuid.UUID, date]]] = {}  # by municipality: each asks for its own decisions
+    for a in allocations:
+        if a.id in periods:
+            keys.setdefault(a.municipality_id, []).append((a.id, periods[a.id].start))
+    used: dict[tuple[uuid.UUID, date], int] = {}
+    for municipality_id, own in keys.items():
+        used |= await used_in_periods(session, municipality_id, own)
     views = []
     for a in allocations:
         period = periods.get(a.id)
