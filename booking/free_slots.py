@@ -7,14 +7,21 @@ calculation runs where the ledger is, in the function `free_slots` (`booking/sql
 answers with. Python keeps what is per recipient and small: access, the decisions' allowances a date
 (`availability.allowances_of`, the same code as the ORM's), and the envelope.
 
-Two statements after the caller's: `CONTEXT` (the service, department, access facts, the booking being moved and the
-recipient's decisions), then `FREE` (cells, own bookings and `free_slots` at once).
+After the caller's statement, `CONTEXT` (the service, department, access facts, the booking being moved and the
+recipient's decisions). Then, for a move, `FREE` (cells, own bookings and `free_slots` at once, the moved visit's
+span given back). Every other read takes the department's grid as it is for everyone (`Grid`: `free_slots` with no
+one's own visits, minutes or notice), made once by `PLAIN` and kept in the process (`GRIDS`) while the cells stay as
+they were: `CHECK` reads the cells' signature (their count and a hash sum of each one's start and free units) with
+the recipient's own visits, and `Grid.apply` puts in what is theirs. The grid was PostgreSQL's largest cost of a read
+(about 3 ms of its 3.8); a read whose cells are unchanged costs it about 0.4 ms (`bench.rush`, `cost_availability_*`).
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -24,7 +31,7 @@ import asyncpg
 import msgspec
 
 from booking import rules
-from booking.availability import _EPOCH_WALL, CELLS, OWN, Allowance, allowances_of, bounds, day_number
+from booking.availability import _EPOCH_WALL, CELLS, OWN, Allowance, Bounds, allowances_of, bounds, day_number
 from booking.driver import _DAYS, _REACH, reach_of, reaches, where
 from core.errors import NotFoundError
 from people.access import CALLER, Caller, Principal, principal_of
@@ -107,6 +114,66 @@ WITH cell AS ({
                       $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS f
 )
 SELECT ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
+       ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
+       ARRAY(SELECT codes FROM found) AS codes
+"""  # noqa: S608 - the fragments are constants; the values are parameters
+
+ANY_TIME = 2**62  # `PLAIN`'s past, notice and horizon: none
+ANY_LEFT = 2**31 - 1  # `PLAIN`'s minutes left on every day: enough for any length
+
+# The cells' state as one value: their count and a sum of a hash of each open cell's start and free units. Two
+# reads with the same signature saw the same cells (a booking, a cancellation, an opening-hours or staffing change
+# moves it), so a department's grid computed once (`PLAIN`) is good for every read that finds its signature.
+_SIGNATURE = """(SELECT count(*) || ':' || coalesce(sum(hashint8extended(start * 65536 + free, 0)), 0) FROM cell)"""
+
+# The cells' signature and the recipient's own visits: what a read of a department's grid already made (`_Grids`)
+# needs. $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span, $6 recipient.
+CHECK = f"""
+WITH cell AS ({
+    CELLS.format(
+        municipality="$1",
+        department="$2",
+        zone="$3",
+        start="$4",
+        end="$5",
+        back_start="NULL",
+        back_end="NULL",
+        back_units="0",
+    )
+}
+), own AS ({OWN.format(municipality="$1", recipient="$6", start="$4", end="$5", moving="$7")}
+)
+SELECT {_SIGNATURE} AS signature, ARRAY(SELECT s FROM own ORDER BY s) AS own_starts,
+       ARRAY(SELECT e FROM own ORDER BY s) AS own_ends
+"""  # noqa: S608 - the fragments are constants; the values are parameters
+
+# The department's grid for everyone: `free_slots` with no own visits, every day of the span open to every length,
+# nothing passed or too soon (`_apply` puts the recipient's in). With the signature of the cells it read.
+# $1-$5 as CHECK's, $6-$10 the service (durations, units, buffers) and the grid, $11 the days of the span.
+PLAIN = f"""
+WITH cell AS ({
+    CELLS.format(
+        municipality="$1",
+        department="$2",
+        zone="$3",
+        start="$4",
+        end="$5",
+        back_start="NULL",
+        back_end="NULL",
+        back_units="0",
+    )
+}
+), found AS (
+    SELECT f.start, f.wall, f.codes
+      FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
+                      (SELECT array_agg(wall ORDER BY start) FROM cell),
+                      (SELECT array_agg(free ORDER BY start) FROM cell),
+                      CAST('{{}}' AS bigint[]), CAST('{{}}' AS bigint[]), $6, $7, $8, $9, $10,
+                      {-ANY_TIME}, {-ANY_TIME}, {ANY_TIME}, $11,
+                      array_fill({ANY_LEFT}, ARRAY[cardinality(CAST($11 AS bigint[]))])) AS f
+)
+SELECT {_SIGNATURE} AS signature,
+       ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
        ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
        ARRAY(SELECT codes FROM found) AS codes
 """  # noqa: S608 - the fragments are constants; the values are parameters
@@ -223,20 +290,143 @@ async def _free(  # noqa: PLR0913 - the parts of one query, keyword-only
     # `availability._cell_span`, to a day past the last (a visit may run past midnight).
     start = datetime.combine(first, time(0), tzinfo=policy.zone) - timedelta(minutes=before + policy.grid_minutes)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=policy.zone) + timedelta(days=1)
-    back = (moving.span_start, moving.span_end, moving.staff_units) if moving is not None else (None, None, 0)
     numbers = [day_number(day) for day in allowances]
-    row = await conn.fetchrow(
-        FREE, principal.municipality_id, department_id, policy.zone.key, start, end, *back, asked.recipient_id,
-        moving.id if moving is not None else _NOT_MOVING, durations, units, before, after, policy.grid_minutes,
-        *bounds(policy, now), numbers, [allowance.left for allowance in allowances.values()],
-    )  # fmt: skip
-    assert row is not None  # noqa: S101 - one row always
-    opened = set(row["open_days"])
-    slots = slots_json(row["starts"], row["walls"], row["codes"], durations)
+    limits = bounds(policy, now)
+    if moving is None:  # the department's grid, made once for its cells as they are, with the recipient's put in
+        key = (principal.municipality_id, department_id, policy.zone.key, start, end, tuple(durations), units, before,
+               after, policy.grid_minutes)  # fmt: skip
+        left = {number: allowance.left for number, allowance in zip(numbers, allowances.values(), strict=True)}
+        span = (day_number(first) - 1, day_number(last) + 2)  # every day the cells' walls fall on (in the key: start)
+        opened, slots = await _from_grid(conn, key, asked.recipient_id, span, left=left, limits=limits)
+    else:  # a move gives its own span back to the cells: a grid of its own, computed for this read alone
+        back = (moving.span_start, moving.span_end, moving.staff_units)
+        row = await conn.fetchrow(
+            FREE, principal.municipality_id, department_id, policy.zone.key, start, end, *back, asked.recipient_id,
+            moving.id, durations, units, before, after, policy.grid_minutes, *limits, numbers,
+            [allowance.left for allowance in allowances.values()],
+        )  # fmt: skip
+        assert row is not None  # noqa: S101 - one row always
+        opened = frozenset(row["open_days"])
+        slots = slots_json(row["starts"], row["walls"], row["codes"], durations)
     return [
         DayOut(day, number not in opened, _hours(allowance), msgspec.Raw(slots.get(number, _NOTHING).encode()))
         for number, (day, allowance) in sorted(zip(numbers, allowances.items(), strict=True))
     ]
+
+
+class Grid:
+    """A department's free times for one service and span as its cells were (`PLAIN`), before any recipient's own.
+
+    Each start's lengths are 0 (the span leaves the open hours), 4 (free) or 5 (busy); `days` holds each local day's
+    starts with their JSON already written, which most days of most reads answer with as they are (`apply`).
+    """
+
+    __slots__ = ("days", "durations", "longest", "open_days", "signature")
+
+    def __init__(self, row: Mapping[str, Any], durations: tuple[int, ...]) -> None:
+        """The grid `PLAIN` answered, for the service's lengths in `durations`' order."""
+        self.signature: str = row["signature"]
+        self.open_days = frozenset(row["open_days"])
+        self.durations = durations
+        self.longest = max(durations, default=0)
+        texts = slots_json(row["starts"], row["walls"], row["codes"], list(durations))
+        found: dict[int, tuple[list[int], list[int], list[str]]] = {}
+        for start, wall, codes in zip(row["starts"], row["walls"], row["codes"], strict=True):
+            day = found.setdefault(wall // _DAY, ([], [], []))
+            day[0].append(start)
+            day[1].append(wall)
+            day[2].append(codes)
+        self.days = {day: (*found[day], texts[day]) for day in found}
+
+    def apply(self, own: list[tuple[int, int]], left: dict[int, int], limits: Bounds) -> dict[int, str]:
+        """Each day's starts for a recipient, as `free_slots` gives them with the recipient's parts.
+
+        Those are their own visits (yours), the minutes left on each day (no_hours; a day not in `left` has no
+        decision and no starts), the notice (too_soon), the past and the horizon. A day none of that touches is the
+        grid's as it is; the others are worked out start by start.
+        """
+        past, earliest, last_day = limits
+        answer: dict[int, str] = {}
+        for day, (starts, walls, codes, text) in self.days.items():
+            minutes_left = left.get(day)
+            if minutes_left is None or day > last_day:
+                continue
+            first, last = starts[0], starts[-1] + self.longest
+            if (
+                starts[0] >= earliest
+                and self.longest <= minutes_left
+                and not any(s < last and e > first for s, e in own)
+            ):
+                answer[day] = text
+                continue
+            kept: tuple[list[int], list[int], list[str]] = ([], [], [])
+            for start, wall, said in zip(starts, walls, codes, strict=True):
+                if start < past:
+                    continue
+                kept[0].append(start)
+                kept[1].append(wall)
+                kept[2].append(
+                    "".join(
+                        "0" if code == "0"
+                        else "1" if any(s < start + minutes and e > start for s, e in own)
+                        else "2" if minutes > minutes_left
+                        else "3" if start < earliest
+                        else code
+                        for minutes, code in zip(self.durations, said, strict=True)
+                    )
+                )  # fmt: skip
+            if kept[0]:
+                answer[day] = slots_json(*kept, list(self.durations))[day]
+        return answer
+
+
+class _Grids:
+    """The grids this process has made, the latest used kept (a few hundred: departments times services and spans)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: OrderedDict[tuple[Any, ...], Grid] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], signature: str) -> Grid | None:
+        """The grid made for `key`'s cells as they are now (`signature`), or None."""
+        grid = self.kept.get(key)
+        if grid is None or grid.signature != signature:
+            return None
+        self.kept.move_to_end(key)
+        return grid
+
+    def put(self, key: tuple[Any, ...], grid: Grid) -> None:
+        """Keep `grid` for `key` (in place of an older one), the least recently used dropped past the size."""
+        self.kept[key] = grid
+        self.kept.move_to_end(key)
+        while len(self.kept) > self.size:
+            self.kept.popitem(last=False)
+
+
+GRIDS = _Grids(256)
+
+
+async def _from_grid(  # noqa: PLR0913 - the parts of one read
+    conn: asyncpg.Connection, key: tuple[Any, ...], recipient: uuid.UUID, days: tuple[int, int], *,
+    left: dict[int, int], limits: Bounds,
+) -> tuple[frozenset[int], dict[int, str]]:  # fmt: skip
+    """The open days and each day's starts for `recipient`, from the department's grid (made when its cells changed).
+
+    `key`: the municipality, department, zone, the cells' span, the service's lengths, units and buffers, and the
+    grid's minutes; `days`: the first and last day the cells' walls fall on.
+    """
+    municipality, department, zone, start, end, durations, units, before, after, grid_minutes = key
+    check = await conn.fetchrow(CHECK, municipality, department, zone, start, end, recipient, _NOT_MOVING)
+    assert check is not None  # noqa: S101 - one row always
+    grid = GRIDS.get(key, check["signature"])
+    if grid is None:
+        row = await conn.fetchrow(PLAIN, municipality, department, zone, start, end, list(durations), units, before,
+                                  after, grid_minutes, list(range(days[0], days[1] + 1)))  # fmt: skip
+        assert row is not None  # noqa: S101 - one row always
+        grid = Grid(row, durations)
+        GRIDS.put(key, grid)
+    own = list(zip(check["own_starts"], check["own_ends"], strict=True))
+    return grid.open_days, grid.apply(own, left, limits)
 
 
 STATUSES = ("", "yours", "no_hours", "too_soon", "free", "busy")  # by the digit `free_slots` gives a length

@@ -333,6 +333,44 @@ async def test_availability_shows_free_busy_and_yours(
     assert slots[at(day, 11).isoformat()] == {60: "free"}
 
 
+async def test_free_times_read_again_see_every_change_to_the_cells(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    """A department's grid is made once and kept (`booking.free_slots.GRIDS`) while its cells stay as they are: a
+    booking, a cancellation and a change of staffing or hours must each show in the very next read."""
+    service = await service_of(db_session, world.departments["d1"])
+    day = bookable_day()
+    params = {"recipient_id": str(world.people["other_recipient"]), "service_id": str(service.id),
+              "from": day.isoformat(), "to": day.isoformat()}  # fmt: skip
+
+    async def statuses() -> dict[str, str]:
+        await _as(client, app, settings, world, "other_recipient")
+        answer = (await client.get("/api/v1/availability", params=params)).json()
+        return {s["start"]: s["lengths"][0]["status"] for s in answer["days"][0]["slots"]}
+
+    before = await statuses()
+    assert before[at(day, 10).isoformat()] == before[at(day, 13).isoformat()] == "free"
+    assert await statuses() == before  # read again with nothing changed: the same answer (from the kept grid)
+    await _as(client, app, settings, world, "recipient")
+    booked = await _book(client, world, service.id, at(day, 10).isoformat())
+    assert booked.status_code == 201
+    assert (await statuses())[at(day, 10).isoformat()] == "busy"
+    await _as(client, app, settings, world, "recipient")
+    cancelled = await client.post(f"/api/v1/bookings/{booked.json()['id']}/cancel")
+    assert cancelled.json()["status"] == "cancelled", cancelled.text
+    assert await statuses() == before
+    # Hours change outside any booking: the quarter from 13:00 closed.
+    cells = CapacityCell.department_id == world.departments["d1"]
+    await db_session.execute(
+        update(CapacityCell).where(cells, CapacityCell.starts_at == at(day, 13)).values(capacity=0)
+    )
+    await db_session.flush()
+    after = await statuses()
+    assert at(day, 13).isoformat() not in after  # closed: no start there any more
+    assert at(day, 12, 45).isoformat() not in after  # its hour would run into the closed quarter
+    assert after[at(day, 10).isoformat()] == "free"
+
+
 async def test_roster_and_assignment_never_double_books_staff(
     client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
 ) -> None:

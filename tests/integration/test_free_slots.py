@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -29,7 +30,7 @@ from booking.availability import (
     grid_cells_of,
     own_minutes,
 )
-from booking.free_slots import slots_json
+from booking.free_slots import ANY_LEFT, ANY_TIME, Grid, slots_json
 from core.settings import Settings
 from tests.unit.test_free_times import scenes
 
@@ -81,6 +82,29 @@ def in_sql(
     return {day: json.loads(slots) for day, slots in found.items()}
 
 
+def via_grid(
+    db: Database, *, cells: list[LedgerCell], own: list[tuple[datetime, datetime]], visit: Visit,
+    policy: rules.Policy, minutes_left: Mapping[date, int], now: datetime,
+) -> dict[int, Any]:  # fmt: skip
+    """The department's grid as `PLAIN` asks `free_slots` for it (no one's own, every day, no time bounds), then the
+    recipient's parts put in by `Grid.apply`, as the API's availability does for every read but a move's."""
+    grid = grid_cells_of(cells, policy)
+    numbers = [day_number(d) for d in minutes_left]
+    walls = [c.local // (24 * 60) for c in grid if c.local is not None]
+    every_day = list(range(min(numbers + walls), max(numbers + walls) + 1))
+    durations = tuple(sorted(visit.durations))
+    rows = db.fetch(
+        FREE_SLOTS, [c.start for c in grid], [c.local for c in grid], [c.free_units for c in grid], [], [],
+        list(durations), visit.staff_units, visit.buffer_before, visit.buffer_after, policy.grid_minutes,
+        -ANY_TIME, -ANY_TIME, ANY_TIME, every_day, [ANY_LEFT] * len(every_day),
+    )  # fmt: skip
+    plain = {"signature": "", "open_days": [], "starts": [r["start"] for r in rows], "walls": [r["wall"] for r in rows],
+             "codes": [r["codes"] for r in rows]}  # fmt: skip
+    left = {day_number(d): minutes for d, minutes in minutes_left.items()}
+    found = Grid(plain, durations).apply(own_minutes(own), left, bounds(policy, now))
+    return {day: json.loads(slots) for day, slots in found.items()}
+
+
 def in_python(days: Mapping[date, list[Slot]]) -> dict[int, Any]:
     """`grid_free_times`' answer as the API used to encode it (`SlotRead`: start, then each length and status)."""
     return {
@@ -97,6 +121,51 @@ def in_python(days: Mapping[date, list[Slot]]) -> dict[int, Any]:
 @given(scene=scenes())
 def test_free_slots_in_sql_equal_grid_free_times(database: Database, scene: dict[str, Any]) -> None:
     assert in_sql(database, **scene) == in_python(free_times(**scene))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scene=scenes())
+def test_the_department_grid_with_the_recipients_parts_put_in_equals_free_slots(
+    database: Database, scene: dict[str, Any]
+) -> None:
+    assert via_grid(database, **scene) == in_sql(database, **scene)
+    # The same cells for a recipient with nothing booked and minutes to spare: most days are then the grid's as it is.
+    light = scene | {"own": [], "minutes_left": dict.fromkeys(scene["minutes_left"], 600)}
+    assert via_grid(database, **light) == in_sql(database, **light)
+
+
+def _open_day(**change: Any) -> dict[str, Any]:
+    """Two days open 08-16 in Oslo (one unit a quarter, one quarter full), seen at 07:00 on the first: a scene whose
+    days the grid answers as they are unless `change` (own visits, minutes left, notice, now) touches them."""
+    oslo = ZoneInfo("Europe/Oslo")
+    day = date(2027, 6, 14)
+    cells = [LedgerCell(at, at + timedelta(minutes=15), 0 if at.hour == 11 and at.minute == 0 else 1)
+             for offset in range(2)
+             for at in (datetime.combine(day + timedelta(days=offset), time(8), tzinfo=oslo) + timedelta(minutes=15 * i)
+                        for i in range(32))]  # fmt: skip
+    scene = {"cells": cells, "own": [], "visit": Visit((30, 60), 1, 0, 0),
+             "policy": rules.Policy(oslo, 15, 14, 0, 24), "minutes_left": {day: 600, day + timedelta(days=1): 600},
+             "now": datetime.combine(day, time(7), tzinfo=oslo)}  # fmt: skip
+    return scene | change
+
+
+@pytest.mark.parametrize(
+    "scene",
+    [
+        pytest.param(_open_day(), id="untouched"),
+        pytest.param(_open_day(policy=rules.Policy(ZoneInfo("Europe/Oslo"), 15, 14, 2, 24)), id="notice-into-the-day"),
+        pytest.param(_open_day(now=datetime(2027, 6, 14, 9, 7, tzinfo=ZoneInfo("Europe/Oslo"))), id="day-begun"),
+        pytest.param(_open_day(own=[(datetime(2027, 6, 15, 12, tzinfo=ZoneInfo("Europe/Oslo")),
+                                     datetime(2027, 6, 15, 12, 30, tzinfo=ZoneInfo("Europe/Oslo")))]), id="own-visit"),
+        pytest.param(_open_day(minutes_left={date(2027, 6, 14): 45, date(2027, 6, 15): 600}), id="minutes-short"),
+        pytest.param(_open_day(policy=rules.Policy(ZoneInfo("Europe/Oslo"), 15, 0, 0, 24)), id="horizon-today"),
+    ],
+)  # fmt: skip
+def test_each_of_the_recipients_parts_changes_the_grids_days(database: Database, scene: dict[str, Any]) -> None:
+    """Hypothesis' scenes rarely leave a whole day untouched; these take each part alone onto one that is."""
+    found = via_grid(database, **scene)
+    assert found == in_sql(database, **scene)
+    assert found  # something is offered: the comparison is not of two empty answers
 
 
 def test_a_scene_with_nothing_open_has_no_days(database: Database) -> None:

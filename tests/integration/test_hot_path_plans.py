@@ -2,8 +2,8 @@
 
 Each test seeds what makes a wrong plan expensive (a long history of past visits; other municipalities' and
 departments' cells), has PostgreSQL plan the very statement (`availability.CELLS` and `OWN` are read by both
-`load_free_times` and the API's `free_slots.FREE`) for its values, and reads the index the plan names and the
-condition it gives that index.
+`load_free_times` and the API's `free_slots.FREE`, `CHECK` and `PLAIN`) for its values, and reads the index the plan
+names and the condition it gives that index.
 """
 
 from __future__ import annotations
@@ -196,3 +196,24 @@ async def test_free_times_read_the_decisions_periods_by_their_index_from_the_mun
         assert scan.get("Index Name") == "uq_allocation_period_start", (scans is api, scan)
         assert "municipality_id" in scan["Index Cond"], scan
         assert "period_start" in scan["Index Cond"], scan  # from a month back, not the decision's whole past
+
+
+async def test_the_grids_check_reads_the_cells_and_own_visits_through_their_indexes(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    """`free_slots.CHECK` runs on every read of free times (the grid kept or not): it must stay flat as well."""
+    department, recipient = await _history(db_session, settings)
+    neighbour = select(Department.id).where(Department.municipality_id == department.municipality_id,
+                                            Department.id != department.id)  # fmt: skip
+    other = await open_department(db_session, (await db_session.scalars(neighbour)).first())
+    await db_session.execute(MORE_CELLS, {"municipality": other.municipality_id, "department": other.id})
+    await db_session.execute(text("ANALYZE capacity_cell"))
+    now = utcnow()
+
+    scans = await _driver_scans(db_session, free_slots.CHECK, department.municipality_id, department.id, "Europe/Oslo",
+                                now, now + timedelta(days=15), recipient, uuid.UUID(int=0))  # fmt: skip
+
+    by_index = {node.get("Index Name"): node for node in scans}
+    assert set(by_index) == {"uq_capacity_cell_start", "no_overlap_per_recipient"}, json.dumps(scans, indent=1)
+    assert "department_id" in by_index["uq_capacity_cell_start"]["Index Cond"]
+    assert "&&" in by_index["no_overlap_per_recipient"]["Index Cond"]
