@@ -87,35 +87,35 @@ WHERE s.id = $1 AND s.municipality_id = $2
     longest=rules.LONGEST_PERIOD_DAYS,
 )
 
+# `free_slots` over the cells of a CTE `cell`, as CTE `found`; and the answer's columns, from both.
+_FOUND = """found AS (
+    SELECT f.start, f.wall, f.codes
+      FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
+                      (SELECT array_agg(wall ORDER BY start) FROM cell),
+                      (SELECT array_agg(free ORDER BY start) FROM cell),
+                      {rest}) AS f
+)"""
+_ANSWER = """ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
+       ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
+       ARRAY(SELECT codes FROM found) AS codes"""
+_SPAN = {"municipality": "$1", "department": "$2", "zone": "$3", "start": "$4", "end": "$5"}
+# The cells as they are, nothing given back.
+_CELLS_AS_THEY_ARE = CELLS.format(**_SPAN, back_start="NULL", back_end="NULL", back_units="0")
+
 # The cells (`availability.CELLS`) and the recipient's own visits (`availability.OWN`), and `free_slots` over both.
 # $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span, $6-$8 the span given back and its units, $9
 # recipient, $10 the booking moved (or the zero id), $11-$15 the service (durations, units, buffers) and the grid,
 # $16 past, $17 earliest, $18 the last day, $19 and $20 the days with a decision and the minutes left on each.
 FREE = f"""
-WITH cell AS ({
-    CELLS.format(
-        municipality="$1",
-        department="$2",
-        zone="$3",
-        start="$4",
-        end="$5",
-        back_start="$6",
-        back_end="$7",
-        back_units="$8",
+WITH cell AS ({CELLS.format(**_SPAN, back_start="$6", back_end="$7", back_units="$8")}
+), own AS ({OWN.format(municipality="$1", recipient="$9", start="$4", end="$5", moving="$10")}
+), {
+    _FOUND.format(
+        rest="(SELECT array_agg(s) FROM own), (SELECT array_agg(e) FROM own), $11, $12, $13, $14, $15, "
+        "$16, $17, $18, $19, $20"
     )
 }
-), own AS ({OWN.format(municipality="$1", recipient="$9", start="$4", end="$5", moving="$10")}
-), found AS (
-    SELECT f.start, f.wall, f.codes
-      FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
-                      (SELECT array_agg(wall ORDER BY start) FROM cell),
-                      (SELECT array_agg(free ORDER BY start) FROM cell),
-                      (SELECT array_agg(s) FROM own), (SELECT array_agg(e) FROM own),
-                      $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) AS f
-)
-SELECT ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
-       ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
-       ARRAY(SELECT codes FROM found) AS codes
+SELECT {_ANSWER}
 """  # noqa: S608 - the fragments are constants; the values are parameters
 
 ANY_TIME = 2**62  # `PLAIN`'s past, notice and horizon: none
@@ -126,21 +126,10 @@ ANY_LEFT = 2**31 - 1  # `PLAIN`'s minutes left on every day: enough for any leng
 # moves it), so a department's grid computed once (`PLAIN`) is good for every read that finds its signature.
 _SIGNATURE = """(SELECT count(*) || ':' || coalesce(sum(hashint8extended(start * 65536 + free, 0)), 0) FROM cell)"""
 
-# The cells' signature and the recipient's own visits: what a read of a department's grid already made (`_Grids`)
-# needs. $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span, $6 recipient.
+# The cells' signature and the recipient's own visits: what a read of a department's grid already made (`GRIDS`)
+# needs. $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span, $6 recipient, $7 the zero id.
 CHECK = f"""
-WITH cell AS ({
-    CELLS.format(
-        municipality="$1",
-        department="$2",
-        zone="$3",
-        start="$4",
-        end="$5",
-        back_start="NULL",
-        back_end="NULL",
-        back_units="0",
-    )
-}
+WITH cell AS ({_CELLS_AS_THEY_ARE}
 ), own AS ({OWN.format(municipality="$1", recipient="$6", start="$4", end="$5", moving="$7")}
 )
 SELECT {_SIGNATURE} AS signature, ARRAY(SELECT s FROM own ORDER BY s) AS own_starts,
@@ -148,35 +137,17 @@ SELECT {_SIGNATURE} AS signature, ARRAY(SELECT s FROM own ORDER BY s) AS own_sta
 """  # noqa: S608 - the fragments are constants; the values are parameters
 
 # The department's grid for everyone: `free_slots` with no own visits, every day of the span open to every length,
-# nothing passed or too soon (`_apply` puts the recipient's in). With the signature of the cells it read.
+# nothing passed or too soon (`Grid.apply` puts the recipient's in). With the signature of the cells it read.
 # $1-$5 as CHECK's, $6-$10 the service (durations, units, buffers) and the grid, $11 the days of the span.
-PLAIN = f"""
-WITH cell AS ({
-    CELLS.format(
-        municipality="$1",
-        department="$2",
-        zone="$3",
-        start="$4",
-        end="$5",
-        back_start="NULL",
-        back_end="NULL",
-        back_units="0",
-    )
-}
-), found AS (
-    SELECT f.start, f.wall, f.codes
-      FROM free_slots((SELECT array_agg(start ORDER BY start) FROM cell),
-                      (SELECT array_agg(wall ORDER BY start) FROM cell),
-                      (SELECT array_agg(free ORDER BY start) FROM cell),
-                      CAST('{{}}' AS bigint[]), CAST('{{}}' AS bigint[]), $6, $7, $8, $9, $10,
-                      {-ANY_TIME}, {-ANY_TIME}, {ANY_TIME}, $11,
-                      array_fill({ANY_LEFT}, ARRAY[cardinality(CAST($11 AS bigint[]))])) AS f
+_NO_ONE = (  # `free_slots`' arguments after the cells for no one: no own visits, no bounds, every day's minutes
+    f"CAST('{{}}' AS bigint[]), CAST('{{}}' AS bigint[]), $6, $7, $8, $9, $10, {-ANY_TIME}, {-ANY_TIME}, {ANY_TIME}, "
+    f"$11, array_fill({ANY_LEFT}, ARRAY[cardinality(CAST($11 AS bigint[]))])"
 )
-SELECT {_SIGNATURE} AS signature,
-       ARRAY(SELECT DISTINCT div(wall, 1440) FROM cell WHERE wall IS NOT NULL) AS open_days,
-       ARRAY(SELECT start FROM found) AS starts, ARRAY(SELECT wall FROM found) AS walls,
-       ARRAY(SELECT codes FROM found) AS codes
-"""  # noqa: S608 - the fragments are constants; the values are parameters
+PLAIN = f"""
+WITH cell AS ({_CELLS_AS_THEY_ARE}
+), {_FOUND.format(rest=_NO_ONE)}
+SELECT {_SIGNATURE} AS signature, {_ANSWER}
+"""
 
 READ_LOGGED = """
 INSERT INTO audit_entry (municipality_id, actor_person_id, actor_token_id, subject_person_id, action, object_type,
