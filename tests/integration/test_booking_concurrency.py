@@ -273,6 +273,65 @@ async def test_book_cancel_and_move_racing_keep_ledger_and_bookings_in_agreement
     await _agree(engine)
 
 
+@pytest.mark.parametrize("run", range(RUNS))
+async def test_free_times_read_while_bookings_commit_never_offer_a_booked_time(
+    run: int, engine: AsyncEngine, committed_url: str, settings: Settings
+) -> None:
+    """Each API process keeps a department's grid while its cells' signature stays the same (`free_slots.GRIDS`).
+
+    Twelve recipients book twelve half hours of a one-staff day while four others read the day's free times over and
+    over: every read sent after a booking was answered must show that half hour busy, and a read after all of them
+    must show every one busy. (A grid kept past a change would answer with the time free.)
+    """
+    scene = await _scene(engine, settings, recipients=16, capacity=1, minutes=600)
+    own, headers = await _clients(settings, committed_url, scene)
+    bookers, readers = scene.recipients[:12], scene.recipients[12:]
+    starts = {b: at(scene.day, 8 + i // 2, 30 * (i % 2)).isoformat() for i, b in enumerate(bookers)}
+    answered: dict[str, float] = {}  # a booked start -> when its 201 came back
+    reads: list[tuple[float, dict[str, str]]] = []  # when a read was sent -> the 15-minute status of each start
+    done = asyncio.Event()
+
+    async with http_client(create_app(own)) as client:
+
+        async def read(reader: uuid.UUID) -> dict[str, str]:
+            params = {"recipient_id": str(reader), "service_id": str(scene.service_id),
+                      "from": scene.day.isoformat(), "to": scene.day.isoformat()}  # fmt: skip
+            response = await _retrying(client, "GET", "/api/v1/availability", params=params, headers=headers[reader])
+            assert response.status_code == 200, response.text
+            slots = response.json()["days"][0]["slots"]
+            return {s["start"]: {x["minutes"]: x["status"] for x in s["lengths"]}[15] for s in slots}
+
+        async def keep_reading(reader: uuid.UUID) -> None:
+            while not done.is_set():
+                sent = time.monotonic()
+                reads.append((sent, await read(reader)))
+
+        async def book(booker: uuid.UUID) -> None:
+            await asyncio.sleep(random.random() / 5)  # noqa: S311 - spread over the reads, not secrecy
+            response = await _post_retrying(client, "/api/v1/bookings", json={
+                "recipient_id": str(booker), "service_id": str(scene.service_id), "start": starts[booker], "minutes": 30,
+            }, headers={**headers[booker], "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+            assert response.status_code == 201, response.text
+            answered[starts[booker]] = time.monotonic()
+
+        async def all_booked() -> None:
+            await asyncio.gather(*(book(b) for b in bookers))
+            done.set()
+
+        await asyncio.gather(all_booked(), *(keep_reading(r) for r in readers))
+        last = await read(readers[0])
+
+    checked = 0
+    for sent, statuses in reads:
+        for start, at_ in answered.items():
+            if at_ < sent:
+                assert statuses[start] == "busy", (start, statuses[start])
+                checked += 1
+    assert checked > 0  # some reads did come after some bookings
+    assert all(last[start] == "busy" for start in starts.values()), last
+    await _agree(engine)
+
+
 async def _admin_headers(settings: Settings, engine: AsyncEngine, scene: Scene) -> dict[str, str]:
     """A department administrator of the scene, signed in."""
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
