@@ -323,11 +323,7 @@ class Grid:
             if minutes_left is None or day > last_day:
                 continue
             first, last = starts[0], starts[-1] + self.longest
-            if (
-                starts[0] >= earliest
-                and self.longest <= minutes_left
-                and not any(s < last and e > first for s, e in own)
-            ):
+            if first >= earliest and self.longest <= minutes_left and not any(s < last and e > first for s, e in own):
                 answer[day] = text
                 continue
             kept: tuple[list[int], list[int], list[str]] = ([], [], [])
