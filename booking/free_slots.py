@@ -8,12 +8,14 @@ answers with. Python keeps what is per recipient and small: access, the decision
 (`availability.allowances_of`, the same code as the ORM's), and the envelope.
 
 After the caller's statement, `CONTEXT` (the service, department, access facts, the booking being moved and the
-recipient's decisions). Then, for a move, `FREE` (cells, own bookings and `free_slots` at once, the moved visit's
-span given back). Every other read takes the department's grid as it is for everyone (`Grid`: `free_slots` with no
-one's own visits, minutes or notice), made once by `PLAIN` and kept in the process (`GRIDS`) while the cells stay as
-they were: `CHECK` reads the cells' signature (their count and a hash sum of each one's start and free units) with
-the recipient's own visits, and `Grid.apply` puts in what is theirs. The grid was PostgreSQL's largest cost of a read
-(about 3 ms of its 3.8); a read whose cells are unchanged costs it about 0.4 ms (`bench.rush`, `cost_availability_*`).
+recipient's decisions). Then, for a move (or a service whose buffers and lengths pass `REACH_MINUTES`), `FREE`: cells,
+own bookings and `free_slots` at once, the moved visit's span given back. Every other read takes the department's
+grid as it is for everyone (`DayGrid`: `free_slots` with no one's own visits, minutes or notice), kept a local day at
+a time in the process (`GRIDS`) while the cells of the UTC days around it stay as they were: `CHECK` reads each UTC
+day's signature (the count of its open cells and a hash sum of each one's start and free units) with the recipient's
+own visits, `PLAIN` makes again only the days whose signatures moved, and `apply` puts in what is the recipient's.
+The grid was PostgreSQL's largest cost of a read (about 3 ms of its 3.8); a read whose cells are unchanged costs it
+about 0.5 ms, and a booking makes again the five days around its date, not fourteen (`bench.rush`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -121,33 +123,47 @@ SELECT {_ANSWER}
 ANY_TIME = 2**62  # `PLAIN`'s past, notice and horizon: none
 ANY_LEFT = 2**31 - 1  # `PLAIN`'s minutes left on every day: enough for any length
 
-# The cells' state as one value: their count and a sum of a hash of each open cell's start and free units. Two
-# reads with the same signature saw the same cells (a booking, a cancellation, an opening-hours or staffing change
-# moves it), so a department's grid computed once (`PLAIN`) is good for every read that finds its signature.
-_SIGNATURE = """(SELECT count(*) || ':' || coalesce(sum(hashint8extended(start * 65536 + free, 0)), 0) FROM cell)"""
+# The cells' state, a UTC day at a time: their count and a sum of a hash of each open cell's start and free units.
+# Two reads that find a day with the same signature saw the same cells on it (a booking, a cancellation, an
+# opening-hours or staffing change moves it). A local day's starts depend on the cells of the UTC days around it
+# (`NEIGHBOURS`), so its grid is kept under their signatures. UTC days, not local ones: a cell's local time costs a
+# time zone conversion, and a read with its grid kept needs none.
+_SIGNED = """signed AS (
+    SELECT div(start, 1440) AS day, count(*) || ':' || sum(hashint8extended(start * 65536 + free, 0)) AS signature
+      FROM cell GROUP BY 1
+)"""
+_SIGNATURES = """ARRAY(SELECT day FROM signed ORDER BY day) AS days,
+       ARRAY(SELECT signature FROM signed ORDER BY day) AS signatures"""
 
-# The cells' signature and the recipient's own visits: what a read of a department's grid already made (`GRIDS`)
-# needs. $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span, $6 recipient, $7 the zero id.
+# The days' signatures and the recipient's own visits: what a read of the grid already kept (`GRIDS`) needs.
+# $1 municipality, $2 department, $3 zone, $4 and $5 the cells' span (whole UTC days), $6 recipient, $7 the zero id.
 CHECK = f"""
 WITH cell AS ({_CELLS_AS_THEY_ARE}
 ), own AS ({OWN.format(municipality="$1", recipient="$6", start="$4", end="$5", moving="$7")}
-)
-SELECT {_SIGNATURE} AS signature, ARRAY(SELECT s FROM own ORDER BY s) AS own_starts,
-       ARRAY(SELECT e FROM own ORDER BY s) AS own_ends
+), {_SIGNED}
+SELECT {_SIGNATURES}, ARRAY(SELECT s FROM own ORDER BY s) AS own_starts, ARRAY(SELECT e FROM own ORDER BY s) AS own_ends
 """  # noqa: S608 - the fragments are constants; the values are parameters
 
 # The department's grid for everyone: `free_slots` with no own visits, every day of the span open to every length,
-# nothing passed or too soon (`Grid.apply` puts the recipient's in). With the signature of the cells it read.
-# $1-$5 as CHECK's, $6-$10 the service (durations, units, buffers) and the grid, $11 the days of the span.
+# nothing passed or too soon (`apply` puts the recipient's in), with the signatures of the days it read and the local
+# days with open cells. $1-$5 as CHECK's, $6-$10 the service (durations, units, buffers) and the grid, $11 the days
+# of the span.
 _NO_ONE = (  # `free_slots`' arguments after the cells for no one: no own visits, no bounds, every day's minutes
     f"CAST('{{}}' AS bigint[]), CAST('{{}}' AS bigint[]), $6, $7, $8, $9, $10, {-ANY_TIME}, {-ANY_TIME}, {ANY_TIME}, "
     f"$11, array_fill({ANY_LEFT}, ARRAY[cardinality(CAST($11 AS bigint[]))])"
 )
 PLAIN = f"""
 WITH cell AS ({_CELLS_AS_THEY_ARE}
-), {_FOUND.format(rest=_NO_ONE)}
-SELECT {_SIGNATURE} AS signature, {_ANSWER}
+), {_FOUND.format(rest=_NO_ONE)}, {_SIGNED}
+SELECT {_SIGNATURES}, {_ANSWER}
 """
+
+# A local day's starts reach the cells of the local days either side (a buffer before midnight, a visit past it) as
+# long as a buffer, and a visit with its buffer after, are shorter than the shortest day (`REACH_MINUTES`); and a local
+# day lies within the UTC day of its date and the ones either side (UTC offsets run from -12 to +14 hours). So a local
+# day's starts depend on the cells of the UTC days two either side of its date's.
+NEIGHBOURS = 2
+REACH_MINUTES = 23 * 60
 
 READ_LOGGED = """
 INSERT INTO audit_entry (municipality_id, actor_person_id, actor_token_id, subject_person_id, action, object_type,
@@ -263,18 +279,23 @@ async def _free(  # noqa: PLR0913 - the parts of one query, keyword-only
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=policy.zone) + timedelta(days=1)
     numbers = [day_number(day) for day in allowances]
     limits = bounds(policy, now)
-    if moving is None:  # the department's grid, made once for its cells as they are, with the recipient's put in
-        key = (principal.municipality_id, department_id, policy.zone.key, start, end, tuple(durations), units, before,
-               after, policy.grid_minutes)  # fmt: skip
+    kept = None
+    if moving is None and before + max(durations, default=0) + after < REACH_MINUTES:
+        # The department's grid, kept a day at a time while the cells stay as they were, with the recipient's put in.
+        key = (principal.municipality_id, department_id, policy.zone.key, tuple(durations), units, before, after,
+               policy.grid_minutes)  # fmt: skip
         left = {number: allowance.left for number, allowance in zip(numbers, allowances.values(), strict=True)}
-        span = (day_number(first) - 1, day_number(last) + 2)  # every day the cells' walls fall on (in the key: start)
-        opened, slots = await _from_grid(conn, key, asked.recipient_id, span, left=left, limits=limits)
+        wanted = [number for number in numbers if number <= limits.last_day]
+        if wanted:
+            kept = await _from_grid(conn, key, asked.recipient_id, wanted, left=left, limits=limits)
+    if kept is not None:
+        opened, slots = kept
     else:  # a move gives its own span back to the cells: a grid of its own, computed for this read alone
-        back = (moving.span_start, moving.span_end, moving.staff_units)
+        back = (moving.span_start, moving.span_end, moving.staff_units) if moving is not None else (None, None, 0)
         row = await conn.fetchrow(
             FREE, principal.municipality_id, department_id, policy.zone.key, start, end, *back, asked.recipient_id,
-            moving.id, durations, units, before, after, policy.grid_minutes, *limits, numbers,
-            [allowance.left for allowance in allowances.values()],
+            moving.id if moving is not None else _NOT_MOVING, durations, units, before, after, policy.grid_minutes,
+            *limits, numbers, [allowance.left for allowance in allowances.values()],
         )  # fmt: skip
         assert row is not None  # noqa: S101 - one row always
         opened = frozenset(row["open_days"])
@@ -285,84 +306,103 @@ async def _free(  # noqa: PLR0913 - the parts of one query, keyword-only
     ]
 
 
-class Grid:
-    """A department's free times for one service and span as its cells were (`PLAIN`), before any recipient's own.
+class DayGrid(NamedTuple):
+    """One local day of a department's grid for one service, as its cells and its neighbours' were, for no one.
 
-    Each start's lengths are 0 (the span leaves the open hours), 4 (free) or 5 (busy); `days` holds each local day's
-    starts with their JSON already written, which most days of most reads answer with as they are (`apply`).
+    Each start's lengths are 0 (the span leaves the open hours), 4 (free) or 5 (busy), a digit each; `text` is the
+    day's starts as the API's JSON, which most reads answer with as it is (`apply`).
     """
 
-    __slots__ = ("days", "durations", "longest", "open_days", "signature")
+    signature: tuple[str | None, ...]  # the signatures of the UTC days around it (`signature_of`)
+    opened: bool  # a cell of the day is open
+    starts: list[int]
+    walls: list[int]
+    codes: list[str]
+    text: str
 
-    def __init__(self, row: Mapping[str, Any], durations: tuple[int, ...]) -> None:
-        """The grid `PLAIN` answered, for the service's lengths in `durations`' order."""
-        self.signature: str = row["signature"]
-        self.open_days = frozenset(row["open_days"])
-        self.durations = durations
-        self.longest = max(durations, default=0)
-        texts = slots_json(row["starts"], row["walls"], row["codes"], list(durations))
-        found: dict[int, tuple[list[int], list[int], list[str]]] = {}
-        for start, wall, codes in zip(row["starts"], row["walls"], row["codes"], strict=True):
-            day = found.setdefault(wall // _DAY, ([], [], []))
-            day[0].append(start)
-            day[1].append(wall)
-            day[2].append(codes)
-        self.days = {day: (*found[day], texts[day]) for day in found}
 
-    def apply(self, own: list[tuple[int, int]], left: dict[int, int], limits: Bounds) -> dict[int, str]:
-        """Each day's starts for a recipient, as `free_slots` gives them with the recipient's parts.
+def signature_of(signatures: Mapping[int, str], day: int) -> tuple[str | None, ...]:
+    """What a local day's grid depends on: the signatures of the cells of the UTC days around its date's."""
+    return tuple(signatures.get(day + k) for k in range(-NEIGHBOURS, NEIGHBOURS + 1))
 
-        Those are their own visits (yours), the minutes left on each day (no_hours; a day not in `left` has no
-        decision and no starts), the notice (too_soon), the past and the horizon. A day none of that touches is the
-        grid's as it is; the others are worked out start by start.
-        """
-        past, earliest, last_day = limits
-        answer: dict[int, str] = {}
-        for day, (starts, walls, codes, text) in self.days.items():
-            minutes_left = left.get(day)
-            if minutes_left is None or day > last_day:
+
+def day_grids(row: Mapping[str, Any], durations: tuple[int, ...], days: Iterable[int]) -> dict[int, DayGrid]:
+    """`days` of a grid `free_slots` answered for no one (`PLAIN`), each under the signatures the row read."""
+    signatures = dict(zip(row["days"], row["signatures"], strict=True))
+    opened = frozenset(row["open_days"])
+    texts = slots_json(row["starts"], row["walls"], row["codes"], list(durations))
+    found: dict[int, tuple[list[int], list[int], list[str]]] = {}
+    for start, wall, codes in zip(row["starts"], row["walls"], row["codes"], strict=True):
+        day = found.setdefault(wall // _DAY, ([], [], []))
+        day[0].append(start)
+        day[1].append(wall)
+        day[2].append(codes)
+    return {
+        day: DayGrid(
+            signature_of(signatures, day), day in opened, *found.get(day, ([], [], [])), texts.get(day, _NOTHING)
+        )
+        for day in days
+    }
+
+
+def apply(
+    days: Mapping[int, DayGrid], durations: tuple[int, ...], own: list[tuple[int, int]], left: Mapping[int, int],
+    limits: Bounds,
+) -> dict[int, str]:  # fmt: skip
+    """Each day's starts for a recipient, as `free_slots` gives them with the recipient's parts.
+
+    Those are their own visits (yours), the minutes left on each day (no_hours; a day not in `left` has no decision
+    and no starts), the notice (too_soon), the past and the horizon. A day none of that touches is the grid's as it
+    is; the others are worked out start by start.
+    """
+    past, earliest, last_day = limits
+    longest = max(durations, default=0)
+    answer: dict[int, str] = {}
+    for day, (_, _, starts, walls, codes, text) in days.items():
+        minutes_left = left.get(day)
+        if minutes_left is None or day > last_day or not starts:
+            continue
+        first, last = starts[0], starts[-1] + longest
+        if first >= earliest and longest <= minutes_left and not any(s < last and e > first for s, e in own):
+            answer[day] = text
+            continue
+        kept: tuple[list[int], list[int], list[str]] = ([], [], [])
+        for start, wall, said in zip(starts, walls, codes, strict=True):
+            if start < past:
                 continue
-            first, last = starts[0], starts[-1] + self.longest
-            if first >= earliest and self.longest <= minutes_left and not any(s < last and e > first for s, e in own):
-                answer[day] = text
-                continue
-            kept: tuple[list[int], list[int], list[str]] = ([], [], [])
-            for start, wall, said in zip(starts, walls, codes, strict=True):
-                if start < past:
-                    continue
-                kept[0].append(start)
-                kept[1].append(wall)
-                kept[2].append(
-                    "".join(
-                        "0" if code == "0"
-                        else "1" if any(s < start + minutes and e > start for s, e in own)
-                        else "2" if minutes > minutes_left
-                        else "3" if start < earliest
-                        else code
-                        for minutes, code in zip(self.durations, said, strict=True)
-                    )
-                )  # fmt: skip
-            if kept[0]:
-                answer[day] = slots_json(*kept, list(self.durations))[day]
-        return answer
+            kept[0].append(start)
+            kept[1].append(wall)
+            kept[2].append(
+                "".join(
+                    "0" if code == "0"
+                    else "1" if any(s < start + minutes and e > start for s, e in own)
+                    else "2" if minutes > minutes_left
+                    else "3" if start < earliest
+                    else code
+                    for minutes, code in zip(durations, said, strict=True)
+                )
+            )  # fmt: skip
+        if kept[0]:
+            answer[day] = slots_json(*kept, list(durations))[day]
+    return answer
 
 
 class _Grids:
-    """The grids this process has made, the latest used kept (a few hundred: departments times services and spans)."""
+    """The days' grids this process has made, the latest used kept (departments times services times days)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.kept: OrderedDict[tuple[Any, ...], Grid] = OrderedDict()
+        self.kept: OrderedDict[tuple[Any, ...], DayGrid] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...], signature: str) -> Grid | None:
-        """The grid made for `key`'s cells as they are now (`signature`), or None."""
+    def get(self, key: tuple[Any, ...], signature: tuple[str | None, ...]) -> DayGrid | None:
+        """The day's grid made for `key`'s cells as they are now (`signature`), or None."""
         grid = self.kept.get(key)
         if grid is None or grid.signature != signature:
             return None
         self.kept.move_to_end(key)
         return grid
 
-    def put(self, key: tuple[Any, ...], grid: Grid) -> None:
+    def put(self, key: tuple[Any, ...], grid: DayGrid) -> None:
         """Keep `grid` for `key` (in place of an older one), the least recently used dropped past the size."""
         self.kept[key] = grid
         self.kept.move_to_end(key)
@@ -370,30 +410,50 @@ class _Grids:
             self.kept.popitem(last=False)
 
 
-GRIDS = _Grids(256)
+GRIDS = _Grids(4096)  # a few MB: fourteen days of a few hundred starts, for each of some three hundred services
 
 
 async def _from_grid(  # noqa: PLR0913 - the parts of one read
-    conn: asyncpg.Connection, key: tuple[Any, ...], recipient: uuid.UUID, days: tuple[int, int], *,
+    conn: asyncpg.Connection, key: tuple[Any, ...], recipient: uuid.UUID, wanted: list[int], *,
     left: dict[int, int], limits: Bounds,
 ) -> tuple[frozenset[int], dict[int, str]]:  # fmt: skip
-    """The open days and each day's starts for `recipient`, from the department's grid (made when its cells changed).
+    """The open days and each wanted day's starts for `recipient`, from the days' grids kept or made again.
 
-    `key`: the municipality, department, zone, the cells' span, the service's lengths, units and buffers, and the
-    grid's minutes; `days`: the first and last day the cells' walls fall on.
+    `key`: the municipality, department, zone, the service's lengths, units and buffers, and the grid's minutes.
+    Only the days around whose dates cells changed since are made again, in one statement over the cells from the
+    first of them to the last and their neighbours (`NEIGHBOURS`).
     """
-    municipality, department, zone, start, end, durations, units, before, after, grid_minutes = key
-    check = await conn.fetchrow(CHECK, municipality, department, zone, start, end, recipient, _NOT_MOVING)
+    municipality, department, zone_key, durations, units, before, after, grid_minutes = key
+    first, last = min(wanted), max(wanted)
+    check = await conn.fetchrow(CHECK, municipality, department, zone_key, _utc_midnight(first - NEIGHBOURS),
+                                _utc_midnight(last + NEIGHBOURS + 1), recipient, _NOT_MOVING)  # fmt: skip
     assert check is not None  # noqa: S101 - one row always
-    grid = GRIDS.get(key, check["signature"])
-    if grid is None:
-        row = await conn.fetchrow(PLAIN, municipality, department, zone, start, end, list(durations), units, before,
-                                  after, grid_minutes, list(range(days[0], days[1] + 1)))  # fmt: skip
+    signatures = dict(zip(check["days"], check["signatures"], strict=True))
+    found: dict[int, DayGrid] = {}
+    missing = []
+    for day in wanted:
+        grid = GRIDS.get((*key, day), signature_of(signatures, day))
+        if grid is None:
+            missing.append(day)
+        else:
+            found[day] = grid
+    if missing:
+        low, high = min(missing), max(missing)
+        row = await conn.fetchrow(PLAIN, municipality, department, zone_key, _utc_midnight(low - NEIGHBOURS),
+                                  _utc_midnight(high + NEIGHBOURS + 1), list(durations), units, before, after,
+                                  grid_minutes, list(range(low - NEIGHBOURS, high + NEIGHBOURS + 1)))  # fmt: skip
         assert row is not None  # noqa: S101 - one row always
-        grid = Grid(row, durations)
-        GRIDS.put(key, grid)
+        for day, grid in day_grids(row, durations, missing).items():  # under the signatures this statement read
+            GRIDS.put((*key, day), grid)
+            found[day] = grid
     own = list(zip(check["own_starts"], check["own_ends"], strict=True))
-    return grid.open_days, grid.apply(own, left, limits)
+    opened = frozenset(day for day, grid in found.items() if grid.opened)
+    return opened, apply(found, durations, own, left, limits)
+
+
+def _utc_midnight(day: int) -> datetime:
+    """The start of a UTC day (days from the grid's epoch)."""
+    return rules.GRID_EPOCH + timedelta(days=day)
 
 
 STATUSES = ("", "yours", "no_hours", "too_soon", "free", "busy")  # by the digit `free_slots` gives a length

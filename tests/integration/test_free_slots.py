@@ -30,7 +30,7 @@ from booking.availability import (
     grid_cells_of,
     own_minutes,
 )
-from booking.free_slots import ANY_LEFT, ANY_TIME, Grid, slots_json
+from booking.free_slots import ANY_LEFT, ANY_TIME, NEIGHBOURS, DayGrid, apply, day_grids, slots_json
 from core.settings import Settings
 from tests.unit.test_free_times import scenes
 
@@ -86,22 +86,26 @@ def via_grid(
     db: Database, *, cells: list[LedgerCell], own: list[tuple[datetime, datetime]], visit: Visit,
     policy: rules.Policy, minutes_left: Mapping[date, int], now: datetime,
 ) -> dict[int, Any]:  # fmt: skip
-    """The department's grid as `PLAIN` asks `free_slots` for it (no one's own, every day, no time bounds), then the
-    recipient's parts put in by `Grid.apply`, as the API's availability does for every read but a move's."""
+    """Each day's grid as `PLAIN` asks `free_slots` for it (no one's own, no time bounds), from the cells of the UTC
+    days around its date only, then the recipient's parts put in by `apply`: as the API's availability does for every
+    read but a move's, a day made again at a time."""
     grid = grid_cells_of(cells, policy)
-    numbers = [day_number(d) for d in minutes_left]
-    walls = [c.local // (24 * 60) for c in grid if c.local is not None]
-    every_day = list(range(min(numbers + walls), max(numbers + walls) + 1))
     durations = tuple(sorted(visit.durations))
-    rows = db.fetch(
-        FREE_SLOTS, [c.start for c in grid], [c.local for c in grid], [c.free_units for c in grid], [], [],
-        list(durations), visit.staff_units, visit.buffer_before, visit.buffer_after, policy.grid_minutes,
-        -ANY_TIME, -ANY_TIME, ANY_TIME, every_day, [ANY_LEFT] * len(every_day),
-    )  # fmt: skip
-    plain = {"signature": "", "open_days": [], "starts": [r["start"] for r in rows], "walls": [r["wall"] for r in rows],
-             "codes": [r["codes"] for r in rows]}  # fmt: skip
+    limits = bounds(policy, now)
+    days: dict[int, DayGrid] = {}
+    for day in (day_number(d) for d in minutes_left if day_number(d) <= limits.last_day):
+        near = range(day - NEIGHBOURS, day + NEIGHBOURS + 1)  # UTC days, as `PLAIN` reads them
+        kept = [c for c in grid if c.start // (24 * 60) in near]
+        rows = db.fetch(
+            FREE_SLOTS, [c.start for c in kept], [c.local for c in kept], [c.free_units for c in kept], [], [],
+            list(durations), visit.staff_units, visit.buffer_before, visit.buffer_after, policy.grid_minutes,
+            -ANY_TIME, -ANY_TIME, ANY_TIME, list(near), [ANY_LEFT] * len(near),
+        )  # fmt: skip
+        plain = {"days": [], "signatures": [], "open_days": [], "starts": [r["start"] for r in rows],
+                 "walls": [r["wall"] for r in rows], "codes": [r["codes"] for r in rows]}  # fmt: skip
+        days |= day_grids(plain, durations, [day])
     left = {day_number(d): minutes for d, minutes in minutes_left.items()}
-    found = Grid(plain, durations).apply(own_minutes(own), left, bounds(policy, now))
+    found = apply(days, durations, own_minutes(own), left, limits)
     return {day: json.loads(slots) for day, slots in found.items()}
 
 
@@ -166,6 +170,25 @@ def test_each_of_the_recipients_parts_changes_the_grids_days(database: Database,
     found = via_grid(database, **scene)
     assert found == in_sql(database, **scene)
     assert found  # something is offered: the comparison is not of two empty answers
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12"])  # UTC+14 and UTC-12
+def test_days_far_from_utc_reach_cells_two_utc_days_off(database: Database, zone: str) -> None:
+    """At UTC+14 a 12-hour buffer before reaches back into the UTC day two before the date's: a day's grid is made
+    from the cells of the UTC days two either side (`NEIGHBOURS`), and with one it fails. UTC-12 is the other end."""
+    here = ZoneInfo(zone)
+    day = date(2027, 6, 14)
+    begin = datetime.combine(day - timedelta(days=1), time(0), tzinfo=here)
+    # Three local days open round the clock, one unit a quarter; two quarters full, each 13 hours from the day.
+    full = {begin + timedelta(hours=11), datetime.combine(day + timedelta(days=1), time(13), tzinfo=here)}
+    cells = [LedgerCell(at, at + timedelta(minutes=15), 0 if at in full else 1)
+             for at in (begin + timedelta(minutes=15 * i) for i in range(3 * 96))]  # fmt: skip
+    visit = Visit((30, 600), 1, 720, 0)  # within REACH_MINUTES, as the API keeps grids for
+    scene: dict[str, Any] = {"cells": cells, "own": [], "visit": visit, "policy": rules.Policy(here, 15, 14, 0, 24),
+             "minutes_left": {day: 2000}, "now": begin - timedelta(days=2)}  # fmt: skip
+    found = via_grid(database, **scene)
+    assert found == in_sql(database, **scene)
+    assert found
 
 
 def test_a_scene_with_nothing_open_has_no_days(database: Database) -> None:
