@@ -410,7 +410,7 @@ class _Grids:
             self.kept.popitem(last=False)
 
 
-GRIDS = _Grids(4096)  # a few MB: fourteen days of a few hundred starts, for each of some three hundred services
+GRIDS = _Grids(2048)  # a day open round the clock is 20 KB (96 starts, three lengths): at most 41 MB a process
 
 
 async def _from_grid(  # noqa: PLR0913 - the parts of one read
