@@ -323,7 +323,7 @@ class DayGrid(NamedTuple):
 
 def signature_of(signatures: Mapping[int, str], day: int) -> tuple[str | None, ...]:
     """What a local day's grid depends on: the signatures of the cells of the UTC days around its date's."""
-    return tuple(signatures.get(day + k) for k in range(-NEIGHBOURS, NEIGHBOURS + 1))
+    return tuple(map(signatures.get, range(day - NEIGHBOURS, day + NEIGHBOURS + 1)))
 
 
 def day_grids(row: Mapping[str, Any], durations: tuple[int, ...], days: Iterable[int]) -> dict[int, DayGrid]:
@@ -388,29 +388,28 @@ def apply(
 
 
 class _Grids:
-    """The days' grids this process has made, the latest used kept (departments times services times days)."""
+    """The days' grids this process has made, by department and service, the latest used kept."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.kept: OrderedDict[tuple[Any, ...], DayGrid] = OrderedDict()
+        self.kept: OrderedDict[tuple[Any, ...], dict[int, DayGrid]] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...], signature: tuple[str | None, ...]) -> DayGrid | None:
-        """The day's grid made for `key`'s cells as they are now (`signature`), or None."""
-        grid = self.kept.get(key)
-        if grid is None or grid.signature != signature:
-            return None
-        self.kept.move_to_end(key)
-        return grid
-
-    def put(self, key: tuple[Any, ...], grid: DayGrid) -> None:
-        """Keep `grid` for `key` (in place of an older one), the least recently used dropped past the size."""
-        self.kept[key] = grid
-        self.kept.move_to_end(key)
-        while len(self.kept) > self.size:
-            self.kept.popitem(last=False)
+    def days_of(self, key: tuple[Any, ...], first: int) -> dict[int, DayGrid]:
+        """The days kept for `key` (a department's service), to be read and added to; none before `first` (today's)."""
+        days = self.kept.get(key)
+        if days is None:
+            days = self.kept[key] = {}
+            while len(self.kept) > self.size:  # the least recently used department's service goes
+                self.kept.popitem(last=False)
+        else:
+            self.kept.move_to_end(key)
+            for gone in [day for day in days if day < first]:  # days passed: no read asks for them again
+                del days[gone]
+        return days
 
 
-GRIDS = _Grids(2048)  # a day open round the clock is 20 KB (96 starts, three lengths): at most 41 MB a process
+# A day open round the clock is 20 KB (96 starts, three lengths): 16 days of 128 departments' services, 41 MB at most.
+GRIDS = _Grids(128)
 
 
 async def _from_grid(  # noqa: PLR0913 - the parts of one read
@@ -429,11 +428,12 @@ async def _from_grid(  # noqa: PLR0913 - the parts of one read
                                 _utc_midnight(last + NEIGHBOURS + 1), recipient, _NOT_MOVING)  # fmt: skip
     assert check is not None  # noqa: S101 - one row always
     signatures = dict(zip(check["days"], check["signatures"], strict=True))
+    kept = GRIDS.days_of(key, first)
     found: dict[int, DayGrid] = {}
     missing = []
     for day in wanted:
-        grid = GRIDS.get((*key, day), signature_of(signatures, day))
-        if grid is None:
+        grid = kept.get(day)
+        if grid is None or grid.signature != signature_of(signatures, day):
             missing.append(day)
         else:
             found[day] = grid
@@ -443,9 +443,9 @@ async def _from_grid(  # noqa: PLR0913 - the parts of one read
                                   _utc_midnight(high + NEIGHBOURS + 1), list(durations), units, before, after,
                                   grid_minutes, list(range(low - NEIGHBOURS, high + NEIGHBOURS + 1)))  # fmt: skip
         assert row is not None  # noqa: S101 - one row always
-        for day, grid in day_grids(row, durations, missing).items():  # under the signatures this statement read
-            GRIDS.put((*key, day), grid)
-            found[day] = grid
+        made = day_grids(row, durations, missing)  # under the signatures this statement read
+        kept.update(made)
+        found.update(made)
     own = list(zip(check["own_starts"], check["own_ends"], strict=True))
     opened = frozenset(day for day, grid in found.items() if grid.opened)
     return opened, apply(found, durations, own, left, limits)

@@ -23,25 +23,21 @@ def test_a_days_grid_depends_on_the_cells_of_the_utc_days_around_its_date_only()
     assert signature_of(signatures, DAY + 1) != signature_of(signatures, DAY)
 
 
-def test_a_grid_is_given_only_for_the_signature_it_was_made_from() -> None:
-    grids = _Grids(4)
-    grid = _grid("10:1")
-    grids.put(("d1", DAY), grid)
-    assert grids.get(("d1", DAY), grid.signature) is grid
-    assert grids.get(("d1", DAY), (None, None, "10:2", None, None)) is None  # the cells changed since: made again
-    assert grids.get(("d2", DAY), grid.signature) is None  # another department's key
-
-
-def test_the_least_recently_used_grid_goes_first_past_the_size() -> None:
+def test_the_least_recently_used_service_goes_first_past_the_size() -> None:
     grids = _Grids(2)
-    grid = _grid("1")
-    grids.put(("a",), grid)
-    grids.put(("b",), grid)
-    assert grids.get(("a",), grid.signature) is not None  # a used: b is now the least recent
-    grids.put(("c",), grid)
-    assert [key for (key,) in grids.kept] == ["a", "c"]
-    grids.put(("a",), _grid("2"))  # a made again: in place of the old one, not beside it
-    assert len(grids.kept) == 2
+    grids.days_of(("a",), DAY)[DAY] = _grid("1")
+    grids.days_of(("b",), DAY)[DAY] = _grid("1")
+    assert DAY in grids.days_of(("a",), DAY)  # a used: b is now the least recent
+    grids.days_of(("c",), DAY)
+    assert list(grids.kept) == [("a",), ("c",)]
+    assert grids.days_of(("b",), DAY) == {}  # made again from nothing
+
+
+def test_days_passed_are_let_go() -> None:
+    grids = _Grids(2)
+    days = grids.days_of(("a",), DAY)
+    days |= {DAY - 1: _grid("1"), DAY: _grid("1"), DAY + 1: _grid("1")}
+    assert sorted(grids.days_of(("a",), DAY + 1)) == [DAY + 1]  # the next day: yesterday's and the day before gone
 
 
 def test_a_day_the_recipient_does_not_touch_is_the_grids_text_as_it_is() -> None:
