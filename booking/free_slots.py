@@ -330,19 +330,18 @@ def day_grids(row: Mapping[str, Any], durations: tuple[int, ...], days: Iterable
     """`days` of a grid `free_slots` answered for no one (`PLAIN`), each under the signatures the row read."""
     signatures = dict(zip(row["days"], row["signatures"], strict=True))
     opened = frozenset(row["open_days"])
-    texts = slots_json(row["starts"], row["walls"], row["codes"], list(durations))
-    found: dict[int, tuple[list[int], list[int], list[str]]] = {}
+    found: dict[int, tuple[list[int], list[int], list[str]]] = {day: ([], [], []) for day in days}
     for start, wall, codes in zip(row["starts"], row["walls"], row["codes"], strict=True):
-        day = found.setdefault(wall // _DAY, ([], [], []))
-        day[0].append(start)
-        day[1].append(wall)
-        day[2].append(codes)
+        day = found.get(wall // _DAY)  # the neighbours' starts were read only for the days' runs: not kept
+        if day is not None:
+            day[0].append(start)
+            day[1].append(wall)
+            day[2].append(codes)
     return {
-        day: DayGrid(
-            signature_of(signatures, day), day in opened, *found.get(day, ([], [], [])), texts.get(day, _NOTHING)
-        )
-        for day in days
-    }
+        day: DayGrid(signature_of(signatures, day), day in opened, *kept,
+                     slots_json(*kept, list(durations)).get(day, _NOTHING))
+        for day, kept in found.items()
+    }  # fmt: skip
 
 
 def apply(
