@@ -47,14 +47,12 @@ from api.controllers.series import SeriesController
 from api.controllers.sms import SmsReceiptController
 from api.controllers.waitlist import WaitlistController
 from api.controllers.webhooks import WebhookController
-from api.decoding import ApiRequest, RefuseNulInUrl
+from api.decoding import ApiRequest
 from api.docs import LocalSwaggerPlugin
 from api.driver import DRIVER, DriverConnections
-from api.forwarded import TrustedProxyMiddleware
-from api.headers import security_headers
 from api.i18n import request_language
-from api.metrics import METRICS, MetricsController
-from api.middleware import RequestIdMiddleware, add_request_id_header
+from api.metrics import MetricsController
+from api.middleware import Edge, response_headers
 from api.openapi import COMPONENTS, ProblemResponses
 from api.problems import (
     OVERLOAD_ERRORS,
@@ -167,9 +165,8 @@ def create_app(
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), problem_details_plugin(), ProblemResponses()],
         lifespan=[_lifespan(settings.redis_url, db_config)],
-        # The client's address first: everything after it (metrics, rate limits, audit) reads it.
-        middleware=[TrustedProxyMiddleware(), RequestIdMiddleware(), METRICS.middleware, RefuseNulInUrl()],
-        before_send=[add_request_id_header, security_headers(settings)],
+        middleware=[Edge()],
+        before_send=[response_headers(settings)],
         request_class=ApiRequest,
         request_max_body_size=REQUEST_MAX_BODY_SIZE,
         exception_handlers={

@@ -13,11 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.enums import ScopeType
 from litestar.exceptions import SerializationException
-from litestar.middleware import ASGIMiddleware
 from litestar.serialization import decode_json
-from litestar.types import ASGIApp, Empty, Receive, Scope, Send
+from litestar.types import Empty, Scope
 
 from api.problems import Problem
 
@@ -67,14 +65,11 @@ class ApiRequest(Request[Any, Any, Any]):
         return value
 
 
-class RefuseNulInUrl(ASGIMiddleware):
-    """422 `text_contains_nul` for a NUL in the path or the query string (raw, or percent-encoded as %00)."""
+def refuse_nul_in_url(scope: Scope) -> None:
+    """422 `text_contains_nul` for a NUL in the path or the query string (raw, or percent-encoded as %00).
 
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Refuse the request before routing it further when its URL carries NUL."""
-        query: bytes = scope.get("query_string", b"")
-        if NUL in scope["path"] or b"%00" in query or b"\x00" in query:
-            raise Problem("text_contains_nul")
-        await next_app(scope, receive, send)
+    `api.middleware.Edge` calls it before the request reaches a route's own middleware or handler.
+    """
+    query: bytes = scope.get("query_string", b"")
+    if NUL in scope["path"] or b"%00" in query or b"\x00" in query:
+        raise Problem("text_contains_nul")

@@ -1,29 +1,29 @@
 """The client's address: the connection's peer, or what a trusted proxy says in X-Forwarded-For, nothing else.
 
-Rate limits per address, the audit log and the `/metrics` allow-list all read `scope["client"]`; this middleware,
-the app's outermost, sets it. Uvicorn's own proxy-header handling is off (`tjenesteshop serve`), so the rule
-lives in one place and holds however the app is served.
+Rate limits per address, the audit log and the `/metrics` allow-list all read `scope["client"]`; `forward` sets
+it, first thing in the app's middleware (`api.middleware.Edge`). Uvicorn's own proxy-header handling is off
+(`tjenesteshop serve`), so the rule lives in one place and holds however the app is served.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from ipaddress import ip_address
 from typing import TYPE_CHECKING
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Receive, Scope, Send
+    from litestar.types import Scope
 
-FORWARDED_FOR = "x-forwarded-for"
-FORWARDED_PROTO = "x-forwarded-proto"
+FORWARDED_FOR = b"x-forwarded-for"
+FORWARDED_PROTO = b"x-forwarded-proto"
 _MAX_HOPS = 20
 
 
+@lru_cache(maxsize=4096)
 def _valid(candidate: str) -> str | None:
     try:
         return str(ip_address(candidate))
@@ -59,21 +59,24 @@ def client_of(settings: Settings, peer: str | None, forwarded_for: list[str]) ->
     return client
 
 
-class TrustedProxyMiddleware(ASGIMiddleware):
-    """Sets `scope["client"]` to the address `client_of` finds."""
+def forward(settings: Settings, scope: Scope) -> None:
+    """Behind a trusted proxy, the client `client_of` finds and the scheme it used at the proxy, in the scope.
 
-    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Replace the peer with the forwarded client when the peer is a trusted proxy."""
-        settings: Settings = scope["litestar_app"].state.settings
-        peer = scope.get("client")
-        if peer is not None and settings.is_trusted_proxy(peer[0]):
-            headers = MutableScopeHeaders(scope)
-            client = client_of(settings, peer[0], list(headers.getall(FORWARDED_FOR, [])))
-            if client is not None and client != peer[0]:
-                scope["client"] = (client, 0)
-            proto = (headers.get(FORWARDED_PROTO) or "").split(",")[-1].strip().lower()
-            if proto in {"http", "https"}:  # the scheme the client used at the proxy
-                scope["scheme"] = proto if scope["type"] == ScopeType.HTTP else {"http": "ws", "https": "wss"}[proto]
-        await next_app(scope, receive, send)
+    From any other peer the scope is left as it is.
+    """
+    peer = scope.get("client")
+    if peer is None or not settings.is_trusted_proxy(peer[0]):
+        return
+    forwarded_for: list[str] = []
+    proto: str | None = None
+    for name, value in scope["headers"]:  # ASGI servers give the names in lower case
+        if name == FORWARDED_FOR:
+            forwarded_for.append(value.decode("latin-1"))
+        elif name == FORWARDED_PROTO and proto is None:
+            proto = value.decode("latin-1")
+    client = client_of(settings, peer[0], forwarded_for)
+    if client is not None and client != peer[0]:
+        scope["client"] = (client, 0)
+    scheme = (proto or "").split(",")[-1].strip().lower()
+    if scheme in {"http", "https"}:
+        scope["scheme"] = scheme if scope["type"] == ScopeType.HTTP else {"http": "ws", "https": "wss"}[scheme]

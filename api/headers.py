@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
-from litestar.datastructures import MutableScopeHeaders
-
 from core.settings import Settings
-
-if TYPE_CHECKING:
-    from litestar.types import Message, Scope
 
 # Scripts, styles, fonts and API calls only from this origin; no inline script or style anywhere (the web app,
 # the plain pages and the API documentation all load files). `data:` images: the calendar's QR code and icons
@@ -33,8 +25,8 @@ CONTENT_SECURITY_POLICY = "; ".join(_DIRECTIVES)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:
-    """An app-level `before_send` hook adding the headers to every response (unknown routes and problems too)."""
+def security_headers(settings: Settings) -> dict[str, str]:
+    """The headers every answer carries (`api.middleware.response_headers` adds them, to problems too)."""
     headers = {
         "content-security-policy": CONTENT_SECURITY_POLICY,
         "x-content-type-options": "nosniff",
@@ -45,11 +37,4 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
     }
     if settings.https:
         headers["strict-transport-security"] = HSTS
-
-    async def add(message: Message, scope: Scope) -> None:  # noqa: ARG001 - Litestar's hook signature
-        if message["type"] == "http.response.start":
-            response_headers = MutableScopeHeaders.from_message(message)
-            for name, value in headers.items():
-                response_headers[name] = value
-
-    return add
+    return headers

@@ -56,12 +56,35 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(settings: Settin
     assert response.headers["content-language"] == "en"
 
 
-async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> None:
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of the series `name` with exactly these labels in Prometheus' text format (0 when absent)."""
+    wanted = {f'{key}="{value}"' for key, value in labels.items()}
+    for line in text.splitlines():
+        series, _, value = line.rpartition(" ")
+        metric, _, inside = series.partition("{")
+        if metric == name and set(inside.rstrip("}").split(",")) == wanted:
+            return float(value)
+    return 0.0
+
+
+async def test_metrics_count_requests_by_route_and_status(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/metrics")).text
     await client.get("/health/live")
+    await client.get("/health/live")
+    refused = await client.get("/api/v1/bookings")  # no session: a 401 problem from the route
+    assert refused.status_code == 401
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
-    assert "tjenesteshop_requests_total" in metrics.text
-    assert 'path="/health/live"' in metrics.text
+    live = {"method": "GET", "path": "/health/live", "app_name": "tjenesteshop", "status_code": "200"}
+    unauthorized = {"method": "GET", "path": "/api/v1/bookings", "app_name": "tjenesteshop", "status_code": "401"}
+    for labels, added in ((live, 2), (unauthorized, 1)):
+        counted = _sample(metrics.text, "tjenesteshop_requests_total", **labels)
+        assert counted - _sample(before, "tjenesteshop_requests_total", **labels) == added
+        timed = _sample(metrics.text, "tjenesteshop_request_duration_seconds_count", **labels)
+        assert timed - _sample(before, "tjenesteshop_request_duration_seconds_count", **labels) == added
+    running = {"method": "GET", "path": "/api/v1/bookings", "app_name": "tjenesteshop"}
+    assert _sample(metrics.text, "tjenesteshop_requests_in_progress", **running) == 0
+    assert 'path="/metrics"' not in metrics.text  # the scraper's own reads are not counted
 
 
 @pytest.fixture
