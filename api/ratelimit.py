@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,26 @@ from redis.asyncio import Redis
 from api.auth import FETCHED_SESSION, SESSION_COOKIE, bearer_token
 from core.settings import Settings
 from people.sessions import SESSION_TTL_SECONDS, Fetched, session_key
+
+
+async def one_round_trip(redis: Redis, commands: Sequence[tuple[str | int, ...]]) -> list[Any]:
+    """Send `commands` at once on one of the client's pooled connections, and read their replies in order.
+
+    What `redis.pipeline(transaction=False)` does, without its machinery for each call (a pipeline object, retries,
+    a response callback a command): for the five commands of a booking's limits and session, 63 µs of client CPU
+    against 113 µs (issue 18). An error reply raises `redis.ResponseError`; on that or any failure the connection
+    is closed, its other replies unread, and the pool opens a new one when next asked.
+    """
+    pool = redis.connection_pool
+    connection = await pool.get_connection()
+    try:
+        await connection.send_packed_command(connection.pack_commands(commands))
+        return [await connection.read_response() for _ in commands]
+    except BaseException:
+        await connection.disconnect()
+        raise
+    finally:
+        await pool.release(connection)
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
@@ -74,14 +94,13 @@ class RateLimit(ASGIMiddleware):
         windows = [int(now // limit.window) for limit in self.limits]
         prefix = app.state.settings.redis_prefix
         cookie = None if bearer_token(request) else request.cookies.get(SESSION_COOKIE)
-        async with redis.pipeline(transaction=False) as pipe:
-            for limit, window_index in zip(self.limits, windows, strict=True):
-                key = f"{prefix}rl:{limit.name}:{limit.identify(request)}:{window_index}"
-                pipe.incr(key)
-                pipe.expire(key, limit.window + 1)
-            if cookie:  # the sign-in session too, in the same round trip (`api.auth` reads it from the state)
-                pipe.getex(session_key(prefix, cookie), ex=SESSION_TTL_SECONDS)
-            replies = await pipe.execute()
+        commands: list[tuple[str | int, ...]] = []
+        for limit, window_index in zip(self.limits, windows, strict=True):
+            key = f"{prefix}rl:{limit.name}:{limit.identify(request)}:{window_index}"
+            commands += [("INCR", key), ("EXPIRE", key, limit.window + 1)]
+        if cookie:  # the sign-in session too, in the same round trip (`api.auth` reads it from the state)
+            commands.append(("GETEX", session_key(prefix, cookie), "EX", SESSION_TTL_SECONDS))
+        replies = await one_round_trip(redis, commands)
         counts = replies[: 2 * len(self.limits) : 2]
         if cookie:
             scope.setdefault("state", {})[FETCHED_SESSION] = Fetched(replies[-1])
