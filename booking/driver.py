@@ -12,6 +12,12 @@ statements on the driver, plain rows in and out:
    insert under the exclusion constraint) with the outbox event `created` and the audit entry `booking.create`,
    in one statement: whole by itself, so it needs no transaction around it.
 
+A signed-in recipient booking their own visit, the common case, takes one statement instead (`_book_own`): the
+service's and department's facts a context read last are kept (`FACTS`), the visit is planned from them, and
+`BOOK_OWN_VISIT` (`booking/sql/book_own_visit.sql`) checks those facts, the recipient and their decision in the
+same statement as the booking. Access needs nothing more for one's own data; anyone else's booking, and any fact
+found changed, take the two statements above.
+
 The ORM's callers (`booking.service.book_once`, the waitlist) run the same statements on their session's
 connection (`core.db.driver_of`), inside their transaction, and load the booking as an ORM object after.
 """
@@ -19,6 +25,7 @@ connection (`core.db.driver_of`), inside their transaction, and load the booking
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -96,28 +103,44 @@ def policy_of(department: DepartmentLike) -> rules.Policy:
     )
 
 
-def plan(context: ContextLike, request: BookRequest, now: datetime) -> ledger.Claim:
-    """Check everything that needs no lock (the pure rules, the decision), and work out what the visit would take."""
-    service, department, allocation = context.service, context.department, context.allocation
+@dataclass(frozen=True, slots=True)
+class Span:
+    """What a visit takes from the department: from `start` to `end`, `cells` grid cells; on local date `day`."""
+
+    day: date
+    start: datetime
+    end: datetime
+    cells: int
+
+
+def span_of(service: ServiceLike, department: DepartmentLike, request: BookRequest, now: datetime) -> Span:
+    """Check the pure rules (lengths, the grid, notice, horizon) and work out what the visit would occupy."""
     policy = policy_of(department)
     problem = rules.start_problem(request.start, request.minutes, list(service.durations), policy, now)
     if problem is not None:
         raise BookingRefusedError(problem)
-    day = request.start.astimezone(policy.zone).date()
+    start, end = rules.occupied(request.start, request.minutes, service.buffer_before, service.buffer_after)
+    cells = rules.cells_covering(start, end, department.grid_minutes)
+    return Span(request.start.astimezone(policy.zone).date(), start, end, cells)
+
+
+def plan(context: ContextLike, request: BookRequest, now: datetime) -> ledger.Claim:
+    """Check everything that needs no lock (the pure rules, the decision), and work out what the visit would take."""
+    service, department, allocation = context.service, context.department, context.allocation
+    span = span_of(service, department, request, now)
     if allocation is None:
-        raise BookingRefusedError("no_valid_allocation", date=day.isoformat())
-    period = rules.period_of(allocation.period, allocation.period_anchor, day)
-    span_start, span_end = rules.occupied(request.start, request.minutes, service.buffer_before, service.buffer_after)
+        raise BookingRefusedError("no_valid_allocation", date=span.day.isoformat())
+    period = rules.period_of(allocation.period, allocation.period_anchor, span.day)
     return ledger.Claim(
         allocation=allocation,
         period_start=period.start,
         period_end=period.end,
         minutes=request.minutes,
         department_id=department.id,
-        span_start=span_start,
-        span_end=span_end,
+        span_start=span.start,
+        span_end=span.end,
         staff_units=service.staff_units,
-        cells_needed=rules.cells_covering(span_start, span_end, department.grid_minutes),
+        cells_needed=span.cells,
     )
 
 
@@ -185,7 +208,7 @@ _DAYS = """CROSS JOIN LATERAL (SELECT CAST(timezone(d.timezone, {visit}) AS date
 _DECISION = """LEFT JOIN LATERAL (SELECT v.id, v.municipality_id, v.minutes, v.period, v.period_anchor FROM allocation v
                     WHERE v.recipient_id = {recipient} AND v.service_id = {service} AND v.valid_from <= t.visit_day
                       AND (v.valid_to IS NULL OR v.valid_to >= t.visit_day)
-                    ORDER BY v.valid_from DESC LIMIT 1) AS a ON true"""
+                    ORDER BY v.valid_from DESC, v.id DESC LIMIT 1) AS a ON true"""
 
 CONTEXT = """
 SELECT s.id, s.active, s.durations, s.buffer_before, s.buffer_after, s.staff_units,
@@ -207,13 +230,13 @@ WHERE s.id = $1 AND s.municipality_id = $2
     decision=_DECISION.format(recipient="$3", service="s.id"),
 )
 
-# Writes, only for a booking this request inserted (not one an earlier request with the same key made), the
+# A booking function's call (its first parameter the new booking's id, its 22nd to 24th where the request came from)
+# that writes, only for a booking this request inserted (not one an earlier request with the same key made), the
 # outbox event and the audit entry: the rows `outbox.emit(..., "created")` and `people.audit.record(...,
 # action="booking.create")` would add, in the same statement.
-BOOK_VISIT = """
+_CREATED = """
 WITH b AS (
-    SELECT * FROM book_visit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                             $20, $21)
+    SELECT * FROM {call}
 ), event AS (
     INSERT INTO booking_event (municipality_id, booking_id, kind, details)
     SELECT b.municipality_id, b.id, 'created', '{}' FROM b WHERE b.id = $1
@@ -226,6 +249,11 @@ WITH b AS (
 )
 SELECT * FROM b
 """
+_ARGUMENTS = "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+BOOK_VISIT = _CREATED.replace("{call}", "book_visit" + _ARGUMENTS)
+# A recipient's own booking in one statement (`book_own_visit`): no row when the facts planned with are not the
+# database's, and then nothing was written.
+BOOK_OWN_VISIT = _CREATED.replace("{call}", "book_own_visit" + _ARGUMENTS)
 
 BOOKING = "SELECT * FROM booking WHERE id = $1"
 
@@ -306,12 +334,17 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
 
     """
     scope = idempotency_scope(caller)
+    if caller.token_id is None and caller.person_id == request.recipient_id:
+        own = await _book_own(conn, caller, origin, request, key=key, now=now)
+        if own is not None:
+            return own
     row = await conn.fetchrow(CONTEXT, request.service_id, caller.municipality_id, request.recipient_id,
                               request.start, scope, key, caller.person_id, now)  # fmt: skip
     if row is None:
         raise NotFoundError(service_id=str(request.service_id))
     principal = principal_of(caller, row["caller_found"], row["caller_roles"])
     context = _context(row)
+    FACTS.keep(context.service, context.department)
     if context.earlier_id is not None:
         earlier = await conn.fetchrow(BOOKING, context.earlier_id)
         assert earlier is not None  # noqa: S101 - found a moment ago; bookings are never deleted
@@ -333,6 +366,69 @@ async def book(  # noqa: PLR0913 - keyword-only after the request; each is neede
     )  # fmt: skip
     assert booking is not None  # noqa: S101 - book_visit returns the booking or refuses
     return booking, booking["id"] != new_id  # another id: the same key won a moment ago
+
+
+class KeptFacts:
+    """The facts of the services booked lately and of their departments, as the last context read them.
+
+    They let a recipient's own booking be planned before anything is read (`_book_own`); `book_own_visit` checks
+    them against the database in the same statement as the booking, so a fact changed since only costs that
+    booking the longer way. At most `size` services are kept, the least recently booked let go first.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        """Keep nothing yet, and at most `size` services' facts."""
+        self.size = size
+        self._facts: OrderedDict[uuid.UUID, tuple[ServiceFacts, DepartmentFacts]] = OrderedDict()
+
+    def keep(self, service: ServiceFacts, department: DepartmentFacts) -> None:
+        """Keep (or renew) a service's and its department's facts."""
+        self._facts[service.id] = (service, department)
+        self._facts.move_to_end(service.id)
+        if len(self._facts) > self.size:
+            self._facts.popitem(last=False)
+
+    def get(self, service_id: uuid.UUID) -> tuple[ServiceFacts, DepartmentFacts] | None:
+        """A service's and its department's facts, when kept."""
+        found = self._facts.get(service_id)
+        if found is not None:
+            self._facts.move_to_end(service_id)
+        return found
+
+
+FACTS = KeptFacts()
+
+
+async def _book_own(  # noqa: PLR0913 - keyword-only after the request, as `book`
+    conn: asyncpg.Connection, caller: Caller, origin: Origin, request: BookRequest, *, key: str, now: datetime
+) -> tuple[asyncpg.Record, bool] | None:
+    """A recipient's booking of their own visit in one statement, planned from the kept facts; None: take the long way.
+
+    The long way (`book`'s context read) is taken when no facts are kept for the service, when the pure rules
+    refuse on the kept facts (the long way then says why, or finds a retry's booking first), and when
+    `book_own_visit` finds anything other than it was planned for.
+    """
+    kept = FACTS.get(request.service_id)
+    if kept is None:
+        return None
+    service, department = kept
+    if department.municipality_id != caller.municipality_id:
+        return None
+    try:
+        span = span_of(service, department, request, now)
+    except BookingRefusedError:
+        return None
+    new_id = uuid.uuid4()
+    booking = await fetch_refusing(
+        conn, BOOK_OWN_VISIT, new_id, caller.municipality_id, request.recipient_id, request.service_id, department.id,
+        request.start, request.start + timedelta(minutes=request.minutes), span.start, span.end, request.minutes,
+        key, idempotency_scope(caller), service.durations, service.buffer_before, service.buffer_after,
+        service.staff_units, span.cells, department.timezone, department.grid_minutes, department.horizon_days,
+        department.notice_hours, *where(origin),
+    )  # fmt: skip
+    if booking is None:
+        return None
+    return booking, booking["id"] != new_id  # another id: an earlier request's with the same key
 
 
 async def book_claim(

@@ -28,6 +28,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -261,3 +262,28 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the run's app in process."""
     async with client_of(app) as client:
         yield client
+
+
+class Database:
+    """One driver connection on an event loop of its own, for a test that hypothesis calls again and again."""
+
+    def __init__(self, url: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.conn: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(url))
+
+    def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return self.loop.run_until_complete(self.conn.fetch(query, *args))
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.conn.close())
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def database(settings: Settings) -> Iterator[Database]:
+    """A driver connection to the run's database, for a module's tests that hypothesis calls again and again."""
+    assert settings.database_url is not None
+    url = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    found = Database(url)
+    yield found
+    found.close()

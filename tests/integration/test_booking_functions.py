@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -19,7 +21,7 @@ from booking import rules
 from booking.tables import Allocation
 from core.settings import Settings
 from tests.booking_world import at, bookable_day, open_department, oslo_today
-from tests.conftest import RunServers, committed_database
+from tests.conftest import Database, RunServers, committed_database
 from tests.world import build_world
 
 BOOK = text(
@@ -324,3 +326,24 @@ async def test_book_waits_at_most_the_lock_timeout_for_a_held_cell(
             text("SELECT sum(used) FROM capacity_cell WHERE department_id = :d"), {"d": place.department}
         )
         assert used == 0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from([rules.WEEK, rules.MONTH, rules.FOUR_WEEKS]),
+    anchor=st.dates(date(2000, 1, 1), date(2100, 12, 31)),
+    day=st.dates(date(2000, 1, 1), date(2100, 12, 31)),
+)
+def test_visit_period_in_sql_is_period_of(database: Database, kind: str, anchor: date, day: date) -> None:
+    # `book_own_visit` charges the period `visit_period` finds: it must be the one the rules find everywhere else,
+    # for a four-week anchor before the day or after it, over month and year ends and leap days.
+    anchor_or_none = anchor if kind == rules.FOUR_WEEKS else None
+    (row,) = database.fetch("SELECT * FROM visit_period($1, $2, $3)", kind, anchor_or_none, day)
+    period = rules.period_of(kind, anchor_or_none, day)
+    assert (row["period_start"], row["period_end"]) == (period.start, period.end)
+
+
+def test_visit_period_knows_no_other_kind_and_no_four_weeks_without_an_anchor(database: Database) -> None:
+    for kind, anchor in (("fortnight", None), (rules.FOUR_WEEKS, None)):
+        (row,) = database.fetch("SELECT * FROM visit_period($1, $2, $3)", kind, anchor, date(2026, 12, 5))
+        assert (row["period_start"], row["period_end"]) == (None, None)

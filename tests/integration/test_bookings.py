@@ -14,12 +14,14 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking import driver
 from booking.consistency import ledger_differences
 from booking.service import BookRequest, book, cancel, record_outcome
 from booking.tables import Allocation, AllocationPeriod, Booking, BookingEvent
 from core.clock import utcnow
+from core.db import driver_of
 from core.settings import Settings
-from departments.tables import CapacityCell, Department
+from departments.tables import CapacityCell, Department, Service
 from people.access import Principal
 from people.audit import Origin
 from people.tables import AuditEntry, Person, RoleAssignment
@@ -553,3 +555,91 @@ async def test_the_hot_routes_read_the_callers_roles_and_person_with_their_first
     ]  # fmt: skip
     assert [(r.status_code, r.json()["type"].rsplit(":", 1)[-1]) for r in gone] == [(401, "unauthorized")] * 4
     assert all(r.headers["www-authenticate"] == 'Bearer realm="tjenesteshop"' for r in gone)
+
+
+async def _statements_of(db_session: AsyncSession) -> list[str]:
+    """The booking statements the app sends from now on, on the connection the test's app shares (a query logger)."""
+    sent: list[str] = []
+    (await driver_of(db_session)).add_query_logger(lambda logged: sent.append(logged.query))
+    return sent
+
+
+def _booking_statements(sent: list[str]) -> list[str]:
+    return [query for query in sent if query in {driver.CONTEXT, driver.BOOK_VISIT, driver.BOOK_OWN_VISIT}]
+
+
+async def test_a_recipients_own_booking_is_one_statement_once_the_services_facts_are_kept(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    sent = await _statements_of(db_session)
+    await _as(client, app, settings, world, "recipient")
+    first = await _book(client, world, service.id, at(bookable_day(), 9).isoformat())
+    assert first.status_code == 201, first.text
+    assert _booking_statements(sent) == [driver.CONTEXT, driver.BOOK_VISIT]  # the service's facts, read and kept
+    sent.clear()
+    second = await _book(client, world, service.id, at(bookable_day(), 11).isoformat(), key="own-key-1")
+    assert second.status_code == 201, second.text
+    assert _booking_statements(sent) == [driver.BOOK_OWN_VISIT]
+    assert second.json()["acted_by"] == "recipient"
+    booking = await db_session.get(Booking, uuid.UUID(second.json()["id"]))
+    assert booking is not None
+    assert (booking.actor_person_id, booking.actor_token_id, booking.idempotency_key) == (
+        world.people["recipient"], None, "own-key-1")  # fmt: skip
+    assert await _state(db_session) == (2, 8, 120)
+    about = (AuditEntry.object_type == "booking") & (AuditEntry.object_id == str(booking.id))
+    assert [e.action for e in (await db_session.scalars(select(AuditEntry).where(about))).all()] == ["booking.create"]
+    events = (await db_session.scalars(select(BookingEvent.kind).where(BookingEvent.booking_id == booking.id))).all()
+    assert events == ["created"]
+    # A retry is answered in the same one statement, with the first answer, and writes nothing.
+    sent.clear()
+    again = await _book(client, world, service.id, at(bookable_day(), 11).isoformat(), key="own-key-1")
+    assert (again.status_code, again.json()["id"], again.headers["idempotent-replayed"]) == (
+        201, str(booking.id), "true")  # fmt: skip
+    assert _booking_statements(sent) == [driver.BOOK_OWN_VISIT]
+    assert await _state(db_session) == (2, 8, 120)
+    # Anyone booking for someone else still reads the whole context first: access depends on who they are. (The
+    # week's two hours are booked, so the function refuses it.)
+    sent.clear()
+    await _as(client, app, settings, world, "proxy")
+    by_proxy = await _book(client, world, service.id, at(bookable_day(), 13).isoformat())
+    assert by_proxy.json()["type"].endswith("allocation_used_up"), by_proxy.text
+    assert _booking_statements(sent) == [driver.CONTEXT, driver.BOOK_VISIT]
+    assert await ledger_differences(db_session) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"notice_hours": 168}, "too_short_notice"),  # the department asks for a week's notice since it was kept
+        ({"grid_minutes": 60}, "not_on_grid"),  # a coarser grid: half past is no start any more
+    ],
+)
+async def test_a_department_changed_since_its_facts_were_kept_is_read_again(
+    change: dict[str, int], expected: str, client: httpx.AsyncClient, app: Litestar, settings: Settings,
+    world: World, db_session: AsyncSession,
+) -> None:  # fmt: skip
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    assert (await _book(client, world, service.id, at(bookable_day(), 9).isoformat())).status_code == 201
+    await db_session.execute(update(Department).where(Department.id == world.departments["d1"]).values(**change))
+    await db_session.commit()
+    before = await _state(db_session)
+    refused = await _book(client, world, service.id, at(bookable_day(), 11, 30).isoformat())
+    assert refused.status_code in {409, 422}, refused.text
+    assert refused.json()["type"].endswith(expected)
+    assert await _state(db_session) == before
+
+
+async def test_a_service_retired_since_its_facts_were_kept_takes_no_booking(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    assert (await _book(client, world, service.id, at(bookable_day(), 9).isoformat())).status_code == 201
+    await db_session.execute(update(Service).where(Service.id == service.id).values(active=False))
+    await db_session.commit()
+    refused = await _book(client, world, service.id, at(bookable_day(), 11).isoformat())
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("service_retired")
+    assert await _state(db_session) == (1, 4, 60)

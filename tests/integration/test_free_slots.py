@@ -6,18 +6,15 @@ zones with half-hour offsets, any grid, notice and horizon) go through both; the
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import make_url
 
 from booking import rules
 from booking.availability import (
@@ -31,36 +28,12 @@ from booking.availability import (
     own_minutes,
 )
 from booking.free_slots import ANY_LEFT, ANY_TIME, NEIGHBOURS, DayGrid, apply, day_grids, slots_json
-from core.settings import Settings
+from tests.conftest import Database
 from tests.unit.test_free_times import scenes
 
 FREE_SLOTS = (
     "SELECT start, wall, codes FROM free_slots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 )
-
-
-class Database:
-    """One driver connection on an event loop of its own, for a test that hypothesis calls again and again."""
-
-    def __init__(self, url: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.conn: asyncpg.Connection = self.loop.run_until_complete(asyncpg.connect(url))
-
-    def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        return self.loop.run_until_complete(self.conn.fetch(query, *args))
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.conn.close())
-        self.loop.close()
-
-
-@pytest.fixture(scope="module")
-def database(settings: Settings) -> Iterator[Database]:
-    assert settings.database_url is not None
-    url = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    found = Database(url)
-    yield found
-    found.close()
 
 
 def in_sql(
