@@ -83,9 +83,12 @@ def _lifespan(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         app.state.redis = redis
+        connections: DriverConnections = app.state[DRIVER]
+        await connections.open()
         try:
             yield
         finally:
+            await connections.close()
             await redis.aclose()
             # advanced-alchemy skips disposing when it renamed its state key (a second app in one
             # process, as in tests); disposing twice is harmless.
@@ -188,9 +191,7 @@ def create_app(
         state=State(
             {
                 "settings": settings,
-                DRIVER: DriverConnections(
-                    db_config, session_maker=session_maker, transaction_pooler=settings.db_transaction_pooler
-                ),
+                DRIVER: DriverConnections(settings, session_maker=session_maker),
             }
         ),
         dependencies={

@@ -108,6 +108,18 @@ def connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
     return args
 
 
+def driver_connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
+    """`connect_args` for asyncpg itself (`asyncpg.create_pool`), without SQLAlchemy's own cache settings.
+
+    Behind a transaction-mode pooler asyncpg's statement cache is off, and it then prepares every statement unnamed,
+    so two clients sharing a server connection never meet each other's statements.
+    """
+    args = connect_args(settings, application_name)
+    args.pop("prepared_statement_cache_size", None)
+    args.pop("prepared_statement_name_func", None)
+    return args
+
+
 def _statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 

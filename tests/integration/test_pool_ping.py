@@ -1,15 +1,19 @@
-"""The API's pool checks a connection before use only when it was idle a while (`core.db.ping_when_idle`)."""
+"""The API's pools check a connection before use only when it was idle a while (`core.db.ping_when_idle`, and
+`api.driver` for the hot routes' own)."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import api.driver
+from api.driver import DriverConnections
 from core.db import create_engine_pinging_idle, ping_when_idle
-from core.settings import plain_database_url
+from core.settings import Settings, plain_database_url
 from tests.conftest import RunServers
 
 
@@ -58,3 +62,37 @@ async def test_a_closed_connection_is_replaced_without_a_ping(servers: RunServer
         assert second != first
     finally:
         await engine.dispose()
+
+
+async def _terminate(url: str, pid: int) -> None:
+    conn = await asyncpg.connect(plain_database_url(url))
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+
+
+async def _pid(connections: DriverConnections) -> int:
+    async with connections.connection() as conn:
+        return int(await conn.fetchval("SELECT pg_backend_pid()"))
+
+
+@pytest.mark.parametrize("idle_ping_seconds", [0.0, 3600.0])
+async def test_the_hot_routes_pool_replaces_a_connection_the_server_ended(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, idle_ping_seconds: float
+) -> None:
+    # Pinged as idle (0 s), or found closed by its socket (an hour: no ping), the dead connection is not handed out.
+    monkeypatch.setattr(api.driver, "IDLE_PING_SECONDS", idle_ping_seconds)
+    connections = DriverConnections(settings.model_copy(update={"db_pool_size": 1}), session_maker=None)
+    await connections.open()
+    try:
+        first = await _pid(connections)
+        assert settings.database_url is not None
+        await _terminate(settings.database_url, first)
+        if idle_ping_seconds:
+            await asyncio.sleep(0.5)  # the pooled connection's socket sees the server close it
+        second = await _pid(connections)
+        assert second != first
+        assert await _pid(connections) == second  # and the new one stays in the pool
+    finally:
+        await connections.close()
