@@ -1,13 +1,13 @@
 """The booking functions in PL/pgSQL (business rules): one source file each in `booking/sql/`.
 
-`book_visit`, `cancel_visit` and `move_visit`, `book_own_visit` (a recipient's own booking in one statement) and the
-helpers they share (`visit_*`: the recipient's own overlap, an allocation period's dates, charging and giving back
-its minutes, checking, locking and charging the capacity cells) live only in those files. Alembic compares them
-with the database through alembic_utils' replaceable entities (registered in `migrations/env.py`): after a change
-to a file, `alembic revision --autogenerate` (see `migrations/README.md`) writes the migration that replaces the
-function, and until that migration exists `alembic check` (tests/integration/test_migrations.py) fails. A file
-holds one `CREATE FUNCTION public.<name>(...)` statement; comment lines before it say what it is for and are not
-sent to the database.
+`book_visit`, `cancel_visit` and `move_visit`, `book_own_visit` and `cancel_own_visit` (a recipient's own, in one
+statement) and the helpers they share (`visit_*`: the recipient's own overlap, an allocation period's dates,
+charging and giving back its minutes, checking, locking and charging the capacity cells) live only in those files.
+Alembic compares them with the database through alembic_utils' replaceable entities (registered in
+`migrations/env.py`): after a change to a file, `alembic revision --autogenerate` (see `migrations/README.md`)
+writes the migration that replaces the function, and until that migration exists `alembic check`
+(tests/integration/test_migrations.py) fails. A file holds one `CREATE FUNCTION public.<name>(...)` statement;
+comment lines before it say what it is for and are not sent to the database.
 """
 
 from __future__ import annotations

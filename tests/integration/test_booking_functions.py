@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from booking import rules
 from booking.tables import Allocation
 from core.settings import Settings
-from tests.booking_world import at, bookable_day, open_department, oslo_today
+from tests.booking_world import OSLO, at, bookable_day, open_department, oslo_today
 from tests.conftest import Database, RunServers, committed_database
 from tests.world import build_world
 
@@ -347,3 +347,43 @@ def test_visit_period_knows_no_other_kind_and_no_four_weeks_without_an_anchor(da
     for kind, anchor in (("fortnight", None), (rules.FOUR_WEEKS, None)):
         (row,) = database.fetch("SELECT * FROM visit_period($1, $2, $3)", kind, anchor, date(2026, 12, 5))
         assert (row["period_start"], row["period_end"]) == (None, None)
+
+
+CANCEL_OWN = text("SELECT * FROM cancel_own_visit(:booking, :municipality, :person, :now, NULL, NULL, NULL)")
+
+
+@pytest.mark.parametrize("after_deadline", [timedelta(0), timedelta(microseconds=1), timedelta(hours=3)])
+async def test_cancel_own_visit_is_late_exactly_as_the_rule_says(
+    db_session: AsyncSession, place: Place, after_deadline: timedelta
+) -> None:
+    # At the deadline itself a cancellation is in time; a microsecond past it, late (`rules.is_late_cancellation`),
+    # and a late one keeps the minutes used (the department's default policy).
+    recipient, _ = _people(place)
+    start = at(place.day, 10)
+    booked = await _call(db_session, BOOK, place.visit(recipient, start))
+    deadline = await db_session.scalar(text("SELECT cancel_deadline_hours FROM department WHERE id = :d"),
+                                       {"d": place.department})  # fmt: skip
+    now = start - timedelta(hours=deadline) + after_deadline
+    late = rules.is_late_cancellation(start, now, rules.Policy(OSLO, 15, 14, 2, deadline))
+    row = await _call(db_session, CANCEL_OWN, {"booking": booked["id"], "municipality": place.municipality,
+                                                "person": recipient, "now": now})  # fmt: skip
+    assert row["status"] == ("late_cancelled" if late else "cancelled")
+    assert late == (after_deadline > timedelta(0))
+    assert await _period_used(db_session, place.allocations[recipient]) == (60 if late else 0)
+    assert await _used(db_session, place, start, start + timedelta(hours=1)) == [0, 0, 0, 0]
+
+
+async def test_cancel_own_visit_takes_only_the_persons_own_active_upcoming_booking(
+    db_session: AsyncSession, place: Place
+) -> None:
+    recipient, other = _people(place)
+    start = at(place.day, 10)
+    booked = await _call(db_session, BOOK, place.visit(recipient, start))
+    params = {"booking": booked["id"], "municipality": place.municipality, "person": recipient,
+              "now": start - timedelta(days=1, hours=1)}  # fmt: skip
+    for refused in ({"person": other}, {"now": start}, {"municipality": uuid.uuid4()}):
+        rows = (await db_session.execute(CANCEL_OWN, params | refused)).all()
+        assert rows == []  # not theirs, begun, another municipality: nothing written, the caller takes the long way
+    assert await _period_used(db_session, place.allocations[recipient]) == 60
+    assert (await _call(db_session, CANCEL_OWN, params))["status"] == "cancelled"
+    assert (await db_session.execute(CANCEL_OWN, params)).all() == []  # cancelled already

@@ -643,3 +643,33 @@ async def test_a_service_retired_since_its_facts_were_kept_takes_no_booking(
     assert refused.status_code == 422, refused.text
     assert refused.json()["type"].endswith("service_retired")
     assert await _state(db_session) == (1, 4, 60)
+
+
+async def test_a_recipients_own_cancellation_is_one_statement(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World, db_session: AsyncSession
+) -> None:
+    service = await service_of(db_session, world.departments["d1"])
+    await _as(client, app, settings, world, "recipient")
+    first = (await _book(client, world, service.id, at(bookable_day(), 9).isoformat())).json()
+    second = (await _book(client, world, service.id, at(bookable_day(), 11).isoformat())).json()
+    changes = {driver.CHANGE_CONTEXT, driver.CANCEL_VISIT, driver.CANCEL_OWN_VISIT}
+    sent = await _statements_of(db_session)
+    own = await client.post(f"/api/v1/bookings/{first['id']}/cancel")
+    assert (own.status_code, own.json()["status"]) == (201, "cancelled"), own.text
+    assert [query for query in sent if query in changes] == [driver.CANCEL_OWN_VISIT]
+    assert await _state(db_session) == (1, 4, 60)
+    # Anyone else's is not taken by it: the long way, the booking's whole context first.
+    sent.clear()
+    await _as(client, app, settings, world, "proxy")
+    by_proxy = await client.post(f"/api/v1/bookings/{second['id']}/cancel")
+    assert (by_proxy.status_code, by_proxy.json()["status"]) == (201, "cancelled"), by_proxy.text
+    assert [query for query in sent if query in changes] == [
+        driver.CANCEL_OWN_VISIT, driver.CHANGE_CONTEXT, driver.CANCEL_VISIT]  # fmt: skip
+    assert await _state(db_session) == (0, 0, 0)
+    about = (AuditEntry.object_type == "booking") & AuditEntry.object_id.in_([first["id"], second["id"]])
+    actions = (await db_session.execute(select(AuditEntry.action, AuditEntry.actor_person_id).where(about))).all()
+    assert sorted(actions) == sorted([("booking.create", world.people["recipient"]),
+                                      ("booking.create", world.people["recipient"]),
+                                      ("booking.cancelled", world.people["recipient"]),
+                                      ("booking.cancelled", world.people["proxy"])])  # fmt: skip
+    assert await ledger_differences(db_session) == []
