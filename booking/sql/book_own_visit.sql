@@ -1,10 +1,10 @@
 -- A signed-in recipient's booking of their own visit in one round trip: `booking.driver.book`'s short way.
 -- The caller has planned the visit (the pure rules: the grid, notice, horizon, what it occupies) from the service's
--- and department's facts it keeps, and sends them. Here, in the same statement as the booking: an earlier request's
--- booking with the same Idempotency-Key is the answer; else the facts must be the service's and department's now
--- (the service active, in the recipient's municipality), the recipient a person of it, and a decision on the
--- service valid on the visit's local date (the latest begun by then), whose period is worked out here
--- (`visit_period`). Then `book_visit`, acted by the recipient. When any of that does not hold, no row comes back
+-- and department's facts it keeps, and sends them. Here, in the same statement as the booking: the facts must be the
+-- service's and department's now (the service active, in the recipient's municipality), the recipient a person of
+-- it, and a decision on the service valid on the visit's local date (the latest begun by then), whose period is
+-- worked out here (`visit_period`). Then `book_visit`, acted by the recipient, which answers a retry with the
+-- earlier request's booking (the same Idempotency-Key). When any of that does not hold, no row comes back
 -- and nothing is written: the caller reads the whole context and decides as for anyone else (and says why not).
 CREATE FUNCTION public.book_own_visit(
     p_id uuid, p_municipality uuid, p_recipient uuid, p_service uuid, p_department uuid,
@@ -22,33 +22,27 @@ DECLARE
     v_period_start date;
     v_period_end date;
 BEGIN
-    RETURN QUERY SELECT * FROM booking b
-     WHERE b.municipality_id = p_municipality AND b.idempotency_scope = p_scope AND b.idempotency_key = p_key;
-    IF FOUND THEN
-        RETURN;
-    END IF;
-    PERFORM 1 FROM service s JOIN department d ON d.id = s.department_id
+    -- One query for all of it: each check a query of its own cost PostgreSQL more than the checks themselves.
+    v_day := CAST(timezone(p_timezone, p_starts) AS date);
+    SELECT v.id, v.minutes, p.period_start, p.period_end
+      INTO v_allocation, v_granted, v_period_start, v_period_end
+      FROM service s
+      JOIN department d ON d.id = s.department_id
+      JOIN person r ON r.id = p_recipient AND r.municipality_id = p_municipality
+     CROSS JOIN LATERAL (SELECT v2.id, v2.minutes, v2.period, v2.period_anchor FROM allocation v2
+                          WHERE v2.recipient_id = p_recipient AND v2.service_id = s.id
+                            AND v2.municipality_id = p_municipality AND v2.valid_from <= v_day
+                            AND (v2.valid_to IS NULL OR v2.valid_to >= v_day)
+                          ORDER BY v2.valid_from DESC, v2.id DESC LIMIT 1) AS v
+     CROSS JOIN LATERAL visit_period(v.period, v.period_anchor, v_day) AS p
      WHERE s.id = p_service AND s.municipality_id = p_municipality AND s.active AND s.department_id = p_department
        AND s.durations = p_durations AND s.buffer_before = p_buffer_before AND s.buffer_after = p_buffer_after
        AND s.staff_units = p_units AND d.timezone = p_timezone AND d.grid_minutes = p_grid
        AND d.horizon_days = p_horizon AND d.notice_hours = p_notice;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    PERFORM 1 FROM person r WHERE r.id = p_recipient AND r.municipality_id = p_municipality;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    v_day := CAST(timezone(p_timezone, p_starts) AS date);
-    SELECT v.id, v.minutes, p.period_start, p.period_end
-      INTO v_allocation, v_granted, v_period_start, v_period_end
-      FROM allocation v CROSS JOIN LATERAL visit_period(v.period, v.period_anchor, v_day) AS p
-     WHERE v.recipient_id = p_recipient AND v.service_id = p_service AND v.municipality_id = p_municipality
-       AND v.valid_from <= v_day AND (v.valid_to IS NULL OR v.valid_to >= v_day)
-     ORDER BY v.valid_from DESC, v.id DESC LIMIT 1;
     IF v_period_start IS NULL THEN
         RETURN;
     END IF;
+    -- An earlier request's booking with the same key is found by `book_visit` (its key is unique): it is the answer.
     RETURN QUERY SELECT * FROM book_visit(
         p_id, p_municipality, p_recipient, p_department, p_service, v_allocation, v_period_start, v_period_end,
         v_granted, p_starts, p_ends, p_span_start, p_span_end, p_minutes, p_units, p_cells, 'recipient',
