@@ -18,12 +18,11 @@ were at this revision (a migration never changes); the downgrade restores migrat
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from migrations.earlier import earlier
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -383,23 +382,13 @@ def _or_replace(statement: str) -> str:
     return statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
-def _earlier(filename: str) -> ModuleType:
-    """An earlier migration of this folder as a module (for the definitions it created)."""
-    spec = importlib.util.spec_from_file_location(f"_migration_{filename}", Path(__file__).with_name(filename))
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(filename)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     for statement in (*HELPERS, *REPLACED):
         op.execute(_or_replace(statement))
 
 
 def downgrade() -> None:
-    book, cancel_and_move = _earlier("0008_book_visit_function.py"), _earlier("0010_cancel_and_move_visit_functions.py")
+    book, cancel_and_move = earlier("0008_book_visit_function.py"), earlier("0010_cancel_and_move_visit_functions.py")
     for statement in (book.BOOK_VISIT, cancel_and_move.CANCEL_VISIT, cancel_and_move.MOVE_VISIT):
         op.execute(_or_replace(statement))
     for signature in HELPER_SIGNATURES:

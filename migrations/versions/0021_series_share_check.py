@@ -14,12 +14,11 @@ source files as they were at this revision; the downgrade restores 0020's `book_
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from migrations.earlier import earlier
 
 revision: str = "0021"
 down_revision: str | None = "0020"
@@ -221,16 +220,6 @@ def _or_replace(statement: str) -> str:
     return statement.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 
-def _earlier(filename: str) -> ModuleType:
-    """An earlier migration of this folder as a module (for the definitions it created)."""
-    spec = importlib.util.spec_from_file_location(f"_migration_{filename}", Path(__file__).with_name(filename))
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(filename)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(VISIT_SERIES_SHARE_CHECK)
     op.execute(_or_replace(BOOK_SERIES_VISITS))
@@ -238,7 +227,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    series, moves = _earlier("0020_booking_series.py"), _earlier("0013_booking_functions_from_source.py")
+    series, moves = earlier("0020_booking_series.py"), earlier("0013_booking_functions_from_source.py")
     op.execute(_or_replace(series.BOOK_SERIES_VISITS))
     op.execute(_or_replace(moves.MOVE_VISIT))
     op.execute(f"DROP FUNCTION {HELPER_SIGNATURE}")

@@ -13,12 +13,11 @@ they were at this revision; the downgrade restores 0013's `cancel_visit` and 002
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from migrations.earlier import earlier
 
 revision: str = "0022"
 down_revision: str | None = "0021"
@@ -189,16 +188,6 @@ $$
 """
 
 
-def _earlier(filename: str) -> ModuleType:
-    """An earlier migration of this folder as a module (for the definitions it created)."""
-    spec = importlib.util.spec_from_file_location(f"_migration_{filename}", Path(__file__).with_name(filename))
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(filename)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(f"DROP FUNCTION {OLD_CANCEL}")
     op.execute(f"DROP FUNCTION {OLD_MOVE}")
@@ -209,5 +198,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION {NEW_CANCEL}")
     op.execute(f"DROP FUNCTION {NEW_MOVE}")
-    op.execute(_earlier("0013_booking_functions_from_source.py").CANCEL_VISIT)
-    op.execute(_earlier("0021_series_share_check.py").MOVE_VISIT)
+    op.execute(earlier("0013_booking_functions_from_source.py").CANCEL_VISIT)
+    op.execute(earlier("0021_series_share_check.py").MOVE_VISIT)

@@ -13,12 +13,11 @@ this revision; the downgrade restores 0013's.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from migrations.earlier import earlier
 
 revision: str = "0025"
 down_revision: str | None = "0024"
@@ -76,23 +75,13 @@ $$
 """
 
 
-def _earlier(filename: str) -> ModuleType:
-    """An earlier migration of this folder as a module (for the definitions it created)."""
-    spec = importlib.util.spec_from_file_location(f"_migration_{filename}", Path(__file__).with_name(filename))
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(filename)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(BOOK_VISIT)
 
 
 def downgrade() -> None:
     op.execute(
-        _earlier("0013_booking_functions_from_source.py").BOOK_VISIT.replace(
+        earlier("0013_booking_functions_from_source.py").BOOK_VISIT.replace(
             "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1
         )
     )

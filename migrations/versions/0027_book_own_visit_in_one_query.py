@@ -12,12 +12,11 @@ downgrade restores 0024's.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 from alembic import op
+
+from migrations.earlier import earlier
 
 revision: str = "0027"
 down_revision: str | None = "0026"
@@ -71,20 +70,10 @@ $$
 """
 
 
-def _earlier(filename: str) -> ModuleType:
-    """An earlier migration of this folder as a module (for the definitions it created)."""
-    spec = importlib.util.spec_from_file_location(f"_migration_{filename}", Path(__file__).with_name(filename))
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(filename)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
     op.execute(BOOK_OWN_VISIT)
 
 
 def downgrade() -> None:
-    earlier = _earlier("0024_book_own_visit.py").BOOK_OWN_VISIT
-    op.execute(earlier.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    previous = earlier("0024_book_own_visit.py").BOOK_OWN_VISIT
+    op.execute(previous.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
