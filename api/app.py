@@ -62,6 +62,7 @@ from api.problems import (
     overload_handler,
     problem_details_plugin,
 )
+from api.ratelimit import ROUND_TRIPS, round_trip_pool
 from api.transactions import PLUGIN_SESSION, committing_session
 from core.db import connect_args, create_engine_pinging_idle
 from core.settings import Settings
@@ -83,12 +84,14 @@ def _lifespan(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         app.state.redis = redis
+        app.state[ROUND_TRIPS] = round_trips = round_trip_pool(redis_url)
         connections: DriverConnections = app.state[DRIVER]
         await connections.open()
         try:
             yield
         finally:
             await connections.close()
+            await round_trips.disconnect()
             await redis.aclose()
             # advanced-alchemy skips disposing when it renamed its state key (a second app in one
             # process, as in tests); disposing twice is harmless.
