@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -37,6 +38,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -77,6 +79,8 @@ MIX = {"availability": 60, "book": 25, "cancel": 10, "move": 5}
 CPU_RATIOS = {"book": "book", "cancel": "cancel", "move": "move", "free_times": "availability"}
 RUSH_MINUTES, SPREAD_MINUTES, DAYS = 15, 30, 14  # the rush's visit, the spread's, and the days it reads
 OK, CREATED, REDIRECT, UNAUTHORIZED, TOO_MANY = 200, 201, 300, 401, 429
+BESIDE_TURNS = 3  # the book-only spread's turns, and the ceiling's spread's between them (`book_spread_beside_ceiling`)
+COST_CHUNK = 10  # the API's requests in `cost` between two turns of the limit app's
 LIMIT_COST_FACTOR = 5  # the limit's CPU is read over this many times --cost bookings
 LIMIT_SESSIONS = 100_000  # the limit app's recipients with a session: one a booking in its spread
 QUIET_WARMUP = 10  # unmeasured first requests of the quiet availability reads (connections, statement caches)
@@ -473,14 +477,81 @@ def _db_cpu_s() -> float:
     return spent
 
 
-async def cost(
-    base: str, world: World, headers: list[dict[str, str]], process: subprocess.Popen[bytes], count: int
+@dataclass
+class LimitSide:
+    """The limit app, up beside the API: its bookings made and timed a few at a time, between the API's requests."""
+
+    process: subprocess.Popen[bytes]
+    phone: Phone
+    rng: random.Random = field(default_factory=lambda: random.Random(3))
+    recipient: int = 0  # the last recipient who booked (each books once)
+    spent: list[float] = field(default_factory=lambda: [0.0, 0.0])  # measured: the app's CPU seconds, PostgreSQL's
+    measured: int = 0
+    failed: int = 0
+
+    async def book(self, count: int, *, measured: bool = True) -> tuple[float, float]:
+        """`count` bookings one at a time: the app's CPU seconds and PostgreSQL's (kept in the totals if measured)."""
+        before, db_before = _api_cpu_s(self.process), _db_cpu_s()
+        for _ in range(count):
+            self.recipient += 1
+            headers, body = _limit_booking(self.recipient, self.rng)
+            self.failed += (await self.phone.request("POST", "/book", headers, body=body)).status != CREATED
+        its, its_db = _api_cpu_s(self.process) - before, _db_cpu_s() - db_before
+        if measured:
+            self.spent, self.measured = [self.spent[0] + its, self.spent[1] + its_db], self.measured + count
+        return its, its_db
+
+    def totals(self) -> dict[str, Any]:
+        """Its CPU and PostgreSQL's a booking over every measured turn, and how many bookings failed."""
+        made = max(1, self.measured)
+        return {"limit_book_cpu_ms": round(1000 * self.spent[0] / made, 2),
+                "limit_book_db_cpu_ms": round(1000 * self.spent[1] / made, 2),
+                "limit_book_failed": self.failed}  # fmt: skip
+
+
+async def _cost_batch(
+    op: str, process: subprocess.Popen[bytes], steps: list[Callable[[], Awaitable[Answer]]], limit: LimitSide | None
+) -> dict[str, Any]:
+    """One operation's batch for `cost`, `COST_CHUNK` requests at a time, the limit's turns between."""
+    answers: list[Answer] = []
+    spent = db_spent = limit_spent = limit_db_spent = 0.0
+    for first in range(0, len(steps), COST_CHUNK):
+        group = steps[first : first + COST_CHUNK]
+        before, db_before = _api_cpu_s(process), _db_cpu_s()
+        answers += [await step() for step in group]
+        spent, db_spent = spent + _api_cpu_s(process) - before, db_spent + _db_cpu_s() - db_before
+        if limit is not None:
+            its, its_db = await limit.book(LIMIT_COST_FACTOR * len(group))
+            limit_spent, limit_db_spent = limit_spent + its, limit_db_spent + its_db
+    figures = {f"cost_{op}_cpu_ms": round(1000 * spent / max(1, len(answers)), 2),
+               f"cost_{op}_db_cpu_ms": round(1000 * db_spent / max(1, len(answers)), 2),
+               f"cost_{op}_failed": sum(a.kind != "ok" for a in answers)}  # fmt: skip
+    if limit is not None:
+        made = max(1, LIMIT_COST_FACTOR * len(steps))
+        figures |= {f"limit_beside_{op}_cpu_ms": round(1000 * limit_spent / made, 3),
+                    f"limit_beside_{op}_db_cpu_ms": round(1000 * limit_db_spent / made, 3)}  # fmt: skip
+    return figures
+
+
+async def cost(  # noqa: PLR0913 - keyword-only after the load
+    base: str,
+    world: World,
+    headers: list[dict[str, str]],
+    process: subprocess.Popen[bytes],
+    count: int,
+    *,
+    limit: LimitSide | None = None,
 ) -> dict[str, Any]:
     """The API's CPU per request, by operation: `count` of each, one at a time, read from the processes' CPU time.
 
     CPU time, not wall time, so other jobs on a shared machine barely move it; each operation is measured over its
     whole batch (`_on_cpu_s`): free times for `count` recipients (the last ones), then a booking each at a random
     start it offered, a move each to another, and a cancellation each.
+
+    With `limit`, every `COST_CHUNK` of the API's requests is followed by `LIMIT_COST_FACTOR` times as many of the
+    limit app's bookings, and each operation's ratio is taken against the limit's CPU in its own batch
+    (`limit_beside_<op>_cpu_ms`): measured apart, minutes later, the limit's CPU a booking moved by up to a third
+    between runs of one session while the API's moved otherwise (`cpu_ratio_book` from 1.8 to 3.0).
     """
     phone = Phone(base)
     load = Load(world, headers)
@@ -508,14 +579,10 @@ async def cost(
 
     figures: dict[str, Any] = {}
     for op, step in (("availability", availability), ("book", book), ("move", move), ("cancel", cancel)):
-        before, db_before = _api_cpu_s(process), _db_cpu_s()
-        answers = [
-            await step(player) for player in players if op in {"availability", "book"} or player.recipients[0] in booked
-        ]
-        spent, db_spent = _api_cpu_s(process) - before, _db_cpu_s() - db_before
-        figures |= {f"cost_{op}_cpu_ms": round(1000 * spent / max(1, len(answers)), 2),
-                    f"cost_{op}_db_cpu_ms": round(1000 * db_spent / max(1, len(answers)), 2),
-                    f"cost_{op}_failed": sum(a.kind != "ok" for a in answers)}  # fmt: skip
+        chosen = [player for player in players if op in {"availability", "book"} or player.recipients[0] in booked]
+        figures |= await _cost_batch(op, process, [functools.partial(step, player) for player in chosen], limit)
+    if limit is not None:
+        figures |= limit.totals()
     await phone.close()
     return figures
 
@@ -632,8 +699,15 @@ async def spread(
     return figures | {"spread_refusals": dict(refusals)}
 
 
-async def book_spread(
-    base: str, world: World, headers: list[dict[str, str]], clients: int, seconds: float
+async def book_spread(  # noqa: PLR0913 - keyword-only after the load's shape
+    base: str,
+    world: World,
+    headers: list[dict[str, str]],
+    clients: int,
+    seconds: float,
+    *,
+    slices: int = 1,
+    between: Callable[[], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
     """`clients` concurrent clients only book, for `seconds`: each recipient's free 30-minute starts read beforehand.
 
@@ -644,6 +718,9 @@ async def book_spread(
 
     A client told 429 (the API's admission bound or a rate limit) waits as a phone does before its next request:
     spinning on quick refusals would time the refusals, not the bookings.
+
+    In `slices` turns of `seconds` each, with `between` awaited after each (the ceiling's spread, `beside_ceiling`);
+    the figures are over the turns together.
     """
     shares = [list(range(i, len(headers), clients)) for i in range(min(clients, len(headers)))]
     players = [Player(share, random.Random(1000 + i), Phone(base)) for i, share in enumerate(shares)]
@@ -657,10 +734,10 @@ async def book_spread(
 
     await asyncio.gather(*(look(player) for player in players))  # not timed
     answers: list[Answer] = []
-    started = time.perf_counter()
+    wall = 0.0
 
-    async def run(player: Player) -> None:
-        while time.perf_counter() < started + seconds:
+    async def run(player: Player, until: float) -> None:
+        while time.perf_counter() < until:
             player.turn += 1
             who = player.recipients[player.turn % len(player.recipients)]
             player.free = free[who]
@@ -668,10 +745,14 @@ async def book_spread(
             answers.append(answer)
             if answer.status == TOO_MANY:  # as a phone does: wait the Retry-After (1 s), spread a little
                 await asyncio.sleep(1 + player.rng.random() / 2)
-        await player.phone.close()
 
-    await asyncio.gather(*(run(player) for player in players))
-    wall = time.perf_counter() - started
+    for _ in range(slices):
+        started = time.perf_counter()
+        await asyncio.gather(*(run(player, started + seconds) for player in players))
+        wall += time.perf_counter() - started
+        if between is not None:
+            await between()
+    await asyncio.gather(*(player.phone.close() for player in players))
     booked = sum(a.status == CREATED for a in answers)
     refusals = Counter(a.kind for a in answers if a.kind != "ok")
     return {"book_spread_requests": len(answers), "book_spread_bookings": booked,
@@ -711,22 +792,6 @@ def _limit_booking(recipient: int, rng: random.Random) -> tuple[dict[str, str], 
     return cookie, {"cell": rng.randrange(200, limit_app.CELLS - 4)}
 
 
-async def limit_cost(base: str, process: subprocess.Popen[bytes], count: int) -> dict[str, Any]:
-    """The limit app's CPU per booking, `count` one at a time (after 10 unmeasured), as `cost` reads the API's."""
-    phone, rng = Phone(base), random.Random(3)
-    for recipient in range(1, QUIET_WARMUP + 1):
-        headers, body = _limit_booking(recipient, rng)
-        await phone.request("POST", "/book", headers, body=body)
-    before, db_before, failed = _api_cpu_s(process), _db_cpu_s(), 0
-    for recipient in range(QUIET_WARMUP + 1, QUIET_WARMUP + 1 + count):
-        headers, body = _limit_booking(recipient, rng)
-        failed += (await phone.request("POST", "/book", headers, body=body)).status != CREATED
-    spent, db_spent = _api_cpu_s(process) - before, _db_cpu_s() - db_before
-    await phone.close()
-    return {"limit_book_cpu_ms": round(1000 * spent / max(1, count), 2),
-            "limit_book_db_cpu_ms": round(1000 * db_spent / max(1, count), 2), "limit_book_failed": failed}  # fmt: skip
-
-
 async def limit_spread(base: str, clients: int, seconds: float, first: int) -> dict[str, Any]:
     """`clients` concurrent clients book one-hour visits through the limit app for `seconds`, as the ceiling does."""
     rng, answers, recipients = random.Random(7), [], iter(range(first, LIMIT_SESSIONS + 1))
@@ -745,22 +810,6 @@ async def limit_spread(base: str, clients: int, seconds: float, first: int) -> d
     booked = sum(a.status == CREATED for a in answers)
     return {"limit_spread_bookings_per_s": round(booked / wall, 1), "limit_spread_requests": len(answers),
             **_latency("limit_spread", answers)}  # fmt: skip
-
-
-async def limit(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """The HTTP limit in this run: its CPU per booking one at a time, then its book-only spread."""
-    log = args.scratch / f"limit-{uuid.uuid4().hex[:8]}.log"
-    process, base = start_limit(url, log, args)
-    try:
-        await _limit_ready(base, process, log)
-        # Five times --cost bookings: one takes under 1 ms of CPU (and psutil's clock, off Linux, ticks in 10 ms).
-        figures = await limit_cost(base, process, LIMIT_COST_FACTOR * args.cost)
-        figures |= await limit_spread(
-            base, args.spread_clients, args.seconds, QUIET_WARMUP + LIMIT_COST_FACTOR * args.cost + 1
-        )
-    finally:
-        _stop(process)
-    return figures
 
 
 async def check_ledger(url: str, world: World) -> dict[str, int]:
@@ -799,35 +848,91 @@ def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "ceiling_spread_p50_ms": spread_["p50_ms"], "ceiling_spread_p99_ms": spread_["p99_ms"]}  # fmt: skip
 
 
+def ceiling_spread(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`ceiling.py --mode spread` as it is, with the spread's C and T and the API's pool size: its JSON."""
+    command = [sys.executable, str(CEILING), "--database-url", url, "--json", "--mode", "spread",
+               "--clients", str(args.spread_clients), "--seconds", str(args.seconds), "--pool", str(POOL)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603
+    found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not found:
+        raise RuntimeError(f"ceiling.py --mode spread failed: {done.stderr[-2000:]}")
+    return dict(found[0])
+
+
+async def book_spread_beside_ceiling(
+    base: str, world: World, headers: list[dict[str, str]], url: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The book-only spread and the ceiling's spread in turns, `BESIDE_TURNS` of each.
+
+    The book-only spread's turns take `--seconds` in all (its phones' free times go stale as the department fills),
+    each of the ceiling's `--seconds`.
+
+    `ratio_book_spread` divides the two: taken minutes apart, on a machine shared with other jobs, the two
+    figures moved by up to a fifth between runs on their own (the ceiling's spread from 1,816 to 2,394 bookings a
+    second in one session), and the ratio with them. In turns, whatever slows the machine for longer than a few
+    seconds slows both. The ceiling's turns are runs of `ceiling.py` as it is, each with its setup before it
+    (untimed); each is `--seconds` long, as the ceiling alone is, so that its first bookings on fresh connections
+    weigh no more than they do there.
+    """
+    turns: list[dict[str, Any]] = []
+
+    async def ceiling_turn() -> None:
+        turns.append(await asyncio.to_thread(ceiling_spread, url, args))
+
+    figures = await book_spread(base, world, headers, args.spread_clients, args.seconds / BESIDE_TURNS,
+                                slices=BESIDE_TURNS, between=ceiling_turn)  # fmt: skip
+    booked, seconds = sum(int(t["bookings"]) for t in turns), sum(float(t["seconds"]) for t in turns)
+    return figures | {"ceiling_beside_spread_bookings_per_s": round(booked / seconds, 1),
+                      "ceiling_beside_turns": len(turns)}  # fmt: skip
+
+
 def _ratios(figures: dict[str, Any]) -> dict[str, float | None]:
     def ratio(ours: str, theirs: str) -> float | None:
         return round(figures[ours] / figures[theirs], 3) if figures.get(theirs) else None
 
-    cpu = {f"cpu_ratio_{name}": ratio(f"cost_{op}_cpu_ms", "limit_book_cpu_ms") for name, op in CPU_RATIOS.items()}
-    both = ("cost_book_cpu_ms", "cost_book_db_cpu_ms", "limit_book_cpu_ms", "limit_book_db_cpu_ms")
+    cpu = {
+        f"cpu_ratio_{name}": ratio(f"cost_{op}_cpu_ms", f"limit_beside_{op}_cpu_ms") for name, op in CPU_RATIOS.items()
+    }
+    cpu |= {
+        f"cpu_ratio_{name}_overall": ratio(f"cost_{op}_cpu_ms", "limit_book_cpu_ms") for name, op in CPU_RATIOS.items()
+    }
+    both = ("cost_book_cpu_ms", "cost_book_db_cpu_ms", "limit_beside_book_cpu_ms", "limit_beside_book_db_cpu_ms")
     if all(figures.get(key) for key in both):  # a booking's CPU over API and database, ours against the limit's
         ours, theirs = figures[both[0]] + figures[both[1]], figures[both[2]] + figures[both[3]]
         cpu["cpu_ratio_book_with_db"] = round(ours / theirs, 3)
     return {"ratio_rush": ratio("rush_bookings_per_s", "ceiling_rush_bookings_per_s"),
             "ratio_spread": ratio("spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
-            "ratio_book_spread": ratio("book_spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
+            "ratio_book_spread": ratio("book_spread_bookings_per_s", "ceiling_beside_spread_bookings_per_s"),
+            "ratio_book_spread_apart": ratio("book_spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
             "ratio_limit_book_spread": ratio("limit_spread_bookings_per_s", "ceiling_spread_bookings_per_s"),
             **cpu}  # fmt: skip
 
 
 async def _load(url: str, redis_url: str, prefix: str, world: World, args: argparse.Namespace) -> dict[str, Any]:
-    log = args.scratch / f"api-{prefix.strip(':').replace(':', '-')}.log"
-    process, base = start_api(plain_database_url(url), redis_url, prefix, log, args)
+    """The API's phases, with the limit app up beside it (`cost` takes turns with it); then the limit's spread."""
+    plain = plain_database_url(url)
+    limit_log = args.scratch / f"limit-{uuid.uuid4().hex[:8]}.log"
+    limit_process, limit_base = start_limit(plain, limit_log, args)
     try:
-        await _wait_ready(base, process, log)
-        headers = await sign_in(redis_url, prefix, world)
-        figures = await quiet_availability(base, world, headers, args.quiet)
-        figures |= await cost(base, world, headers, process, args.cost)
-        figures |= await rush(base, world, headers)
-        figures |= await spread(base, world, headers, args.spread_clients, args.seconds)
-        figures |= await book_spread(base, world, headers, args.spread_clients, args.seconds)
+        await _limit_ready(limit_base, limit_process, limit_log)
+        side = LimitSide(limit_process, Phone(limit_base))
+        await side.book(QUIET_WARMUP, measured=False)  # connections and statement caches
+        log = args.scratch / f"api-{prefix.strip(':').replace(':', '-')}.log"
+        process, base = start_api(plain, redis_url, prefix, log, args)
+        try:
+            await _wait_ready(base, process, log)
+            headers = await sign_in(redis_url, prefix, world)
+            figures = await quiet_availability(base, world, headers, args.quiet)
+            figures |= await cost(base, world, headers, process, args.cost, limit=side)
+            figures |= await rush(base, world, headers)
+            figures |= await spread(base, world, headers, args.spread_clients, args.seconds)
+            figures |= await book_spread_beside_ceiling(base, world, headers, plain, args)
+        finally:
+            _stop(process)
+        await side.phone.close()
+        figures |= await limit_spread(limit_base, args.spread_clients, args.seconds, side.recipient + 1)
     finally:
-        _stop(process)
+        _stop(limit_process)
     return figures | {"server_log": _log_problems(log)}
 
 
@@ -861,7 +966,6 @@ async def measure(admin_url: str, redis_url: str, args: argparse.Namespace) -> d
                                    "api_processes": args.workers, "api_pool_each": pool}  # fmt: skip
         figures |= await _load(url, redis_url, prefix, world, args)
         figures |= await check_ledger(url, world)
-        figures |= await limit(plain_database_url(url), args)
         figures |= await asyncio.to_thread(ceiling, plain_database_url(url), args)
         return figures | _ratios(figures)
     finally:
@@ -903,6 +1007,8 @@ def _report(title: str, f: dict[str, Any]) -> None:
     print("book only", pick("book_spread_bookings_per_s", "book_spread_requests_per_s", "book_spread_5xx",
                             "book_spread_429", "book_spread_p50_ms", "book_spread_server_p50_ms"))  # fmt: skip
     print("  refusals   ", f.get("book_spread_refusals", "-"))
+    print("  beside     ", pick("ceiling_beside_spread_bookings_per_s", "ceiling_beside_turns"),
+          f"(the ceiling's spread in turns with the book-only spread's {BESIDE_TURNS})")  # fmt: skip
     print(
         "limit    ",
         pick(
@@ -914,7 +1020,8 @@ def _report(title: str, f: dict[str, Any]) -> None:
         ),
         "(bench/limit_app.py: its and PostgreSQL's CPU ms a booking, one at a time)",
     )
-    print("ratio    ", pick("ratio_rush", "ratio_spread", "ratio_limit_book_spread", "cpu_ratio_book_with_db"))
+    print("ratio    ", pick("ratio_rush", "ratio_spread", "ratio_limit_book_spread", "ratio_book_spread_apart",
+                            "cpu_ratio_book_with_db"))  # fmt: skip
     print("targets   (issue 18: cpu_ratio_book, _cancel <= 2; _move <= 2.5; _free_times <= 3; book_spread >= 0.35)")
     for key in (*(f"cpu_ratio_{name}" for name in CPU_RATIOS), "ratio_book_spread", "ratio_rush"):
         print(f"{key}={f.get(key)}")
