@@ -62,7 +62,7 @@ from api.problems import (
     overload_handler,
     problem_details_plugin,
 )
-from api.ratelimit import ROUND_TRIPS, round_trip_pool
+from api.roundtrip import ROUND_TRIPS, round_trip_pool
 from api.transactions import PLUGIN_SESSION, committing_session
 from core.db import connect_args, create_engine_pinging_idle
 from core.settings import Settings

@@ -158,3 +158,18 @@ async def test_signing_out_signs_out_at_id_porten_too(
         at_provider = await browser_at_provider.get(url)  # the real provider takes it: its sign-out page
         assert at_provider.status_code == 200
         assert "http://test/" in at_provider.text
+
+
+async def test_a_signed_in_request_renews_the_idle_expiry_and_an_unknown_session_is_401(
+    client: httpx.AsyncClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    # Read in one round trip of its own (`api.roundtrip`) on a route without rate limits: GETEX renews the expiry.
+    redis: Redis = app.state.redis
+    person, municipality = world.people["recipient"], world.municipality
+    session_id = await create_session(redis, settings.redis_prefix, new_session(person, municipality, "test"))
+    stored = f"{settings.redis_prefix}session:{hashlib.sha256(session_id.encode()).hexdigest()}"
+    await redis.expire(stored, 100)
+    assert await _me(client, session_id) == 200
+    assert await redis.ttl(stored) > 7 * 3600  # 8 hours from now again
+    await redis.delete(stored)
+    assert await _me(client, session_id) == 401
