@@ -4,7 +4,9 @@ redis-py's client checks a connection out of its pool with a lock and a read tha
 careless caller left unread), sends with a task of its own when a socket timeout is set, and times each reply
 with a timer of its own. `one_round_trip` does none of that on a pool that is its alone (`ROUND_TRIPS`, made in
 the app's lifespan): the rate limits' counts and the session in one exchange for a booking (`api.ratelimit`), the
-session alone for any other signed-in request (`api.auth`).
+session alone for any other signed-in request (`api.auth`). For a 14-day availability read, its session read here
+rather than through the client: in one process, alternating the two every 100 reads, the median of 20 pairs was
+6.5 % less of the API's CPU a read (17 pairs of 20 lower).
 """
 
 from __future__ import annotations
