@@ -109,7 +109,7 @@ def connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
 
 
 def driver_connect_args(settings: Settings, application_name: str) -> dict[str, Any]:
-    """`connect_args` for asyncpg itself (`asyncpg.create_pool`), without SQLAlchemy's own cache settings.
+    """`connect_args` for asyncpg itself (`asyncpg.connect`, `api.driver`), without SQLAlchemy's own cache settings.
 
     Behind a transaction-mode pooler asyncpg's statement cache is off, and it then prepares every statement unnamed,
     so two clients sharing a server connection never meet each other's statements.
