@@ -829,12 +829,20 @@ async def check_ledger(url: str, world: World) -> dict[str, int]:
     return {key: int(value or 0) for key, value in counts.items()}
 
 
-def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """`ceiling.py` as it is, with the rush's N, the spread's C and T, and the API's pool size."""
-    command = [sys.executable, str(CEILING), "--database-url", url, "--json", "--rush-attempts", str(args.clients),
+def _run_ceiling(
+    url: str, args: argparse.Namespace, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, dict[str, Any]]]:
+    """`ceiling.py` as it is, with the spread's C and T, the API's pool size and `extra`: the run, its JSON by mode."""
+    command = [sys.executable, str(CEILING), "--database-url", url, "--json", *extra,
                "--clients", str(args.spread_clients), "--seconds", str(args.seconds), "--pool", str(POOL)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603
     modes = {o["mode"]: o for o in (json.loads(line) for line in done.stdout.splitlines() if line.startswith("{"))}
+    return done, modes
+
+
+def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """`ceiling.py` as it is, with the rush's N, the spread's C and T, and the API's pool size."""
+    done, modes = _run_ceiling(url, args, "--rush-attempts", str(args.clients))
     if not modes:
         print("ceiling.py failed:", done.stderr[-2000:], file=sys.stderr)
         return {"ceiling_exit": done.returncode}
@@ -850,13 +858,10 @@ def ceiling(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def ceiling_spread(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """`ceiling.py --mode spread` as it is, with the spread's C and T and the API's pool size: its JSON."""
-    command = [sys.executable, str(CEILING), "--database-url", url, "--json", "--mode", "spread",
-               "--clients", str(args.spread_clients), "--seconds", str(args.seconds), "--pool", str(POOL)]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)  # noqa: S603
-    found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not found:
+    done, modes = _run_ceiling(url, args, "--mode", "spread")
+    if done.returncode != 0 or "spread" not in modes:
         raise RuntimeError(f"ceiling.py --mode spread failed: {done.stderr[-2000:]}")
-    return dict(found[0])
+    return dict(modes["spread"])
 
 
 async def book_spread_beside_ceiling(
