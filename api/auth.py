@@ -40,7 +40,11 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def _sign_in(request: Request[Any, Any, Any], state: State) -> SignInSession | None:
-    """The session the cookie names (read in the rate limit's round trip when it ran); CSRF checked for writes."""
+    """The session the cookie names (read in the rate limit's round trip when it ran); CSRF checked for writes.
+
+    Kept in the request's state as `sign_in` (signing out reads it), in the scope's dict itself: `request.state`
+    makes a `State` each time it is read.
+    """
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
@@ -54,6 +58,7 @@ async def _sign_in(request: Request[Any, Any, Any], state: State) -> SignInSessi
         state.redis, settings.redis_prefix, session_id, max_age_seconds=settings.session_max_seconds,
         fetched=fetched if isinstance(fetched, Fetched) else None,
     )  # fmt: skip
+    request.scope.setdefault("state", {})["sign_in"] = sign_in
     if sign_in is None:
         return None
     if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != sign_in.csrf_token:
@@ -80,7 +85,7 @@ async def provide_principal(
         if principal is None:
             raise _invalid_token()
         return principal
-    sign_in = request.state.sign_in = await _sign_in(request, state)
+    sign_in = await _sign_in(request, state)
     return None if sign_in is None else await person_principal(db_session, uuid.UUID(sign_in.person_id))
 
 
@@ -103,7 +108,7 @@ async def caller(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> C
         if principal is None:
             raise _invalid_token()
         return principal
-    sign_in = request.state.sign_in = await _sign_in(request, request.app.state)
+    sign_in = await _sign_in(request, request.app.state)
     if sign_in is None:
         raise _unauthorized()
     return SignedInPerson(uuid.UUID(sign_in.municipality_id), uuid.UUID(sign_in.person_id))
