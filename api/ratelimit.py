@@ -53,17 +53,30 @@ class RateLimit(ASGIMiddleware):
     """Counts a request against each of its limits with one `INCR` a limit, all in one Redis round trip.
 
     That round trip also reads the caller's sign-in session (GETEX, as `people.sessions.load_session` does), so
-    a signed-in request through a rate limit costs one Redis round trip, not two.
+    a signed-in request through a rate limit costs one Redis round trip, not two. With an `admission`, a request
+    is first admitted by it (`Admission`), in the same layer: one middleware a request, not two.
     """
 
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, *limits: Limit) -> None:
+    def __init__(self, *limits: Limit, admission: Admission | None = None) -> None:
         """The limits every request through this middleware counts against (each counted, even when one refuses)."""
         self.limits = limits
+        self.admission = admission
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Count this request; refuse with 429 and Retry-After when over any limit."""
+        """Admit this request (with an admission), count it; refuse with 429 and Retry-After when over any limit."""
+        if self.admission is None:
+            await self._count(scope, receive, send, next_app)
+            return
+        admission = self.admission
+        admission.admit(scope["litestar_app"].state.settings)
+        try:
+            await self._count(scope, receive, send, next_app)
+        finally:
+            admission.in_flight -= 1
+
+    async def _count(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request[Any, Any, Any] = Request(scope)
         if request.method in {"OPTIONS", "HEAD"}:
             await next_app(scope, receive, send)
@@ -103,16 +116,15 @@ def per_person(name: str, per_minute: int) -> Limit:
     return Limit(f"{name}:person", per_minute, 60, credential_of)
 
 
-class Admission(ASGIMiddleware):
+class Admission:
     """Bounds the work in progress: past a few requests a database connection in flight in this process, 429 at once.
 
     Hot ledger rows serialise bookings; letting hundreds wait on them only makes every answer late
     (DESIGN.md: answer overload with 429/503 and Retry-After, do not queue without bound). The bound follows
     the process's pool (`db_pool_size + db_max_overflow` connections, `per_connection` requests each), so
-    a request admitted waits behind at most a few others for a connection.
+    a request admitted waits behind at most a few others for a connection. It is checked by a `RateLimit` made
+    with it, before that counts: a request turned away costs no Redis round trip and counts against no one.
     """
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, per_connection: int) -> None:
         """Admit at most `per_connection` requests a database connection at a time."""
@@ -123,15 +135,11 @@ class Admission(ASGIMiddleware):
         """How many requests this process admits at once."""
         return self.per_connection * (settings.db_pool_size + settings.db_max_overflow)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        """Run the request if there is room; otherwise refuse it before it touches the database."""
-        if self.in_flight >= self.limit(scope["litestar_app"].state.settings):
+    def admit(self, settings: Settings) -> None:
+        """Count one more request in flight if there is room (the caller counts it out); otherwise 429."""
+        if self.in_flight >= self.limit(settings):
             raise TooManyRequestsException(headers={"Retry-After": "1"})
         self.in_flight += 1
-        try:
-            await next_app(scope, receive, send)
-        finally:
-            self.in_flight -= 1
 
 
 SIGN_IN_PER_IP = RateLimit(per_ip("sign-in", 30))

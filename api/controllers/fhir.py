@@ -12,7 +12,7 @@ from litestar import Controller, HttpMethod, Request, Response, get, post, put, 
 from litestar.di import NamedDependency
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 
-from api.controllers.bookings import BOOKING_ADMISSION, BOOKING_LIMITS
+from api.controllers.bookings import BOOKING_WRITES
 from api.dependencies import Current, DbSession, Where
 from api.fhir import FHIR_EXCEPTION_HANDLERS, fhir_response
 from api.transactions import READS
@@ -209,7 +209,7 @@ class FhirController(Controller):
         "/Appointment",
         media_type=MEDIA_TYPE,
         summary="Book a Slot: create an Appointment",
-        middleware=[BOOKING_ADMISSION, BOOKING_LIMITS],
+        middleware=[BOOKING_WRITES],
     )
     async def create_appointment(
         self, request: Request[Any, Any, Any], db_session: DbSession, current: Current, origin: Where,

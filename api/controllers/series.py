@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.controllers.bookings import BOOKING_LIMITS
+from api.controllers.bookings import BOOKING_REQUESTS
 from api.dependencies import Current, DbSession, Where
 from api.schemas.series import OccurrenceRead, SeriesBooked, SeriesCreate, SeriesRead, SeriesUpdate
 from api.transactions import READS
@@ -21,10 +21,6 @@ from booking.errors import BookingRefusedError
 from booking.series import Outcome
 from booking.tables import BookingSeries
 from core.clock import utcnow
-
-
-def _zone(state: State) -> ZoneInfo:
-    return ZoneInfo(state.settings.timezone)
 
 
 def _booked(series: BookingSeries, outcomes: list[Outcome], zone: ZoneInfo) -> SeriesBooked:
@@ -39,7 +35,7 @@ class SeriesController(Controller):
     tags = ["series"]  # noqa: RUF012 - Litestar's declared attribute type
 
     @post("/", summary="Make a recurring visit (fast avtale); its occurrences in the horizon are booked at once",
-          middleware=[BOOKING_LIMITS])  # fmt: skip
+          middleware=[BOOKING_REQUESTS])  # fmt: skip
     async def create(
         self, db_session: DbSession, current: Current, origin: Where, state: State, data: JSONBody[SeriesCreate]
     ) -> Response[SeriesBooked]:
@@ -49,7 +45,7 @@ class SeriesController(Controller):
             data.valid_until, data.every_weeks,
         )  # fmt: skip
         series, outcomes = await service.create(db_session, current, origin, request, now=utcnow())
-        return Response(_booked(series, outcomes, _zone(state)), status_code=201)
+        return Response(_booked(series, outcomes, state.settings.zone), status_code=201)
 
     @get("/", summary="My recurring visits, or those of a recipient I may see", opt={READS: "series.read"})
     async def list_series(
@@ -60,10 +56,10 @@ class SeriesController(Controller):
         if recipient_id is None and current.person_id is None:
             raise BookingRefusedError("recipient_required")
         rows = await service.list_series(db_session, current, recipient_id or current.person_id, today)  # type: ignore[arg-type]
-        return [SeriesRead.of(series, failures, _zone(state)) for series, failures in rows]
+        return [SeriesRead.of(series, failures, state.settings.zone) for series, failures in rows]
 
     @patch("/{series_id:uuid}", summary="Change the pattern from now on (future occurrences rebooked)",
-           middleware=[BOOKING_LIMITS])  # fmt: skip
+           middleware=[BOOKING_REQUESTS])  # fmt: skip
     async def update(
         self, db_session: DbSession, current: Current, origin: Where, state: State, series_id: FromPath[uuid.UUID],
         data: JSONBody[SeriesUpdate],
@@ -73,7 +69,7 @@ class SeriesController(Controller):
             tuple(data.weekdays) if data.weekdays else None, data.local_time, data.every_weeks, data.valid_until
         )
         series, outcomes = await service.change(db_session, current, origin, series_id, change, now=utcnow())
-        return _booked(series, outcomes, _zone(state))
+        return _booked(series, outcomes, state.settings.zone)
 
     @delete("/{series_id:uuid}", summary="End the series: future occurrences cancelled, the past kept",
             status_code=200)  # fmt: skip
@@ -81,4 +77,5 @@ class SeriesController(Controller):
         self, db_session: DbSession, current: Current, origin: Where, state: State, series_id: FromPath[uuid.UUID]
     ) -> SeriesRead:
         """The series, ended."""
-        return SeriesRead.of(await service.end(db_session, current, origin, series_id, now=utcnow()), [], _zone(state))
+        ended = await service.end(db_session, current, origin, series_id, now=utcnow())
+        return SeriesRead.of(ended, [], state.settings.zone)

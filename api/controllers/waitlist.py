@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.controllers.bookings import BOOKING_ADMISSION, BOOKING_LIMITS
+from api.controllers.bookings import BOOKING_REQUESTS, BOOKING_WRITES
 from api.dependencies import Current, DbSession, Where
 from api.schemas.bookings import BookingRead
 from api.schemas.waitlist import WaitlistCreate, WaitlistEntryRead, WaitlistOfferRead
@@ -22,17 +21,13 @@ from core.clock import utcnow
 from waitlist import rules, service
 
 
-def _zone(state: State) -> ZoneInfo:
-    return ZoneInfo(state.settings.timezone)
-
-
 class WaitlistController(Controller):
     """`/api/v1/waitlist`: for the recipient, their proxies, and staff or administrators who serve them."""
 
     path = "/api/v1/waitlist"
     tags = ["waitlist"]  # noqa: RUF012 - Litestar's declared attribute type
 
-    @post("/", summary="Tell me if a time frees up (join the line for a service)", middleware=[BOOKING_LIMITS])
+    @post("/", summary="Tell me if a time frees up (join the line for a service)", middleware=[BOOKING_REQUESTS])
     async def create(
         self, db_session: DbSession, current: Current, origin: Where, state: State, data: JSONBody[WaitlistCreate]
     ) -> Response[WaitlistEntryRead]:
@@ -44,7 +39,7 @@ class WaitlistController(Controller):
         )  # fmt: skip
         request = service.EntryRequest(data.recipient_id, data.service_id, wish)
         entry = await service.create(db_session, current, origin, request, now=utcnow())
-        return Response(WaitlistEntryRead.of(entry, None, _zone(state)), status_code=201)
+        return Response(WaitlistEntryRead.of(entry, None, state.settings.zone), status_code=201)
 
     @get("/", summary="My places in line, or those of a recipient I may see", opt={READS: "waitlist.read"})
     async def list_entries(
@@ -55,7 +50,7 @@ class WaitlistController(Controller):
         if recipient_id is None and current.person_id is None:
             raise BookingRefusedError("recipient_required")
         rows = await service.entries(db_session, current, recipient_id or current.person_id, today)  # type: ignore[arg-type]
-        return [WaitlistEntryRead.of(entry, offer, _zone(state)) for entry, offer in rows]
+        return [WaitlistEntryRead.of(entry, offer, state.settings.zone) for entry, offer in rows]
 
     @post("/{entry_id:uuid}/withdraw", summary="Leave the line (a time held for me passes to the next)")
     async def withdraw(
@@ -63,7 +58,7 @@ class WaitlistController(Controller):
     ) -> WaitlistEntryRead:
         """The entry, withdrawn."""
         entry = await service.withdraw(db_session, current, origin, entry_id, now=utcnow())
-        return WaitlistEntryRead.of(entry, None, _zone(state))
+        return WaitlistEntryRead.of(entry, None, state.settings.zone)
 
     @get("/offers/{offer_id:uuid}", summary="An offer: the freed time held for me, and until when",
          opt={READS: "waitlist.read"})  # fmt: skip
@@ -71,16 +66,17 @@ class WaitlistController(Controller):
         self, db_session: DbSession, current: Current, state: State, offer_id: FromPath[uuid.UUID]
     ) -> WaitlistOfferRead:
         """The offer (whatever its status now: held, booked, declined, lapsed or released)."""
-        return WaitlistOfferRead.of(await service.offer(db_session, current, offer_id, now=utcnow()), _zone(state))
+        offer = await service.offer(db_session, current, offer_id, now=utcnow())
+        return WaitlistOfferRead.of(offer, state.settings.zone)
 
     @post("/offers/{offer_id:uuid}/accept", summary="Book the time held for me (every rule of a booking applies)",
-          middleware=[BOOKING_ADMISSION, BOOKING_LIMITS])  # fmt: skip
+          middleware=[BOOKING_WRITES])  # fmt: skip
     async def accept(
         self, db_session: DbSession, current: Current, origin: Where, state: State, offer_id: FromPath[uuid.UUID]
     ) -> Response[BookingRead]:
         """201 with the booking; 409 `offer_gone` when the hold has lapsed or was answered."""
         booking = await service.accept(db_session, current, origin, offer_id, now=utcnow())
-        return Response(BookingRead.of(booking, _zone(state)), status_code=201)
+        return Response(BookingRead.of(booking, state.settings.zone), status_code=201)
 
     @post("/offers/{offer_id:uuid}/decline", summary="Say no: the time passes to the next in line")
     async def decline(
@@ -88,4 +84,4 @@ class WaitlistController(Controller):
     ) -> WaitlistOfferRead:
         """The offer, declined."""
         offer = await service.decline(db_session, current, origin, offer_id, now=utcnow())
-        return WaitlistOfferRead.of(offer, _zone(state))
+        return WaitlistOfferRead.of(offer, state.settings.zone)
