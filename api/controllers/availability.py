@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.enums import MediaType
 from litestar.params import QueryParameter
 
 from api.auth import SIGNED_IN, caller, provide_origin
 from api.driver import driver_connection
 from api.problems import Problem
+from api.responses import Encoded
 from booking.free_slots import Asked, RangeError, availability
 from core.clock import utcnow
 
@@ -106,5 +106,4 @@ class AvailabilityController(Controller):
                 body = await availability(conn, current, provide_origin(request), asked, now=utcnow())
             except RangeError as exc:
                 raise Problem("invalid_range", extra={"max_days": exc.max_days}) from exc
-        # Encoded already: Litestar sends bytes as they are; the annotation documents what they hold.
-        return Response(cast("AvailabilityRead", body), media_type=MediaType.JSON)
+        return Encoded(body)  # encoded already; the annotation documents what it holds

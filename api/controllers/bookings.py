@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -16,6 +17,7 @@ from api.auth import SIGNED_IN, caller, provide_origin
 from api.dependencies import Current, DbSession, Where
 from api.driver import driver_connection
 from api.ratelimit import Admission, RateLimit, per_ip, per_person
+from api.responses import Encoded
 from api.schemas.bookings import BookingCreate, BookingMove, BookingOutcome, BookingRead
 from api.transactions import AUTOCOMMIT, READS
 from booking import driver, service
@@ -63,8 +65,8 @@ class BookingController(Controller):
         async with driver_connection(request) as conn:
             current = await caller(request, conn)
             row, replayed = await driver.book(conn, current, provide_origin(request), wanted, key=key, now=utcnow())
-        zone = request.app.state.settings.zone
-        return Response(BookingRead.of(row, zone), status_code=201, headers=REPLAYED if replayed else {})
+        body = msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone))
+        return Encoded(body, status_code=201, headers=REPLAYED if replayed else None)
 
     @get("/", summary="My bookings, or those of a recipient I may see", opt={READS: "booking.read", AUTOCOMMIT: True})
     async def list_bookings(
@@ -100,22 +102,22 @@ class BookingController(Controller):
         request: Request[Any, Any, Any],
         booking_id: FromPath[uuid.UUID],
         data: JSONBody[BookingMove],
-    ) -> BookingRead:
+    ) -> Response[BookingRead]:
         """The booking at its new time."""
         async with driver_connection(request) as conn:  # on the driver, as `create`
             current = await caller(request, conn)
             row = await driver.move(conn, current, provide_origin(request), booking_id, start=data.start,
                                     minutes=data.minutes, now=utcnow())  # fmt: skip
-        return BookingRead.of(row, request.app.state.settings.zone)
+        return Encoded(msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone)))
 
     @post("/{booking_id:uuid}/cancel", summary="Cancel a booking (within the deadline it is a late cancellation)",
           opt={SIGNED_IN: True})  # fmt: skip
-    async def cancel(self, request: Request[Any, Any, Any], booking_id: FromPath[uuid.UUID]) -> BookingRead:
+    async def cancel(self, request: Request[Any, Any, Any], booking_id: FromPath[uuid.UUID]) -> Response[BookingRead]:
         """The cancelled booking; its status says whether it was late."""
         async with driver_connection(request) as conn:  # on the driver, as `create`
             current = await caller(request, conn)
             row = await driver.cancel(conn, current, provide_origin(request), booking_id, now=utcnow())
-        return BookingRead.of(row, request.app.state.settings.zone)
+        return Encoded(msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone)))
 
     @post("/{booking_id:uuid}/outcome", summary="Record what happened (staff; not before the start)")
     async def outcome(
