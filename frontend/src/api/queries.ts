@@ -1,5 +1,5 @@
 // Server state through TanStack Query: one hook per thing the screens show.
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { type QueryClient, useQueries, useQuery } from '@tanstack/react-query';
 import { ApiProblem, api, call, setCsrfToken, type Availability, type Booking, type Department, type Me, type Service } from './client';
 
 export const keys = {
@@ -7,6 +7,16 @@ export const keys = {
   bookings: (who: string) => ['bookings', who] as const,
   availability: (who: string, service: string, moving?: string) => ['availability', who, service, moving ?? null] as const,
 };
+
+/**
+ * What a visit booked, moved or cancelled changes on any screen: the visits, the free times, the hours left on the
+ * decision, the refused dates of a series and the waitlist. Every screen that changes a visit refreshes them all.
+ */
+const CHANGED_BY_A_VISIT = ['bookings', 'availability', 'allocations', 'series', 'waitlist'] as const;
+
+export async function refreshAfterVisitChange(client: QueryClient): Promise<void> {
+  await Promise.all(CHANGED_BY_A_VISIT.map((key) => client.invalidateQueries({ queryKey: [key] })));
+}
 
 export function useMe() {
   return useQuery({

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, type Booking, type Service } from '../api/client';
-import { useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
+import { refreshAfterVisitChange, useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
 import { joinWaitlist, useWaitingDays } from '../api/waitlist';
 import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
@@ -198,9 +198,7 @@ export function Book() {
       if (service) setDone({ booking, service, from: moving?.start });
       // The booking is made: the address no longer holds a choice to confirm, so a refresh cannot offer it again.
       navigate(movingId ? `${path}?for=${who}&steg=${DONE}` : `/bestill?steg=${DONE}`, { replace: true });
-      await client.invalidateQueries({ queryKey: ['bookings'] });
-      await client.invalidateQueries({ queryKey: ['availability'] });
-      await client.invalidateQueries({ queryKey: ['allocations'] });
+      await refreshAfterVisitChange(client);
     } catch (problem) {
       setError(problem);
       if (problem instanceof ApiProblem && ['slot_full', 'busy', 'too_short_notice', 'overlaps_own_booking', 'outside_opening_hours'].includes(problem.code)) {

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { api, call, type Booking } from '../api/client';
-import { useBookings, useServiceIndex } from '../api/queries';
+import { refreshAfterVisitChange, useBookings, useServiceIndex } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link, navigate } from '../router';
@@ -27,8 +27,7 @@ export function CancelDialog({ booking, hours, name, onClose }: { booking: Booki
     setBusy(true);
     try {
       await call(api.POST('/api/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: booking.id } } }));
-      await client.invalidateQueries({ queryKey: ['bookings'] });
-      await client.invalidateQueries({ queryKey: ['availability'] });
+      await refreshAfterVisitChange(client);
       onClose(true);
     } catch (problem) {
       setError(problem);

@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, problemText, type Schemas, type Service } from '../api/client';
-import { useOffers, useServiceIndex } from '../api/queries';
+import { refreshAfterVisitChange, useOffers, useServiceIndex } from '../api/queries';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { focusOnMount } from '../focus';
@@ -81,8 +81,7 @@ function NearestTimes({ failure, recipient, service, minutes }: { failure: Failu
         api.POST('/api/v1/bookings', { params: { header: { 'Idempotency-Key': newIdempotencyKey() } }, body: { recipient_id: recipient, service_id: service, start, minutes } }),
       );
       setBooked(booking.start);
-      await client.invalidateQueries({ queryKey: ['bookings'] });
-      await client.invalidateQueries({ queryKey: ['availability'] });
+      await refreshAfterVisitChange(client);
     } catch (problem) {
       setError(problem);
     } finally {
@@ -271,9 +270,7 @@ export function SeriesNew() {
       setDone({ result, failures });
       // Made: the address no longer holds a choice to confirm, so a refresh cannot make it twice.
       navigate(`/timer/faste-avtaler/ny?for=${who}&steg=${DONE}`, { replace: true });
-      await client.invalidateQueries({ queryKey: ['series'] });
-      await client.invalidateQueries({ queryKey: ['bookings'] });
-      await client.invalidateQueries({ queryKey: ['availability'] });
+      await refreshAfterVisitChange(client);
     } catch (problem) {
       setError(problem);
     } finally {
@@ -646,9 +643,7 @@ export function SeriesList() {
   const [changed, setChanged] = useState<{ result: SeriesBooked; failures: Failure[] } | null>(null);
   const active = lists.series.filter((s) => !s.ended_at);
   const refresh = async () => {
-    await client.invalidateQueries({ queryKey: ['series'] });
-    await client.invalidateQueries({ queryKey: ['bookings'] });
-    await client.invalidateQueries({ queryKey: ['availability'] });
+    await refreshAfterVisitChange(client);
   };
   const newHref = people.length === 1 && people[0] ? `/timer/faste-avtaler/ny?for=${people[0].id}` : '/timer/faste-avtaler/ny';
 

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, type Schemas } from '../api/client';
-import { useServiceIndex } from '../api/queries';
+import { refreshAfterVisitChange, useServiceIndex } from '../api/queries';
 import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
@@ -111,9 +111,7 @@ export function WaitlistOffer() {
         await call(api.POST('/api/v1/waitlist/offers/{offer_id}/decline', path));
         setDone(t('waitlist.declined'));
       }
-      await client.invalidateQueries({ queryKey: ['waitlist'] });
-      await client.invalidateQueries({ queryKey: ['bookings'] });
-      await client.invalidateQueries({ queryKey: ['availability'] });
+      await refreshAfterVisitChange(client);
     } catch (problem) {
       setError(problem);
       if (problem instanceof ApiProblem && problem.code === 'offer_gone') await offer.refetch();
