@@ -74,7 +74,7 @@ class RateLimit(ASGIMiddleware):
         try:
             await self._count(scope, receive, send, next_app)
         finally:
-            admission.in_flight -= 1
+            admission.leave()
 
     async def _count(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request: Request[Any, Any, Any] = Request(scope)
@@ -136,10 +136,14 @@ class Admission:
         return self.per_connection * (settings.db_pool_size + settings.db_max_overflow)
 
     def admit(self, settings: Settings) -> None:
-        """Count one more request in flight if there is room (the caller counts it out); otherwise 429."""
+        """Count one more request in flight if there is room (`leave` when it is answered); otherwise 429."""
         if self.in_flight >= self.limit(settings):
             raise TooManyRequestsException(headers={"Retry-After": "1"})
         self.in_flight += 1
+
+    def leave(self) -> None:
+        """An admitted request is answered."""
+        self.in_flight -= 1
 
 
 SIGN_IN_PER_IP = RateLimit(per_ip("sign-in", 30))
