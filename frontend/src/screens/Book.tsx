@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, type Booking, type Service } from '../api/client';
-import { refreshAfterVisitChange, useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
+import { type Person, refreshAfterVisitChange, useAvailability, useBookings, useOffers, useServiceIndex } from '../api/queries';
 import { joinWaitlist, useWaitingDays } from '../api/waitlist';
 import { focusOnMount } from '../focus';
 import { Icon } from '../components/Icon';
@@ -70,6 +70,20 @@ export function ChoiceButton({ onClick, icon, children, disabled }: { onClick: (
         {!disabled && <Icon name="arrow" />}
       </Button>
     </li>
+  );
+}
+
+/** The "who" step's choices: the person themself ("Meg (Kari)") and everyone they book for. */
+export function PeopleChoices({ people, onPick }: { people: Person[]; onPick: (person: Person) => void }) {
+  const { t } = useTranslation();
+  return (
+    <ul className="plain-list choices">
+      {people.map((p) => (
+        <ChoiceButton key={p.id} icon="person" onClick={() => onPick(p)}>
+          {p.self ? t('actor.me', { name: p.name }) : p.name}
+        </ChoiceButton>
+      ))}
+    </ul>
   );
 }
 
@@ -289,20 +303,13 @@ export function Book() {
       {step === 'who' && (
         <>
           <StepHeading n={n} total={total}>{t('book.who')}</StepHeading>
-          <ul className="plain-list choices">
-            {actor.people.map((p) => (
-              <ChoiceButton
-                key={p.id}
-                icon="person"
-                onClick={() => {
-                  actor.select(p.id);
-                  go(after('who'), { for: p.id, tjeneste: undefined, lengde: undefined, dag: undefined, tid: undefined });
-                }}
-              >
-                {p.self ? t('actor.me', { name: p.name }) : p.name}
-              </ChoiceButton>
-            ))}
-          </ul>
+          <PeopleChoices
+            people={actor.people}
+            onPick={(p) => {
+              actor.select(p.id);
+              go(after('who'), { for: p.id, tjeneste: undefined, lengde: undefined, dag: undefined, tid: undefined });
+            }}
+          />
         </>
       )}
 

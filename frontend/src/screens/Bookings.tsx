@@ -1,11 +1,12 @@
 // My bookings (a proxy sees everyone they act for in one list): move, cancel with the deadline stated.
-import { Alert, Button, Card, Dialog, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
+import { Alert, Button, Card, Heading, Paragraph, Tag } from '@digdir/designsystemet-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { api, call, type Booking } from '../api/client';
 import { refreshAfterVisitChange, useBookings, useServiceIndex } from '../api/queries';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { Link, navigate } from '../router';
@@ -19,45 +20,19 @@ function deadline(b: Booking, hours: number | undefined): Date | null {
 export function CancelDialog({ booking, hours, name, onClose }: { booking: Booking; hours: number | undefined; name: string; onClose: (cancelled: boolean) => void }) {
   const { t } = useTranslation();
   const client = useQueryClient();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const limit = deadline(booking, hours);
   const late = limit !== null && limit.getTime() < Date.now();
-  const confirm = async () => {
-    setBusy(true);
-    try {
-      await call(api.POST('/api/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: booking.id } } }));
-      await refreshAfterVisitChange(client);
-      onClose(true);
-    } catch (problem) {
-      setError(problem);
-    } finally {
-      setBusy(false);
-    }
+  const cancel = async () => {
+    await call(api.POST('/api/v1/bookings/{booking_id}/cancel', { params: { path: { booking_id: booking.id } } }));
+    await refreshAfterVisitChange(client);
   };
   return (
-    <Dialog open modal onClose={() => onClose(false)} closeButton={t('app.close')} aria-labelledby="cancel-title" className="cancel-dialog">
-      <Dialog.Block>
-        <Heading level={2} data-size="sm" id="cancel-title">
-          {t('bookings.cancelTitle')}
-        </Heading>
-      </Dialog.Block>
-      <Dialog.Block>
-        <Paragraph>
-          <strong>{name}</strong>, {formatWhen(booking.start)}
-        </Paragraph>
-        {limit && <Paragraph>{late ? t('bookings.cancelLate', { deadline: formatWhen(limit) }) : t('bookings.cancelFree', { deadline: formatWhen(limit) })}</Paragraph>}
-        {error !== null && <ProblemAlert error={error} />}
-        <div className="button-row">
-          <Button data-color="danger" onClick={() => void confirm()} loading={busy} disabled={busy}>
-            {t('bookings.cancelConfirm')}
-          </Button>
-          <Button variant="secondary" onClick={() => onClose(false)}>
-            {t('bookings.keep')}
-          </Button>
-        </div>
-      </Dialog.Block>
-    </Dialog>
+    <ConfirmDialog title={t('bookings.cancelTitle')} confirm={t('bookings.cancelConfirm')} keep={t('bookings.keep')} action={cancel} onClose={onClose}>
+      <Paragraph>
+        <strong>{name}</strong>, {formatWhen(booking.start)}
+      </Paragraph>
+      {limit && <Paragraph>{late ? t('bookings.cancelLate', { deadline: formatWhen(limit) }) : t('bookings.cancelFree', { deadline: formatWhen(limit) })}</Paragraph>}
+    </ConfirmDialog>
   );
 }
 

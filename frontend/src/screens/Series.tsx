@@ -2,7 +2,7 @@
 // often → time → dates → confirm), see which dates were booked and which not (why, and the nearest free times, each
 // bookable as a single visit); the list of a person's series, to change from now on or end. Loaded on demand with
 // its texts (locales/series-load.ts), outside the booking page's JavaScript budget.
-import { Alert, Button, Card, Checkbox, Dialog, Field, Fieldset, Heading, Label, Paragraph, Radio, Select, Tag, Textfield } from '@digdir/designsystemet-react';
+import { Alert, Button, Card, Checkbox, Field, Fieldset, Heading, Label, Paragraph, Radio, Select, Tag, Textfield } from '@digdir/designsystemet-react';
 import { useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TFunction } from 'i18next';
 import { useEffect, useState } from 'react';
@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { useActor } from '../actor';
 import { ApiProblem, api, call, newIdempotencyKey, problemText, type Schemas, type Service } from '../api/client';
 import { refreshAfterVisitChange, useOffers, useServiceIndex } from '../api/queries';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Icon } from '../components/Icon';
 import { Loading, ProblemAlert } from '../components/Problem';
 import { focusOnMount } from '../focus';
@@ -18,7 +19,7 @@ import { Link, navigate, useLocation } from '../router';
 import { serviceDescription, serviceName } from '../texts';
 import { patternTimes } from '../seriesTimes';
 import { addDays, durationWords, formatWhen, localDate } from '../time';
-import { ChoiceButton, StepHeading } from './Book';
+import { ChoiceButton, PeopleChoices, StepHeading } from './Book';
 
 type SeriesRead = Schemas['SeriesRead'];
 type SeriesBooked = Schemas['SeriesBooked'];
@@ -331,20 +332,13 @@ export function SeriesNew() {
       {step === 'who' && (
         <>
           <StepHeading n={n} total={total}>{t('series.who')}</StepHeading>
-          <ul className="plain-list choices">
-            {actor.people.map((p) => (
-              <ChoiceButton
-                key={p.id}
-                icon="person"
-                onClick={() => {
-                  actor.select(p.id);
-                  go(after('who'), { for: p.id, tjeneste: undefined, lengde: undefined, kl: undefined });
-                }}
-              >
-                {p.self ? t('actor.me', { name: p.name }) : p.name}
-              </ChoiceButton>
-            ))}
-          </ul>
+          <PeopleChoices
+            people={actor.people}
+            onPick={(p) => {
+              actor.select(p.id);
+              go(after('who'), { for: p.id, tjeneste: undefined, lengde: undefined, kl: undefined });
+            }}
+          />
         </>
       )}
 
@@ -580,42 +574,16 @@ function ChangeForm({ series, onDone }: { series: SeriesRead; onDone: (result: S
 
 function EndDialog({ series, name, onClose }: { series: SeriesRead; name: string; onClose: (ended: boolean) => void }) {
   const { t } = useTranslation();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const confirm = async () => {
-    setBusy(true);
-    try {
-      await call(api.DELETE('/api/v1/series/{series_id}', { params: { path: { series_id: series.id } } }));
-      onClose(true);
-    } catch (problem) {
-      setError(problem);
-    } finally {
-      setBusy(false);
-    }
+  const end = async () => {
+    await call(api.DELETE('/api/v1/series/{series_id}', { params: { path: { series_id: series.id } } }));
   };
   return (
-    <Dialog open modal onClose={() => onClose(false)} closeButton={t('app.close')} aria-labelledby="end-title" className="cancel-dialog">
-      <Dialog.Block>
-        <Heading level={2} data-size="sm" id="end-title">
-          {t('series.endTitle')}
-        </Heading>
-      </Dialog.Block>
-      <Dialog.Block>
-        <Paragraph>
-          <strong>{name}</strong>, {patternWords(t, series.weekdays, series.local_time, series.every_weeks)}
-        </Paragraph>
-        <Paragraph>{t('series.endText')}</Paragraph>
-        {error !== null && <ProblemAlert error={error} />}
-        <div className="button-row">
-          <Button data-color="danger" onClick={() => void confirm()} loading={busy} disabled={busy}>
-            {t('series.endConfirm')}
-          </Button>
-          <Button variant="secondary" onClick={() => onClose(false)}>
-            {t('series.keep')}
-          </Button>
-        </div>
-      </Dialog.Block>
-    </Dialog>
+    <ConfirmDialog title={t('series.endTitle')} confirm={t('series.endConfirm')} keep={t('series.keep')} action={end} onClose={onClose}>
+      <Paragraph>
+        <strong>{name}</strong>, {patternWords(t, series.weekdays, series.local_time, series.every_weeks)}
+      </Paragraph>
+      <Paragraph>{t('series.endText')}</Paragraph>
+    </ConfirmDialog>
   );
 }
 
