@@ -15,10 +15,13 @@ from notifications.tables import Reminder
 log = logging.getLogger(__name__)
 
 _REFERENCE = re.compile(r"reminder-([1-9]\d{0,17})")
-# LINK Mobility's delivery-report result codes: 1001 delivered; 1000 sent on and 1005 queued are not final yet.
-# Every other code (expired, rejected, not delivered, unknown subscriber, ...) is a failure.
-LINK_DELIVERED = frozenset({1001})
-LINK_PENDING = frozenset({1000, 1005})
+# LINK Mobility's delivery-report result codes (its "Result Codes SMS" table: each code final or temporary, and
+# whether delivered). Delivered: 1001, and 1007 (delivered, its billing delayed: final for the message). Not final
+# yet: 1000 sent to the operator, 1005 queued, 1008 billed before sending, 1011 billed and sent, 1012 delayed (the
+# gateway sends it again), 1013 sent with its billing delayed. Every other code (expired, deleted, mobile full, not
+# delivered, routing and operator errors, an invalid number, ...) is final and a failure: the e-mail goes instead.
+LINK_DELIVERED = frozenset({1001, 1007})
+LINK_PENDING = frozenset({1000, 1005, 1008, 1011, 1012, 1013})
 GENERIC_DELIVERED = frozenset({"delivered"})
 GENERIC_PENDING = frozenset({"accepted", "queued", "sent", "buffered", "enroute"})
 

@@ -219,6 +219,20 @@ async def test_the_sms_has_link_mobilitys_shape_and_a_delivered_receipt_marks_it
     assert rig.inbox.messages == []
 
 
+async def test_a_delayed_sms_is_waited_for_and_one_delivered_with_billing_later_counts_as_delivered(rig: Rig) -> None:
+    """1012 (delayed: the gateway tries again) is not a failure, and 1007 (delivered, billed later) is delivered."""
+    reminder_id = await _reminder_due(rig)
+    assert await rig.send(reminder_id) == "sent"
+    for code in (1012, 1011):
+        answer = await rig.gateway.report(_reference(reminder_id), code)
+        assert answer.json() == {"reference": _reference(reminder_id), "outcome": "pending"}
+    assert (await rig.reminder(reminder_id)).fallback is None
+    delivered = await rig.gateway.report(_reference(reminder_id), 1007)
+    assert delivered.json()["outcome"] == "delivered"
+    assert await rig.fallbacks() == 0
+    assert rig.inbox.messages == []
+
+
 async def test_a_failed_receipt_sends_the_reminder_by_email_once(rig: Rig) -> None:
     reminder_id = await _reminder_due(rig)
     assert await rig.send(reminder_id) == "sent"
