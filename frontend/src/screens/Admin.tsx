@@ -111,6 +111,13 @@ function TimeSelect({ label, value, grid, end, onChange }: { label: string; valu
   );
 }
 
+type RuleRead = Schemas['OpeningRuleRead'];
+
+/** The form's rows from the stored hours: by weekday, then start. */
+function rowsOf(rules: RuleRead[]): RuleWrite[] {
+  return rules.map((r) => ({ weekday: r.weekday, start: r.start, end: r.end, staff: r.staff })).sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start));
+}
+
 function OpeningHours({ departmentId }: { departmentId: string }) {
   const { t } = useTranslation();
   const weekdays = useWeekdays();
@@ -120,28 +127,36 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
     queryFn: () => call(api.GET('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: departmentId } } })),
   });
   const [rows, setRows] = useState<RuleWrite[]>([]);
+  // Edits not saved yet: the hours the server sends meanwhile (a refetch when the window regains focus, or the one
+  // after a save) do not overwrite them.
+  const [dirty, setDirty] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [conflicts, setConflicts] = useState<ConflictBooking[]>([]);
   const [saved, setSaved] = useState(false);
   const grid = useDepartment(departmentId).data?.grid_minutes ?? 15;
   useEffect(() => {
-    if (rules.data) setRows(rules.data.map((r) => ({ weekday: r.weekday, start: r.start, end: r.end, staff: r.staff })).sort((a, b) => a.weekday - b.weekday || a.start.localeCompare(b.start)));
-  }, [rules.data]);
+    if (rules.data && !dirty) setRows(rowsOf(rules.data));
+  }, [rules.data, dirty]);
   if (rules.isPending) return <Loading />;
   if (rules.error) return <ProblemAlert error={rules.error} />;
 
-  const change = (i: number, patch: Partial<RuleWrite>) => {
+  const edit = (next: (all: RuleWrite[]) => RuleWrite[]) => {
     setSaved(false);
-    setRows((all) => all.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+    setDirty(true);
+    setRows(next);
   };
+  const change = (i: number, patch: Partial<RuleWrite>) => edit((all) => all.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   const save = async () => {
     setError(null);
     setConflicts([]);
     setSaved(false);
     try {
-      await call(api.PUT('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: departmentId } }, body: rows }));
+      const stored = await call(api.PUT('/api/v1/departments/{department_id}/opening-hours', { params: { path: { department_id: departmentId } }, body: rows }));
+      // The answer is the hours as stored: shown at once, and no refetch that could land on later edits.
+      client.setQueryData(['opening-hours', departmentId], stored);
+      setRows(rowsOf(stored));
+      setDirty(false);
       setSaved(true);
-      await client.invalidateQueries({ queryKey: ['opening-hours', departmentId] });
       await client.invalidateQueries({ queryKey: ['capacity', departmentId] });
     } catch (problem) {
       setError(problem);
@@ -191,7 +206,7 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
                   <Input type="number" min={1} max={50} aria-label={`${t('admin.staffCount')}, ${day} ${row.start}`} value={row.staff} onChange={(e) => change(i, { staff: Number(e.target.value) })} className="staff-input" />
                 </Table.Cell>
                 <Table.Cell className="remove-cell">
-                  <Button variant="tertiary" data-size="sm" onClick={() => setRows((all) => all.filter((_, j) => j !== i))} aria-label={t('admin.removeRowLabel', { day, from: row.start, to: row.end })}>
+                  <Button variant="tertiary" data-size="sm" onClick={() => edit((all) => all.filter((_, j) => j !== i))} aria-label={t('admin.removeRowLabel', { day, from: row.start, to: row.end })}>
                     <Icon name="cross" />
                     {t('admin.removeRow')}
                   </Button>
@@ -202,7 +217,7 @@ function OpeningHours({ departmentId }: { departmentId: string }) {
         </Table.Body>
       </Table>
       <div className="button-row">
-        <Button variant="secondary" onClick={() => setRows((all) => [...all, { weekday: 0, start: '08:00', end: '16:00', staff: 1 }])}>
+        <Button variant="secondary" onClick={() => edit((all) => [...all, { weekday: 0, start: '08:00', end: '16:00', staff: 1 }])}>
           {t('admin.addRow')}
         </Button>
         <Button onClick={() => void save()}>
