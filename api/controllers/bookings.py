@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import msgspec
+from asyncpg import Record
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -45,6 +46,15 @@ BOOKING_REQUESTS = RateLimit(*BOOKING_LIMITS)
 """Counted against the same limits, not admitted: a series and joining a waitlist (the ORM's routes)."""
 
 
+def _answer(
+    request: Request[Any, Any, Any], row: Record, *, status_code: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Encoded[BookingRead]:  # fmt: skip
+    """A hot route's booking row as its answer: `BookingRead` in the installation's zone, encoded once."""
+    body = msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone))
+    return Encoded(body, status_code=status_code, headers=headers)
+
+
 class BookingController(Controller):
     """`/api/v1/bookings`: for the recipient, their proxies, staff and administrators who serve them."""
 
@@ -65,8 +75,7 @@ class BookingController(Controller):
         async with driver_connection(request) as conn:
             current = await caller(request, conn)
             row, replayed = await driver.book(conn, current, provide_origin(request), wanted, key=key, now=utcnow())
-        body = msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone))
-        return Encoded(body, status_code=201, headers=REPLAYED if replayed else None)
+        return _answer(request, row, status_code=201, headers=REPLAYED if replayed else None)
 
     @get("/", summary="My bookings, or those of a recipient I may see", opt={READS: "booking.read", AUTOCOMMIT: True})
     async def list_bookings(
@@ -108,7 +117,7 @@ class BookingController(Controller):
             current = await caller(request, conn)
             row = await driver.move(conn, current, provide_origin(request), booking_id, start=data.start,
                                     minutes=data.minutes, now=utcnow())  # fmt: skip
-        return Encoded(msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone)))
+        return _answer(request, row)
 
     @post("/{booking_id:uuid}/cancel", summary="Cancel a booking (within the deadline it is a late cancellation)",
           opt={SIGNED_IN: True})  # fmt: skip
@@ -117,7 +126,7 @@ class BookingController(Controller):
         async with driver_connection(request) as conn:  # on the driver, as `create`
             current = await caller(request, conn)
             row = await driver.cancel(conn, current, provide_origin(request), booking_id, now=utcnow())
-        return Encoded(msgspec.json.encode(BookingRead.of(row, request.app.state.settings.zone)))
+        return _answer(request, row)
 
     @post("/{booking_id:uuid}/outcome", summary="Record what happened (staff; not before the start)")
     async def outcome(
